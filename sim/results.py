@@ -1,0 +1,161 @@
+"""Results: one run (:class:`RunResult`), many seeds (:class:`Ensemble`), and the KPIs.
+
+The one results format of Siyu. ``RunResult.daily`` has one row per day with the columns in
+:data:`DAILY_COLUMNS`; ``RunResult.users`` one row per user; ``RunResult.summary`` the KPIs of
+:data:`KPI_INFO`. An :class:`Ensemble` holds the runs of several seeds and gives quantile bands
+of any daily column and per-seed KPI tables. Reporters here are pure functions of results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario import Scenario
+
+DAILY_COLUMNS = [
+    "day", "public", "followers", "customers", "repeat", "members", "partners", "dormant",
+    "churned", "private_pool", "reachable", "new_joins", "joins_paid", "joins_content",
+    "joins_cash", "joins_card", "purchases", "private_purchases", "platform_purchases",
+    "first_purchases", "gmv", "private_gmv", "platform_gmv", "margin", "cost_total",
+    "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
+    "cost_accounts", "cost_commission", "profit", "cum_profit", "mean_trust", "mean_fatigue",
+    "group_activity", "messages_sent", "referrals", "referral_joins", "mutes", "leaves",
+    "failures", "cost_per_exposure", "cac_platform", "public_open",
+]
+
+COST_COLUMNS = [
+    "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content",
+    "cost_staff", "cost_accounts", "cost_commission",
+]
+
+STAGE_COLUMNS = ["public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned"]
+
+#: KPI name -> (label, unit, higher_is_better, description)
+KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
+    "cum_profit": ("Cumulative profit", "RMB", True, "Margin minus all costs over the horizon."),
+    "roi": ("ROI", "ratio", True, "Cumulative profit / cumulative cost."),
+    "payback_day": ("Payback day", "day", False, "First day cumulative profit turns positive after the initial outlay (horizon+1 if never)."),
+    "cac": ("CAC", "RMB per customer", False, "Acquisition cost (ads, hooks, join cash, referral rewards) / new customers."),
+    "ltv": ("LTV", "RMB margin per customer", True, "Cumulative margin / customers ever acquired (observed over the horizon)."),
+    "ltv_referral": ("LTV incl. referrals", "RMB GMV per private customer", True, "The articles' LTV ≈ order value × purchases × (1 + referred customers × their order value × purchases), with order value × purchases in units of the customer's own spend."),
+    "ltv_cac": ("LTV:CAC", "ratio", True, "LTV / CAC (rule of thumb ≥ 3)."),
+    "final_private_pool": ("Final private pool", "users", True, "Users in the private pool (incl. dormant) on the last day."),
+    "repeat_rate": ("Repeat rate", "share", True, "Share of buyers who bought at least twice."),
+    "churn_rate": ("Churn", "share", False, "Share of users who ever joined the private pool and left."),
+    "mean_trust": ("Mean trust", "0-1", True, "Mean trust of the private pool on the last day."),
+    "gmv_total": ("GMV", "RMB", True, "Gross merchandise value over the horizon."),
+    "mutes_total": ("Mutes", "users", False, "Mute events over the horizon."),
+    "referral_joins_total": ("Referral joins", "users", True, "Users who joined through a friend's share."),
+}
+
+
+@dataclass
+class RunResult:
+    """One replicate: daily table, final user table, KPIs, optional per-user trace."""
+
+    scenario: Scenario
+    seed: int
+    daily: pd.DataFrame
+    users: pd.DataFrame
+    summary: dict[str, float]
+    trace: pd.DataFrame | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def cascades(self) -> pd.DataFrame:
+        """Referral cascades: one row per root (a user who referred but was not referred)."""
+        return cascade_table(self.users)
+
+
+@dataclass
+class Ensemble:
+    """The runs of one scenario over several seeds."""
+
+    scenario: Scenario
+    runs: list[RunResult]
+
+    @property
+    def seeds(self) -> list[int]:
+        """Seeds of the replicates, in order."""
+        return [r.seed for r in self.runs]
+
+    @property
+    def summaries(self) -> pd.DataFrame:
+        """One row per seed, one column per KPI."""
+        return pd.DataFrame([{"seed": r.seed, **r.summary} for r in self.runs]).set_index("seed")
+
+    def stack(self, column: str) -> np.ndarray:
+        """A (seeds × days) array of one daily column."""
+        return np.vstack([r.daily[column].to_numpy(dtype=float) for r in self.runs])
+
+    def band(self, column: str, quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+        """Quantile bands of a daily column over seeds: columns ``day`` and ``q10``, ``q50``, ``q90``..."""
+        arr = self.stack(column)
+        out = {"day": self.runs[0].daily["day"].to_numpy()}
+        for q in quantiles:
+            out[f"q{round(q * 100):d}"] = np.quantile(arr, q, axis=0)
+        return pd.DataFrame(out)
+
+    def summary_bands(self, quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+        """KPI × quantile table over seeds (index KPI, columns ``q10``, ``q50``, ``q90``)."""
+        s = self.summaries
+        return pd.DataFrame({f"q{round(q * 100):d}": s.quantile(q) for q in quantiles})
+
+
+def prob_beats(a: Ensemble, b: Ensemble, kpi: str = "cum_profit") -> float:
+    """P(A beats B) on a KPI: share of all seed pairs where A is better (ties count half)."""
+    xa = a.summaries[kpi].to_numpy(dtype=float)
+    xb = b.summaries[kpi].to_numpy(dtype=float)
+    higher = KPI_INFO.get(kpi, ("", "", True, ""))[2]
+    diff = xa[:, None] - xb[None, :]
+    if not higher:
+        diff = -diff
+    return float(((diff > 0) + 0.5 * (diff == 0)).mean())
+
+
+def compare_table(ensembles: dict[str, Ensemble], baseline: str | None = None) -> pd.DataFrame:
+    """KPI table for several scenarios: median [p10, p90] and, if given, median difference to baseline."""
+    rows = []
+    for name, ens in ensembles.items():
+        bands = ens.summary_bands()
+        for kpi in KPI_INFO:
+            row = {"scenario": name, "kpi": kpi, "label": KPI_INFO[kpi][0],
+                   "q10": bands.loc[kpi, "q10"], "q50": bands.loc[kpi, "q50"], "q90": bands.loc[kpi, "q90"]}
+            if baseline and baseline in ensembles:
+                base = ensembles[baseline].summaries[kpi].to_numpy(dtype=float)
+                mine = ens.summaries[kpi].to_numpy(dtype=float)
+                d = (mine[:, None] - base[None, :]).ravel()
+                row.update(diff_q10=np.quantile(d, 0.1), diff_q50=np.quantile(d, 0.5),
+                           diff_q90=np.quantile(d, 0.9))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cascade_table(users: pd.DataFrame) -> pd.DataFrame:
+    """Cascade sizes: every root referrer with the number of users its tree brought in."""
+    ref = users["referrer"].to_numpy()
+    n = len(ref)
+    referred = ref >= 0
+    if not referred.any():
+        return pd.DataFrame({"root": pd.Series(dtype=int), "size": pd.Series(dtype=int),
+                             "depth": pd.Series(dtype=int)})
+    root = np.arange(n)
+    depth = np.zeros(n, dtype=np.int64)
+    parent = np.where(referred, ref, np.arange(n))
+    # pointer jumping: follow referrer links to the root in O(log depth) passes
+    while True:
+        nxt = parent[root]
+        moved = nxt != root
+        if not moved.any():
+            break
+        depth += moved
+        root = nxt
+    sizes = np.bincount(root[referred], minlength=n)
+    roots = np.flatnonzero(sizes)
+    maxdepth = np.zeros(n, dtype=np.int64)
+    np.maximum.at(maxdepth, root[referred], depth[referred])
+    return pd.DataFrame({"root": roots, "size": sizes[roots], "depth": maxdepth[roots]}).sort_values(
+        "size", ascending=False, ignore_index=True)
