@@ -18,8 +18,8 @@ from sim.scenario import Scenario
 
 DAILY_COLUMNS = [
     "day", "public", "followers", "customers", "repeat", "members", "partners", "dormant",
-    "churned", "private_pool", "reachable", "new_joins", "joins_paid", "joins_content",
-    "joins_cash", "joins_card", "purchases", "private_purchases", "platform_purchases",
+    "churned", "private_pool", "reachable", "new_joins", "joins_card", "joins_gift", "joins_content",
+    "joins_cash", "purchases", "private_purchases", "platform_purchases",
     "first_purchases", "gmv", "private_gmv", "platform_gmv", "margin", "cost_total",
     "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
     "cost_accounts", "cost_commission", "profit", "cum_profit", "mean_trust", "mean_fatigue",

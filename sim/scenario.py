@@ -118,7 +118,7 @@ class Product(Section):
                            "DOMAIN §5: 薇拉菲's store, ≈9M RMB/yr at ≈300 orders/day ≈ 82 RMB")
     margin_rate: float = P(0.4, 0.01, 0.95, "share of list price",
                            "Gross margin at list price (before discounts and costs).", A)
-    purchase_cycle_days: float = P(60.0, 3.0, 730.0, "days",
+    purchase_cycle_days: float = P(45.0, 3.0, 730.0, "days",
                                    "Median days between needs for the category (personal cycles vary).", A)
     decision_touches: float = P(2.0, 1.0, 20.0, "touches",
                                 "Touches a cold prospect needs before buying: a single paid exposure converts at platform_conversion / decision_touches (long decision cycles need more).",
@@ -130,7 +130,7 @@ class Public(Section):
 
     ad_reach_per_day: float = P(0.01, 0.0, 0.5, "share of public pool per day",
                                 "Share of the public pool reached each day by paid exposure.", A)
-    cost_per_exposure: float = P(0.5, 0.0, 100.0, "RMB per exposure at day 0",
+    cost_per_exposure: float = P(0.4, 0.0, 100.0, "RMB per exposure at day 0",
                                  "Cost of one paid exposure (click) at the start of the run.", A)
     cost_growth_per_year: float = P(0.3, 0.0, 3.0, "fraction per year",
                                     "Yearly growth of the cost per exposure (compounded daily).",
@@ -184,10 +184,10 @@ class Touchpoints(Section):
                            "Share of private users also routed into a group (the rest are friends only).", A)
     account_cost_per_day: float = P(3.0, 0.0, 1_000.0, "RMB per account per day",
                                     "Phone, SIM and tools per personal account.", A)
-    users_per_staff: float = P(3_000.0, 100.0, 100_000.0, "private users per staff member",
+    users_per_staff: float = P(5_000.0, 100.0, 100_000.0, "private users per staff member",
                                "Pool size one operator can serve; staff scale with the pool.", A)
-    staff_cost_per_day: float = P(300.0, 0.0, 10_000.0, "RMB per staff member per day",
-                                  "Salary and overhead of one operator (≈9,000 RMB a month).", A)
+    staff_cost_per_day: float = P(200.0, 0.0, 10_000.0, "RMB per staff member per day",
+                                  "Salary and overhead of one operator (≈6,000 RMB a month).", A)
     interactions_per_staff_per_day: float = P(40.0, 0.0, 2_000.0, "one-to-one chats per staff member per day",
                                               "Sincere one-to-one interactions one operator can hold a day.", A)
 
@@ -202,7 +202,7 @@ class Strategy(Section):
                                 "Product ads / hard-sell posts pushed to the private pool.",
                                 "DOMAIN §4: micro-merchants post 7-8 to several dozen ads a day")
     ads_targeted: bool = S(False, "switch", "Ads go by tag: only to users who have bought (and fatigue less).", "DOMAIN §2 (tags and routing)")
-    content_cost_per_post: float = P(100.0, 0.0, 100_000.0, "RMB per post", "Cost of producing one content post.", A)
+    content_cost_per_post: float = P(30.0, 0.0, 100_000.0, "RMB per post", "Cost of producing one content post.", A)
     one_to_one: bool = S(False, "switch", "Staff hold sincere one-to-one chats (limited by staff time).", "DOMAIN §3 (sincere one-to-one interaction)")
     exaggeration: float = P(0.0, 0.0, 1.0, "index (0-1)", "How exaggerated the claims are; erodes trust daily.", "DOMAIN §3 (exaggerated claims erode trust)")
     # lead-in
@@ -222,7 +222,7 @@ class Strategy(Section):
     # rebates
     join_cash: float = P(0.0, 0.0, 1_000.0, "RMB per joiner", "Cash paid to every user who joins (on top of hooks).", "DOMAIN §5 (Kelly)")
     cashback_rate: float = P(0.0, 0.0, 0.9, "share of order value", "Cash back on private purchases while rebates run.", "DOMAIN §5 (rebate-led)")
-    rebate_end_day: int = P(100_000, 0, 100_000, "day", "Day rebates (join cash, cash back, referral rewards) stop; ≥ horizon means never.", "DOMAIN §5: Kelly stopped rebates")
+    rebate_end_day: int = P(100_000, 0, 100_000, "day", "Day rebates (join cash, cash back, referral rewards, red packets) stop; ≥ horizon means never.", "DOMAIN §5: Kelly stopped rebates")
     # referral
     referral_reward: float = P(0.0, 0.0, 1_000.0, "RMB per referred joiner", "Reward to the referrer for each friend who joins.", "DOMAIN §5: Kelly paid 10-30 RMB off")
     campaign_every_days: int = P(0, 0, 365, "days (0 = never)", "Interval between referral campaigns (hero SKU + poster + landing page).", "DOMAIN §6")
@@ -284,9 +284,9 @@ class Community(Section):
 class Purchase(Section):
     """The purchase rule for private users: need, trust, offers, events, price sensitivity, cycle."""
 
-    conversion_floor: float = P(0.05, 0.0, 1.0, "probability per need", "Chance a private user with no trust buys from us when a need arises.", A)
+    conversion_floor: float = P(0.1, 0.0, 1.0, "probability per need", "Chance a private user with no trust buys from us when a need arises.", A)
     conversion_ceiling: float = P(0.9, 0.0, 1.0, "probability per need", "Chance a fully trusting user buys from us when a need arises (no price comparison).", "DOMAIN §3 (trusting customers don't compare prices)")
-    trust_exponent: float = P(1.5, 0.2, 5.0, "exponent", "Curvature of conversion in trust.", A)
+    trust_exponent: float = P(1.0, 0.2, 5.0, "exponent", "Curvature of conversion in trust.", A)
     event_lift: float = P(2.0, 0.0, 20.0, "relative lift at full price sensitivity", "Lift of buying on a discount day per unit of discount, scaled by price sensitivity.", A)
     cashback_lift: float = P(3.0, 0.0, 20.0, "relative lift per unit cash-back rate", "Lift of buying from cash back, scaled by deal-seeking.", A)
     group_activity_lift: float = P(0.5, 0.0, 5.0, "relative lift at full activity", "Lift of buying for members of a lively group.", "DOMAIN §5 (groups preview and discuss products)")

@@ -1,0 +1,128 @@
+"""The few actors that act on the population, as Mesa agents.
+
+- :class:`Operator` plans each day (events, red packets, campaigns, rebates, shocks) and
+  executes the strategy: messages, one-to-one chats, referral campaigns.
+- :class:`PublicChannel` is the rented public pool: paid and organic exposure, platform orders,
+  hooks (see ``sim.mechanisms.acquisition``).
+- :class:`Touchpoints` are the private containers: personal accounts (≤ 5,000 friends each),
+  groups (≤ 500 members each), staff; they admit joiners within capacity and bill their costs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from sim.mechanisms import acquisition, messaging
+from sim.mechanisms.lifecycle import rung_for
+from sim.population import NEVER, Event, Source, Stage
+from sim.scenario import Hook
+
+
+class Operator(mesa.Agent):
+    """The merchant's operator: plans the day and executes the strategy."""
+
+    def plan(self) -> None:
+        """Set today's kind of day on ``model.day``: shocks, events, rebates, campaigns."""
+        m = self.model
+        sc, day = m.scenario, m.day
+        st, t = sc.strategy, day.t
+        if sc.mechanisms.shocks:
+            for s in sc.shocks:
+                if s.start_day <= t < s.start_day + s.days:
+                    day.public_open = day.public_open and not s.public_closed
+                    day.demand *= s.demand_multiplier
+        day.event, day.discount = messaging.schedule(st, t)
+        day.rebates_active = t < st.rebate_end_day
+        day.red_packet = (day.rebates_active and st.red_packet_every_days > 0 and t > 0
+                          and t % st.red_packet_every_days == 0)
+        day.campaign = st.campaign_every_days > 0 and t > 0 and t % st.campaign_every_days == 0
+
+
+class PublicChannel(mesa.Agent):
+    """The public platforms: exposure bought at a rising cost, platform orders, lead-in hooks."""
+
+    def step(self) -> None:
+        """Run today's acquisition (see :func:`sim.mechanisms.acquisition.acquire`)."""
+        if self.model.scenario.mechanisms.acquisition:
+            acquisition.acquire(self.model)
+        else:
+            self.model.ledger["public_open"] = float(self.model.day.public_open)
+
+
+class Touchpoints(mesa.Agent):
+    """Personal accounts, groups and staff of the private pool."""
+
+    def capacity(self) -> int:
+        """Most users the private pool can hold (accounts × friends per account)."""
+        tp = self.model.scenario.touchpoints
+        return tp.max_accounts * tp.friends_per_account
+
+    def pool_size(self) -> int:
+        """Users in the private pool now (reachable or dormant)."""
+        return self.model.pop._n_joined - self.model.n_churned()
+
+    def staff(self) -> float:
+        """Operators employed (fractional: staff scale with the pool)."""
+        return self.pool_size() / self.model.scenario.touchpoints.users_per_staff
+
+    def admit(self, idx: np.ndarray, source: Source, hook: Hook | None,
+              referrer: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Admit public users ``idx`` into the private pool; returns (admitted, their referrers)."""
+        m = self.model
+        sc, pop, day, led = m.scenario, m.pop, m.day, m.ledger
+        st = sc.strategy
+        keep = pop.need[idx] >= st.entry_threshold
+        room = max(0, self.capacity() - self.pool_size())
+        if keep.sum() > room:
+            keep[np.flatnonzero(keep)[room:]] = False
+        idx = idx[keep]
+        refs = referrer[keep] if referrer is not None else np.empty(0, dtype=np.int64)
+        k = len(idx)
+        if k == 0:
+            return idx, refs
+        pop.rung[idx] = rung_for(pop.purchases[idx])
+        pop.stage[idx] = pop.rung[idx]
+        pop.source[idx] = source
+        pop.join_day[idx] = day.t
+        tr = sc.trust
+        base = tr.initial_content if source == Source.CONTENT else tr.initial
+        if referrer is not None:
+            pop.trust[idx] = np.minimum(1.0, base + tr.endorsement * pop.trust[refs])
+            pop.referrer[idx] = refs
+        else:
+            pop.trust[idx] = np.maximum(pop.trust[idx], base)
+        pop.fatigue[idx] = 0.0
+        in_group = m.rng.random(k, dtype=np.float32) < sc.touchpoints.group_share
+        pop.group[idx[in_group]] = m.groups.assign(int(in_group.sum()))
+        pop.events[idx] |= Event.JOINED
+        pop.add_joined(idx)
+        led.add("new_joins", k)
+        led.add(f"joins_{source.name.lower()}", k)
+        if hook is not None:
+            led.add("cost_hooks", hook.cost_per_join * k)
+            led.add("acq_cost", hook.cost_per_join * k)
+        cash = st.join_cash if day.rebates_active else 0.0
+        if source == Source.CASH or cash > 0:
+            if cash > 0:
+                led.add("cost_rebates", cash * k)
+                led.add("acq_cost", cash * k)
+            pop.last_reward[idx] = day.t
+            pop.events[idx] |= Event.REWARDED
+        return idx, refs
+
+    def bill(self) -> None:
+        """Book today's running costs: staff, accounts and content production."""
+        m = self.model
+        tp, st, led = m.scenario.touchpoints, m.scenario.strategy, m.ledger
+        pool = self.pool_size()
+        if pool <= 0 and not st.hooks.content.enabled:
+            return
+        led.add("cost_staff", tp.staff_cost_per_day * pool / tp.users_per_staff)
+        led.add("cost_accounts", tp.account_cost_per_day * math.ceil(pool / tp.friends_per_account))
+        led.add("cost_content", st.content_cost_per_post * st.content_posts_per_day)
+
+
+__all__ = ["NEVER", "Operator", "PublicChannel", "Stage", "Touchpoints"]

@@ -1,0 +1,42 @@
+"""The value ladder (用户生命周期): follower → customer → repeat → member → partner.
+
+Rule (DOMAIN §2, §6): a reachable user's rung is the highest of: customer after one order,
+repeat after two, member after ``referral.member_min_purchases`` orders (if the membership
+programme runs), partner once trust ≥ ``referral.partner_min_trust`` with at least
+``referral.partner_min_referrals`` referred joiners and one order (if the partner programme
+runs). The ladder never goes down; muting hides the rung (dormant), re-engaging restores it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.population import Event, Stage
+
+
+def rung_for(purchases: np.ndarray) -> np.ndarray:
+    """Rung earned by order count alone (follower, customer or repeat)."""
+    return np.where(purchases >= 2, Stage.REPEAT, np.where(purchases >= 1, Stage.CUSTOMER, Stage.FOLLOWER)).astype(np.int8)
+
+
+def promote(model) -> None:
+    """Move reachable users up the ladder and set their stage to their rung."""
+    sc, pop, day = model.scenario, model.pop, model.day
+    reach = day.reach
+    if len(reach) == 0:
+        return
+    reach = reach[pop.stage[reach] <= Stage.PARTNER]
+    purchases = pop.purchases[reach]
+    new = rung_for(purchases)
+    if sc.mechanisms.lifecycle:
+        st, rf = sc.strategy, sc.referral
+        if st.membership:
+            new = np.where(purchases >= rf.member_min_purchases, Stage.MEMBER, new).astype(np.int8)
+        if st.partner_program:
+            ok = (pop.trust[reach] >= rf.partner_min_trust) & (pop.referrals[reach] >= rf.partner_min_referrals) & (purchases > 0)
+            new = np.where(ok, Stage.PARTNER, new).astype(np.int8)
+    old = pop.rung[reach]
+    up = new > old
+    pop.events[reach[up & (old >= Stage.FOLLOWER)]] |= Event.PROMOTED
+    pop.rung[reach] = np.maximum(old, new)
+    pop.stage[reach] = pop.rung[reach]

@@ -1,0 +1,113 @@
+"""Referral cascades (裂变) as an independent cascade over the social network.
+
+Rules (DOMAIN §6; EVIDENCE: Kempe, Kleinberg & Tardos 2003; referral surveys):
+
+- *Spontaneous sharing*: a reachable user shares today with probability
+  ``1 − e^(−p)``, ``p = share_rate × ([bought] × trust² + deal × cash) × sociability ×
+  (partner_share_multiplier if partner)`` where the cash appeal
+  ``cash = reward_share_lift × referral_reward / order_value`` while rebates run (else 0):
+  trust moves content fans, cash moves deal-seekers.
+- *Campaigns*: every ``campaign_every_days`` the operator asks ``seeds_per_campaign`` of the
+  reachable pool to share; ``targeted`` seeding picks the top users by
+  ``sociability × degree × (0.1 + trust) × (1 + group-buys started)``, ``random`` picks at random.
+- *Exposure*: a share exposes each contact once per edge (one chance per edge, ever); a public
+  contact joins with ``join_prob × min(1, referrer trust + deal × cash) × (0.5 + need) ×
+  (1 + event_lift × group_buy_discount × price_sensitivity if group-buy)``. Well-mixed: ``well_mixed_contacts``
+  random users per share.
+- *Group-buy*: with ``group_buy_size = k``, a sharer whose share brings ``k − 1`` joiners
+  completes the group-buy: all of them buy at ``group_buy_discount``.
+- *Rewards*: while rebates run, the referrer gets ``referral_reward`` per joiner.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.network import neighbour_edges
+from sim.population import Event, Source, Stage
+
+
+def cash_appeal(sc, rebates_active: bool) -> float:
+    """Pull of the referral reward on deal-seekers: ``reward_share_lift × reward / order_value``."""
+    if not rebates_active or sc.strategy.referral_reward <= 0:
+        return 0.0
+    return sc.referral.reward_share_lift * sc.strategy.referral_reward / sc.product.order_value
+
+
+def pick_seeds(model, pool: np.ndarray) -> np.ndarray:
+    """The campaign's seed users among ``pool`` (targeted by tags/influence, or random)."""
+    st, pop = model.scenario.strategy, model.pop
+    k = int(round(st.seeds_per_campaign * len(pool)))
+    if k <= 0 or len(pool) == 0:
+        return np.empty(0, dtype=np.int64)
+    if st.seeding == "random":
+        return model.rng.choice(pool, size=k, replace=False)
+    score = pop.sociability[pool] * model.degree_of(pool) * (0.1 + pop.trust[pool]) * (1.0 + pop.group_buys[pool])
+    return pool[np.argpartition(-score, k - 1)[:k]]
+
+
+def share(model) -> None:
+    """Draw today's sharers (spontaneous and campaign seeds) and spread their shares."""
+    sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
+    if not sc.mechanisms.referral or len(day.reach) == 0:
+        return
+    st, rf = sc.strategy, sc.referral
+    reach = day.reach
+    alive = reach[pop.stage[reach] <= Stage.PARTNER]
+    cash = cash_appeal(sc, day.rebates_active)
+    cust = alive if cash > 0 else alive[pop.purchases[alive] > 0]
+    motive = (pop.purchases[cust] > 0) * pop.trust[cust] ** 2 + pop.deal[cust] * cash
+    p = rf.share_rate * motive * pop.sociability[cust]
+    p = np.where(pop.stage[cust] == Stage.PARTNER, p * rf.partner_share_multiplier, p)
+    sharers = cust[rng.random(len(cust), dtype=np.float32) < 1.0 - np.exp(-p)]
+    if day.campaign:
+        sharers = np.union1d(sharers, pick_seeds(model, alive))
+    spread(model, sharers)
+
+
+def spread(model, sharers: np.ndarray) -> np.ndarray:
+    """Expose the sharers' contacts (one chance per edge) and admit those who join."""
+    sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
+    if len(sharers) == 0:
+        return np.empty(0, dtype=np.int64)
+    st, rf = sc.strategy, sc.referral
+    model.ledger.add("referrals", len(sharers))
+    pop.events[sharers] |= Event.SHARED
+    if st.group_buy_size > 0:
+        pop.group_buys[sharers] += 1
+    g = model.graph
+    if g is not None:
+        edges, owner = neighbour_edges(g, sharers)
+        fresh = ~model.edge_used[edges]
+        model.edge_used[edges] = True
+        owner, targets = owner[fresh], g.indices[edges[fresh]]
+    else:
+        owner = np.repeat(sharers, rf.well_mixed_contacts)
+        targets = rng.integers(0, pop.n, len(owner))
+    public = pop.stage[targets] == Stage.PUBLIC
+    owner, targets = owner[public], targets[public]
+    appeal = pop.trust[owner] + pop.deal[targets] * cash_appeal(sc, day.rebates_active)
+    p = rf.join_prob * np.minimum(appeal, 1.0) * (0.5 + pop.need[targets])
+    if st.group_buy_size > 0:
+        p = p * (1.0 + sc.purchase.event_lift * st.group_buy_discount * pop.price_sens[targets])
+    ok = rng.random(len(targets), dtype=np.float32) < p
+    targets, first = np.unique(targets[ok], return_index=True)
+    owner = owner[ok][first]
+    joined, refs = model.touchpoints.admit(targets, Source.REFERRAL, None, referrer=owner)
+    if len(joined) == 0:
+        return joined
+    model.ledger.add("referral_joins", len(joined))
+    np.add.at(pop.referrals, refs, 1)
+    if day.rebates_active and st.referral_reward > 0:
+        model.ledger.add("cost_referrals", st.referral_reward * len(joined))
+        model.ledger.add("acq_cost", st.referral_reward * len(joined))
+        pop.last_reward[refs] = day.t
+        pop.events[refs] |= Event.REWARDED
+    if st.group_buy_size > 1:
+        counts = np.bincount(refs, minlength=pop.n)[refs]
+        done = counts >= st.group_buy_size - 1
+        leaders = np.unique(refs[done])
+        leaders = leaders[pop.stage[leaders] <= Stage.PARTNER]
+        model.record_orders(np.concatenate([joined[done], leaders]), channel="private",
+                            discount=st.group_buy_discount)
+    return joined

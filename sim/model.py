@@ -1,0 +1,167 @@
+"""The Siyu model: a Mesa model whose step is one day of private-domain operations.
+
+:class:`SiyuModel` holds the vectorised user population (``sim.population``), the social
+network (``sim.network``), the WeChat groups (``sim.mechanisms.community``) and three Mesa
+agents (``sim.agents``): the operator, the public channel and the private touchpoints.
+``step()`` runs the mechanisms in the fixed order below (docs/MODEL.md, "Process overview"):
+
+1. plan the day (shocks, events, rebates, red packets, campaigns) — operator;
+2. acquisition: public exposure, platform orders, hooks — public channel;
+3. messages and one-to-one chats — operator;
+4. group activity and red packets;
+5. fatigue accumulation; 6. trust; 7. mute / leave / clean-up / re-engage;
+8. private purchases and fulfilment; 9. referral shares and cascades;
+10. promotion up the value ladder; 11. running costs; 12. the day's row of results.
+
+All randomness comes from ``self.rng`` (seeded once), so a seed replays a run exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from mesa import Model
+
+from sim.agents import Operator, PublicChannel, Touchpoints
+from sim.mechanisms import community, fatigue, lifecycle, messaging, purchase, referral, trust
+from sim.mechanisms.acquisition import cost_per_exposure
+from sim.mechanisms.day import Day, Ledger
+from sim.network import build_network
+from sim.population import Event, Population, Stage
+from sim.results import DAILY_COLUMNS
+from sim.scenario import Scenario
+
+
+class SiyuModel(Model):
+    """One replicate of a scenario; call :meth:`step` once per day."""
+
+    def __init__(self, scenario: Scenario, seed: int = 0, trace_users: list[int] | None = None) -> None:
+        """Draw the population and network for ``scenario`` with ``seed``."""
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.seed = seed
+        self.pop = Population(scenario.population, scenario.product, self.rng)
+        self.graph = build_network(scenario.network, self.pop.n, self.rng)
+        self.edge_used = np.zeros(self.graph.nnz, dtype=bool) if self.graph is not None else None
+        self._degree = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
+        self.groups = community.Groups(self.pop.n, scenario.touchpoints.group_size,
+                                       scenario.community.initial_activity)
+        self.operator = Operator(self)
+        self.channel = PublicChannel(self)
+        self.touchpoints = Touchpoints(self)
+        self.t = 0
+        self.day = Day(t=0)
+        self.ledger = Ledger()
+        self.rows: list[dict[str, float]] = []
+        self._cum_profit = 0.0
+        self._acq_cost = 0.0
+        self.capacity_left = 0
+        self.trace_ids = np.asarray(sorted(set(trace_users or [])), dtype=np.int64)
+        if len(self.trace_ids) and (self.trace_ids.min() < 0 or self.trace_ids.max() >= self.pop.n):
+            raise ValueError(f"trace_users must be user ids in 0..{self.pop.n - 1}")
+        self.trace_on = len(self.trace_ids) > 0
+        self.msg_today = np.zeros(self.pop.n, dtype=np.float32) if self.trace_on else None
+        self.trace_rows: list[pd.DataFrame] = []
+
+    # --- helpers used by the mechanisms ---------------------------------------------------------
+    def degree_of(self, idx: np.ndarray) -> np.ndarray:
+        """Number of social contacts of users ``idx`` (well-mixed: the contacts per share)."""
+        if self._degree is None:
+            return np.full(len(idx), float(self.scenario.referral.well_mixed_contacts), dtype=np.float32)
+        return self._degree[idx]
+
+    def n_churned(self) -> int:
+        """Users who left the private pool so far."""
+        return int(self._n_churned)
+
+    def record_orders(self, buyers: np.ndarray, channel: str, discount: float) -> None:
+        """Book orders (see :func:`sim.mechanisms.purchase.book`)."""
+        purchase.book(self, buyers, channel, discount)
+
+    # --- the day ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one day (the order is the model's schedule; see the module docstring)."""
+        sc, pop = self.scenario, self.pop
+        self.day = Day(t=self.t)
+        self.ledger = Ledger()
+        pop.events[:] = 0
+        if self.trace_on:
+            self.msg_today[:] = 0.0
+        cap = sc.fulfilment.capacity_per_day
+        self.capacity_left = int(cap * pop.n / 10_000) if cap > 0 else 0
+        self.operator.plan()
+        self.channel.step()
+        messaging.send(self)
+        chatted = messaging.chat(self)
+        community.update_activity(self)
+        community.red_packet(self)
+        fatigue.accumulate(self)
+        trust.update(self, chatted)
+        fatigue.mute_and_leave(self)
+        self._n_churned = int(np.count_nonzero(pop.stage[pop.joined] == Stage.CHURNED))
+        purchase.buy(self, chatted)
+        referral.share(self)
+        lifecycle.promote(self)
+        self._n_churned = int(np.count_nonzero(pop.stage[pop.joined] == Stage.CHURNED))
+        self.touchpoints.bill()
+        self._record()
+        self.t += 1
+
+    _n_churned = 0
+
+    def _record(self) -> None:
+        sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
+        j = pop.joined
+        counts = np.bincount(pop.stage[j], minlength=8) if len(j) else np.zeros(8, dtype=np.int64)
+        counts[Stage.PUBLIC] = pop.n - len(j)
+        in_pool = j[(pop.stage[j] >= Stage.FOLLOWER) & (pop.stage[j] <= Stage.DORMANT)]
+        costs = {k: led[k] for k in ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals",
+                                     "cost_content", "cost_staff", "cost_accounts", "cost_commission")}
+        cost_total = sum(costs.values())
+        profit = led["margin"] - cost_total
+        self._cum_profit += profit
+        self._acq_cost += led["acq_cost"]
+        row = {
+            "day": t,
+            "public": counts[Stage.PUBLIC], "followers": counts[Stage.FOLLOWER],
+            "customers": counts[Stage.CUSTOMER], "repeat": counts[Stage.REPEAT],
+            "members": counts[Stage.MEMBER], "partners": counts[Stage.PARTNER],
+            "dormant": counts[Stage.DORMANT], "churned": counts[Stage.CHURNED],
+            "private_pool": len(in_pool), "reachable": len(in_pool) - counts[Stage.DORMANT],
+            "mean_trust": float(pop.trust[in_pool].mean()) if len(in_pool) else 0.0,
+            "mean_fatigue": float(pop.fatigue[in_pool].mean()) if len(in_pool) else 0.0,
+            "group_activity": self.groups.mean_activity(),
+            **costs, "cost_total": cost_total, "profit": profit, "cum_profit": self._cum_profit,
+            "cost_per_exposure": cost_per_exposure(sc.public, t),
+            "cac_platform": led["cost_ads"] / led["platform_purchases"] if led["platform_purchases"] else np.nan,
+            "acq_cost": led["acq_cost"],
+        }
+        for col in DAILY_COLUMNS:
+            if col not in row:
+                row[col] = led[col]
+        self.rows.append(row)
+        if self.trace_on:
+            ids = self.trace_ids
+            self.trace_rows.append(pd.DataFrame({
+                "day": t, "user": ids, "stage": pop.stage[ids], "trust": pop.trust[ids],
+                "fatigue": pop.fatigue[ids], "messages": self.msg_today[ids],
+                "purchases": pop.purchases[ids], "events": pop.events[ids],
+            }))
+
+    # --- outputs ---------------------------------------------------------------------------------
+    def daily(self) -> pd.DataFrame:
+        """The daily results table (one row per simulated day)."""
+        df = pd.DataFrame(self.rows)
+        return df[[*DAILY_COLUMNS, "acq_cost"]]
+
+    def trace(self) -> pd.DataFrame | None:
+        """The per-user trace of the traced users (``None`` if none were traced)."""
+        if not self.trace_on:
+            return None
+        df = pd.concat(self.trace_rows, ignore_index=True)
+        names = [s.name.lower() for s in Stage]
+        df["stage"] = pd.Categorical.from_codes(df["stage"].astype(int), names)
+        df["events"] = [
+            "|".join(e.name.lower() for e in Event if v & e) for v in df["events"].to_numpy()
+        ]
+        return df

@@ -1,0 +1,176 @@
+"""The user population: one row per user, stored as numpy columns (structure of arrays).
+
+Users are the many agents of the model. Mesa's per-object agents cannot reach a million users
+in seconds, so every user attribute is a column here and every rule in ``sim.mechanisms``
+acts on whole columns (or on index subsets of them). States are :class:`Stage` codes,
+join channels :class:`Source` codes, and the things that happened to a user today are
+:class:`Event` bits (used by the per-user trace).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario import Population as PopulationParams
+from sim.scenario import Product
+
+NEVER = -1_000_000  # "day" of something that has not happened
+
+
+class Stage(IntEnum):
+    """Lifecycle stage of a user; exactly one per user per day."""
+
+    PUBLIC = 0    # in the rented public pool, no relationship
+    FOLLOWER = 1  # in the private pool, never bought from us privately or publicly
+    CUSTOMER = 2  # bought once
+    REPEAT = 3    # bought at least twice
+    MEMBER = 4    # loyal buyer in the membership tier
+    PARTNER = 5   # super user who refers and earns commission
+    DORMANT = 6   # muted: still in the pool, unreachable
+    CHURNED = 7   # left the private pool
+
+
+#: Stages in which a user is in the private pool and reachable.
+REACHABLE = (Stage.FOLLOWER, Stage.CUSTOMER, Stage.REPEAT, Stage.MEMBER, Stage.PARTNER)
+
+
+class Source(IntEnum):
+    """How a user entered the private pool."""
+
+    NONE = 0
+    CARD = 1      # package-insert card in a platform order
+    GIFT = 2      # free gift for adding the account
+    CASH = 3      # cash back for joining
+    CONTENT = 4   # public content led them in
+    REFERRAL = 5  # a friend's share
+
+
+class Tag(IntFlag):
+    """Operator tags (标签) used for routing and targeted seeding."""
+
+    PAID = 1
+    DEAL_SEEKER = 2
+    CONTENT_FAN = 4
+    INFLUENCER = 8
+    GROUP_BUY_LEADER = 16
+
+
+class Event(IntFlag):
+    """What happened to a user on a day (recorded for the per-user trace)."""
+
+    EXPOSED = 1
+    PLATFORM_BUY = 2
+    JOINED = 4
+    BOUGHT = 8
+    FAILED = 16
+    CHAT = 32
+    PROMO = 64
+    RED_PACKET = 128
+    MUTED = 256
+    REACTIVATED = 512
+    LEFT = 1024
+    SHARED = 2048
+    REWARDED = 4096
+    PROMOTED = 8192
+
+
+def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
+    return rng.beta(mean * conc, (1.0 - mean) * conc, size=n).astype(np.float32)
+
+
+class Population:
+    """Columns of per-user traits (drawn once) and state (changed by the mechanisms)."""
+
+    def __init__(self, params: PopulationParams, product: Product, rng: np.random.Generator) -> None:
+        """Draw ``params.n_users`` users' traits from the scenario's distributions."""
+        n = params.n_users
+        self.n = n
+        c = params.trait_concentration
+        # traits
+        self.need = _beta(rng, params.need_mean, c, n)
+        self.deal = _beta(rng, params.deal_seeking_mean, c, n)
+        self.price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
+        self.tolerance = (params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(n))).astype(np.float32)
+        self.cycle = (product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(n))).astype(np.float32)
+        np.maximum(self.cycle, 1.0, out=self.cycle)
+        soc = np.exp(params.sociability_sigma * rng.standard_normal(n))
+        self.sociability = (soc / soc.mean()).astype(np.float32)
+        # state
+        self.stage = np.zeros(n, dtype=np.int8)
+        self.rung = np.zeros(n, dtype=np.int8)  # highest ladder stage reached (kept while dormant)
+        self.trust = np.zeros(n, dtype=np.float32)
+        self.fatigue = np.zeros(n, dtype=np.float32)
+        self.source = np.zeros(n, dtype=np.int8)
+        self.join_day = np.full(n, NEVER, dtype=np.int32)
+        self.leave_day = np.full(n, NEVER, dtype=np.int32)
+        self.last_purchase = np.full(n, NEVER, dtype=np.int32)
+        self.last_reward = np.full(n, NEVER, dtype=np.int32)
+        self.purchases = np.zeros(n, dtype=np.int32)
+        self.private_purchases = np.zeros(n, dtype=np.int32)
+        self.spend = np.zeros(n, dtype=np.float64)
+        self.referrer = np.full(n, -1, dtype=np.int32)
+        self.referrals = np.zeros(n, dtype=np.int32)
+        self.group_buys = np.zeros(n, dtype=np.int32)
+        self.group = np.full(n, -1, dtype=np.int32)
+        self.messages = np.zeros(n, dtype=np.int32)  # messages received (cumulative)
+        self.events = np.zeros(n, dtype=np.int32)   # today's Event bits
+        # everyone who ever joined, in join order (the private pool's index)
+        self._joined = np.empty(max(16, n // 16), dtype=np.int64)
+        self._n_joined = 0
+
+    # --- the private-pool index -------------------------------------------------------------
+    @property
+    def joined(self) -> np.ndarray:
+        """Indices of every user who ever joined the private pool, in join order."""
+        return self._joined[: self._n_joined]
+
+    def add_joined(self, idx: np.ndarray) -> None:
+        """Append newly joined users to the private-pool index."""
+        k = len(idx)
+        if self._n_joined + k > len(self._joined):
+            grown = np.empty(max(2 * len(self._joined), self._n_joined + k), dtype=np.int64)
+            grown[: self._n_joined] = self._joined[: self._n_joined]
+            self._joined = grown
+        self._joined[self._n_joined : self._n_joined + k] = idx
+        self._n_joined += k
+
+    def reachable(self) -> np.ndarray:
+        """Indices of private users who can be reached today (not dormant, not churned)."""
+        j = self.joined
+        st = self.stage[j]
+        return j[(st >= Stage.FOLLOWER) & (st <= Stage.PARTNER)]
+
+    def in_pool(self) -> np.ndarray:
+        """Indices of private users still in the pool (reachable or dormant)."""
+        j = self.joined
+        st = self.stage[j]
+        return j[(st >= Stage.FOLLOWER) & (st <= Stage.DORMANT)]
+
+    # --- reporters ----------------------------------------------------------------------------
+    def tags(self) -> np.ndarray:
+        """Operator tags as a bit mask per user (see :class:`Tag`)."""
+        t = np.zeros(self.n, dtype=np.uint8)
+        t |= np.where(self.purchases > 0, Tag.PAID, 0).astype(np.uint8)
+        t |= np.where(self.deal > 0.6, Tag.DEAL_SEEKER, 0).astype(np.uint8)
+        t |= np.where(self.deal < 0.3, Tag.CONTENT_FAN, 0).astype(np.uint8)
+        t |= np.where((self.referrals >= 2) | (self.sociability > np.quantile(self.sociability, 0.9)), Tag.INFLUENCER, 0).astype(np.uint8)
+        t |= np.where(self.group_buys > 0, Tag.GROUP_BUY_LEADER, 0).astype(np.uint8)
+        return t
+
+    def table(self) -> pd.DataFrame:
+        """The final per-user table (one row per user)."""
+        return pd.DataFrame({
+            "user": np.arange(self.n),
+            "stage": pd.Categorical.from_codes(self.stage, [s.name.lower() for s in Stage]),
+            "rung": pd.Categorical.from_codes(self.rung, [s.name.lower() for s in Stage]),
+            "source": pd.Categorical.from_codes(self.source, [s.name.lower() for s in Source]),
+            "trust": self.trust, "fatigue": self.fatigue, "need": self.need, "deal_seeking": self.deal,
+            "price_sensitivity": self.price_sens, "tolerance": self.tolerance, "cycle": self.cycle,
+            "sociability": self.sociability, "join_day": self.join_day, "leave_day": self.leave_day,
+            "purchases": self.purchases, "private_purchases": self.private_purchases, "spend": self.spend,
+            "referrer": self.referrer, "referrals": self.referrals, "group_buys": self.group_buys,
+            "group": self.group, "messages": self.messages, "tags": self.tags(),
+        })

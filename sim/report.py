@@ -1,0 +1,287 @@
+"""The self-contained HTML comparison report, and the number formatting shared with the CLI.
+
+:func:`compare_report_html` turns several :class:`sim.Ensemble` objects into one HTML page
+that opens offline: plotly.js is embedded inline once (in the first figure), every later
+figure reuses it. The page holds the KPI comparison table (median, 10–90% band and the
+difference to a baseline scenario), time-series figures with a median line and a 10–90%
+band per scenario, and the median cumulative costs by kind. Scenario names are escaped
+everywhere. Plotly is imported only when a report is built, so the CLI can use
+:func:`format_kpi` without paying for it. Figures come from ``sim.figures`` when that module
+provides them, otherwise from the small builders here.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, compare_table, prob_beats
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = [
+    "SERIES",
+    "compare_report_html",
+    "display_unit",
+    "format_kpi",
+]
+
+#: Daily columns shown as band figures: column -> (title, unit).
+SERIES: dict[str, tuple[str, str]] = {
+    "private_pool": ("Private pool", "users"),
+    "mean_trust": ("Mean trust", "0-1"),
+    "mean_fatigue": ("Mean fatigue", "ad-equivalents"),
+    "gmv": ("GMV per day", "RMB"),
+    "cum_profit": ("Cumulative profit", "RMB"),
+}
+
+_PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A",
+            "#19D3F3", "#FF6692", "#B6E880", "#FF97FF", "#FECB52"]
+
+
+def display_unit(unit: str) -> str:
+    """Return the unit shown next to values formatted by :func:`format_kpi` (shares become %)."""
+    return "%" if unit == "share" else unit
+
+
+def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
+    """Format one KPI value for people: shares as %, large numbers with thousands separators.
+
+    Args:
+        value: The number (``None``/NaN → ``n/a``, ±inf → ``∞``).
+        unit: Its unit from ``sim.KPI_INFO`` (``"share"`` is shown in percent).
+        signed: Always show the sign (for differences).
+
+    Returns:
+        The formatted text.
+    """
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return ("+∞" if signed else "∞") if x > 0 else "−∞"
+    sign = "+" if signed else ""
+    if unit == "share":
+        return f"{x * 100:{sign}.1f}%"
+    if unit == "day":
+        return f"{x:{sign},.0f}"
+    if unit == "users":  # counts: whole numbers unless a quantile fell between two
+        return f"{x:{sign},.0f}" if x.is_integer() or abs(x) >= 1000 else f"{x:{sign},.1f}"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:{sign},.0f}"
+    if ax >= 100:
+        return f"{x:{sign}.0f}"
+    if ax >= 10:
+        return f"{x:{sign}.1f}"
+    return f"{x:{sign}.2f}"
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _colors(names: list[str]) -> dict[str, str]:
+    return {name: _PALETTE[i % len(_PALETTE)] for i, name in enumerate(names)}
+
+
+def _layout(fig: go.Figure, title: str, ytitle: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title=html.escape(title), height=height, template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 50, "b": 40}, hovermode="x unified",
+        xaxis_title="day", yaxis_title=html.escape(ytitle),
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    )
+    return fig
+
+
+def _band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str, unit: str) -> go.Figure:
+    """Median line and shaded 10–90% band of a daily column, one colour per scenario."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colors = _colors(list(ensembles))
+    for name, ens in ensembles.items():
+        band = ens.band(column)
+        shown = html.escape(name)
+        x = band["day"].to_numpy()
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([x, x[::-1]]),
+            y=np.concatenate([band["q90"].to_numpy(), band["q10"].to_numpy()[::-1]]),
+            fill="toself", fillcolor=_rgba(colors[name], 0.18), line={"width": 0},
+            hoverinfo="skip", showlegend=False, legendgroup=shown, name=f"{shown} 10–90%"))
+        fig.add_trace(go.Scatter(
+            x=x, y=band["q50"], mode="lines", name=shown, legendgroup=shown,
+            line={"color": colors[name], "width": 2},
+            hovertemplate="%{y:,.3~s}"))
+    return _layout(fig, f"{title} — median and 10–90% band over seeds", unit)
+
+
+def _cost_figure(ensembles: Mapping[str, Ensemble]) -> go.Figure:
+    """Median cumulative cost by kind over time, stacked, one panel per scenario."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    names = list(ensembles)
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=[html.escape(n) for n in names])
+    colors = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(COST_COLUMNS)}
+    for row, name in enumerate(names, start=1):
+        ens = ensembles[name]
+        days = ens.runs[0].daily["day"].to_numpy()
+        for col in COST_COLUMNS:
+            med = np.median(np.cumsum(ens.stack(col), axis=1), axis=0)
+            fig.add_trace(go.Scatter(
+                x=days, y=med, mode="lines", stackgroup=f"s{row}", name=col.removeprefix("cost_"),
+                legendgroup=col, showlegend=row == 1, line={"width": 0.5, "color": colors[col]},
+                hovertemplate="%{y:,.0f} RMB"), row=row, col=1)
+    fig.update_yaxes(title_text="RMB")
+    fig.update_xaxes(title_text="day", row=len(names), col=1)
+    fig.update_layout(
+        title="Cumulative costs by kind (median over seeds)", template="plotly_white",
+        height=140 + 240 * len(names), margin={"l": 60, "r": 20, "t": 80, "b": 40},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def _figures(ensembles: Mapping[str, Ensemble]) -> list[go.Figure]:
+    """Build the report's figures, from ``sim.figures`` when it offers a band figure, else here."""
+    band = _band_figure
+    try:
+        from sim import figures as shared  # written for the dashboard
+    except ImportError:
+        shared = None
+    shared_band = getattr(shared, "band_figure", None)
+    if shared_band is not None:
+        def band(ens: Mapping[str, Ensemble], column: str, title: str, unit: str) -> go.Figure:
+            try:
+                return shared_band(ens, column)
+            except Exception:  # noqa: BLE001 - an incompatible helper must not break the report
+                return _band_figure(ens, column, title, unit)
+    figs = [band(ensembles, col, title, unit) for col, (title, unit) in SERIES.items()]
+    figs.append(_cost_figure(ensembles))
+    return figs
+
+
+def _kpi_table_html(ensembles: Mapping[str, Ensemble], baseline: str | None) -> str:
+    table = compare_table(dict(ensembles), baseline).set_index(["kpi", "scenario"])
+    names = list(ensembles)
+    head = "".join(
+        f"<th>{html.escape(n)}{' <span class=base>(baseline)</span>' if n == baseline else ''}</th>"
+        for n in names)
+    rows = []
+    for kpi, (label, unit, higher, desc) in KPI_INFO.items():
+        cells = []
+        for n in names:
+            r = table.loc[(kpi, n)]
+            text = (f"<b>{format_kpi(r['q50'], unit)}</b>"
+                    f"<br><span class=band>[{format_kpi(r['q10'], unit)} – {format_kpi(r['q90'], unit)}]</span>")
+            if baseline and n != baseline and "diff_q50" in r:
+                d50 = r["diff_q50"]
+                good = (d50 > 0) == higher if d50 == d50 and d50 != 0 else None
+                cls = {True: "good", False: "bad", None: "flat"}[good]
+                text += (f"<br><span class='diff {cls}'>Δ {format_kpi(d50, unit, signed=True)}"
+                         f" [{format_kpi(r['diff_q10'], unit, signed=True)},"
+                         f" {format_kpi(r['diff_q90'], unit, signed=True)}]</span>")
+            cells.append(f"<td>{text}</td>")
+        arrow = "↑" if higher else "↓"
+        rows.append(
+            f"<tr><th title='{html.escape(desc, quote=True)}'>{html.escape(label)} "
+            f"<span class=arrow>{arrow}</span></th><td class=unit>{html.escape(display_unit(unit))}</td>"
+            f"{''.join(cells)}</tr>")
+    if baseline:
+        cells = "".join(
+            "<td>—</td>" if n == baseline
+            else f"<td><b>{prob_beats(ensembles[n], ensembles[baseline], 'cum_profit'):.0%}</b></td>"
+            for n in names)
+        rows.append(f"<tr class=pbeat><th>P(beats baseline), cumulative profit</th>"
+                    f"<td class=unit>probability</td>{cells}</tr>")
+    return (f"<table class=kpi><thead><tr><th>KPI</th><th>unit</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
+h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0}
+table.kpi{border-collapse:collapse;margin:1rem 0;font-size:.92rem}
+table.kpi th,table.kpi td{border-bottom:1px solid #ddd;padding:.35rem .7rem;text-align:right;vertical-align:top}
+table.kpi tbody th{text-align:left;font-weight:600} table.kpi thead th{border-bottom:2px solid #999}
+td.unit{color:#777;text-align:left} .band{color:#666;font-size:.85em} .base{color:#888;font-weight:400}
+.diff{font-size:.85em} .good{color:#1a7f37} .bad{color:#c62828} .flat{color:#666} .arrow{color:#999}
+tr.pbeat th,tr.pbeat td{border-top:2px solid #999}
+.fig{margin:1.5rem 0}
+"""
+
+
+def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None = None,
+                        title: str = "Siyu scenario comparison") -> str:
+    """One self-contained HTML page comparing several scenarios.
+
+    Args:
+        ensembles: Scenario label → its ensemble (labels are shown, escaped, as given).
+        baseline: Label of the scenario the others are compared with; defaults to the first.
+        title: Page title.
+
+    Returns:
+        The complete HTML document (plotly.js embedded once, no external resources).
+
+    Raises:
+        ValueError: No ensembles, or a baseline that is not one of them.
+    """
+    if not ensembles:
+        raise ValueError("compare_report_html needs at least one ensemble")
+    names = list(ensembles)
+    if baseline is None:
+        baseline = names[0] if len(names) > 1 else None
+    elif baseline not in ensembles:
+        raise ValueError(f"baseline {baseline!r} is not one of {', '.join(map(repr, names))}")
+
+    from sim.io import package_version
+
+    divs = []
+    for i, fig in enumerate(_figures(ensembles)):
+        divs.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
+                                include_mathjax=False, config={"displaylogo": False}))
+    runs = "; ".join(
+        f"{html.escape(n)}: {len(e.runs)} seeds × {e.scenario.population.n_users:,} users × "
+        f"{e.scenario.horizon_days} days" for n, e in ensembles.items())
+    descs = "".join(
+        f"<li><b>{html.escape(n)}</b> — {html.escape(e.scenario.description.strip() or e.scenario.name)}</li>"
+        for n, e in ensembles.items())
+    base_txt = (f"Differences (Δ) are to the baseline <b>{html.escape(baseline)}</b>, as the median "
+                "[10%, 90%] over all seed pairs; green is better." if baseline else "")
+    figs = "".join(f"<div class=fig>{d}</div>" for d in divs)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="Siyu {html.escape(package_version())}">
+<title>{html.escape(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p class=meta>{runs}</p>
+<ul>{descs}</ul>
+<h2>Key figures</h2>
+<p>Median over seeds, with the 10–90% band below it. {base_txt}</p>
+{_kpi_table_html(ensembles, baseline)}
+<h2>Over time</h2>
+{figs}
+<p class=meta>Generated by Siyu {html.escape(package_version())}. Self-contained: opens offline.</p>
+</body>
+</html>
+"""

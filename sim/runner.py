@@ -1,0 +1,120 @@
+"""Running scenarios: one replicate (:func:`simulate`) or an ensemble of seeds (:func:`simulate_many`).
+
+``simulate`` builds a :class:`sim.model.SiyuModel`, steps it through the horizon and returns a
+:class:`sim.results.RunResult` with the KPIs of :func:`kpis`. ``simulate_many`` runs several
+seeds, in worker processes when there is more than one core and enough work, and returns an
+:class:`sim.results.Ensemble`. Results depend only on (scenario, seed).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+import pandas as pd
+
+from sim.model import SiyuModel
+from sim.population import Stage
+from sim.results import Ensemble, RunResult
+from sim.scenario import Scenario
+
+Progress = Callable[[int, int], None]
+
+
+def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, float]:
+    """The KPIs of one run (see ``sim.results.KPI_INFO`` for definitions)."""
+    cost = float(daily["cost_total"].sum())
+    cum = daily["cum_profit"].to_numpy()
+    neg = np.flatnonzero(cum < 0)
+    if len(neg) == 0:
+        payback = 0.0
+    elif neg[-1] == len(cum) - 1:
+        payback = float(horizon + 1)
+    else:
+        payback = float(neg[-1] + 1)
+    customers = int((users["purchases"] > 0).sum())
+    new_customers = float(daily["first_purchases"].sum())
+    acq = float(daily["acq_cost"].sum())
+    cac = acq / new_customers if new_customers else float("nan")
+    ltv = float(daily["margin"].sum()) / customers if customers else 0.0
+    joined = users["join_day"] > -1_000_000
+    private_customers = users[joined & (users["private_purchases"] > 0)]
+    if len(private_customers):
+        ref = users["referrer"].to_numpy()
+        spend = users["spend"].to_numpy()
+        brought = np.bincount(ref[ref >= 0], weights=spend[ref >= 0], minlength=len(users))
+        idx = private_customers.index.to_numpy()
+        ltv_ref = float((spend[idx] + brought[idx]).mean())
+    else:
+        ltv_ref = 0.0
+    ever = int(joined.sum())
+    buyers = int((users["purchases"] >= 1).sum())
+    pool = users[joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])]
+    return {
+        "cum_profit": float(cum[-1]),
+        "roi": float(cum[-1] / cost) if cost else 0.0,
+        "payback_day": payback,
+        "cac": cac,
+        "ltv": ltv,
+        "ltv_referral": ltv_ref,
+        "ltv_cac": ltv / cac if cac and not np.isnan(cac) else float("nan"),
+        "final_private_pool": float(len(pool)),
+        "repeat_rate": float((users["purchases"] >= 2).sum() / buyers) if buyers else 0.0,
+        "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else 0.0,
+        "mean_trust": float(pool["trust"].mean()) if len(pool) else 0.0,
+        "gmv_total": float(daily["gmv"].sum()),
+        "mutes_total": float(daily["mutes"].sum()),
+        "referral_joins_total": float(daily["referral_joins"].sum()),
+    }
+
+
+def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | None = None,
+             progress: Progress | None = None) -> RunResult:
+    """Run one replicate of ``scenario`` with ``seed``; trace the given user ids if any."""
+    model = SiyuModel(scenario, seed=seed, trace_users=list(trace_users) if trace_users is not None else None)
+    horizon = scenario.horizon_days
+    every = max(1, horizon // 50)
+    for d in range(horizon):
+        model.step()
+        if progress is not None and ((d + 1) % every == 0 or d + 1 == horizon):
+            progress(d + 1, horizon)
+    daily = model.daily()
+    users = model.pop.table()
+    return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
+                     summary=kpis(daily, users, horizon), trace=model.trace(),
+                     meta={"stages": [s.name.lower() for s in Stage]})
+
+
+def _run(args: tuple[Scenario, int]) -> RunResult:
+    return simulate(*args)
+
+
+def simulate_many(scenario: Scenario, seeds: Iterable[int] | int = 5, progress: Progress | None = None,
+                  workers: int | None = None) -> Ensemble:
+    """Run ``scenario`` for each seed (``seeds`` may be a count) and collect an :class:`Ensemble`."""
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("simulate_many needs at least one seed")
+    work = scenario.population.n_users * scenario.horizon_days * len(seeds)
+    if workers is None:
+        workers = min(len(seeds), os.cpu_count() or 1) if work >= 2_000_000 else 1
+    results: dict[int, RunResult] = {}
+    if workers <= 1:
+        for i, s in enumerate(seeds):
+            results[s] = simulate(scenario, s)
+            if progress:
+                progress(i + 1, len(seeds))
+    else:
+        # fork: workers inherit the imported package (no re-import of __main__); spawn elsewhere
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+            futures = {pool.submit(_run, (scenario, s)): s for s in seeds}
+            for i, fut in enumerate(as_completed(futures)):
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(i + 1, len(seeds))
+    return Ensemble(scenario=scenario, runs=[results[s] for s in seeds])
