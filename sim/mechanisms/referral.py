@@ -51,7 +51,7 @@ def share(model) -> None:
     sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
     if not sc.mechanisms.referral or len(day.reach) == 0:
         return
-    st, rf = sc.strategy, sc.referral
+    rf = sc.referral
     reach = day.reach
     alive = reach[pop.stage[reach] <= Stage.PARTNER]
     cash = cash_appeal(sc, day.rebates_active)
