@@ -23,6 +23,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -171,11 +172,11 @@ def _simulate(scenario: sim.Scenario, seeds: int, progress: Progress, label: str
               workers: int | None) -> sim.Ensemble:
     """Run seeds 0..seeds-1 with a progress task (days for one seed, runs for several)."""
     if seeds == 1:
-        task = progress.add_task(label, total=scenario.horizon_days, unit="days")
+        task = progress.add_task(escape(label), total=scenario.horizon_days, unit="days")
         run = sim.simulate(scenario, seed=0,
                            progress=lambda done, total: progress.update(task, completed=done, total=total))
         return sim.Ensemble(scenario=scenario, runs=[run])
-    task = progress.add_task(label, total=seeds, unit="runs")
+    task = progress.add_task(escape(label), total=seeds, unit="runs")
     update: Callable[[int, int], None] = lambda done, total: progress.update(  # noqa: E731
         task, completed=done, total=total)
     return sim.simulate_many(scenario, seeds=list(range(seeds)), progress=update, workers=workers)
@@ -278,7 +279,7 @@ def run_command(
             ens = _simulate(scn, seeds, progress, scn.name, workers)
 
     bands = ens.summary_bands()
-    table = Table(title=f"{scn.name} — {seeds} seed{'s' if seeds != 1 else ''}, {_scenario_desc(scn)}")
+    table = Table(title=escape(f"{scn.name} — {seeds} seed{'s' if seeds != 1 else ''}, {_scenario_desc(scn)}"))
     table.add_column("KPI")
     table.add_column("median", justify="right")
     table.add_column("p10–p90", justify="right")
@@ -287,14 +288,14 @@ def run_command(
         if kpi not in bands.index:
             continue
         med, rng = _band_text(*bands.loc[kpi, ["q10", "q50", "q90"]], unit)
-        table.add_row(label, med, rng, display_unit(unit))
+        table.add_row(*map(escape, (label, med, rng, display_unit(unit))))
     console = _stdout()
     console.print(table)
 
     if out is not None:
         with _user_errors():
             paths = write_results(ens, out, fmt.value, overwrite=force)
-        console.print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+        console.print(escape(f"wrote {', '.join(p.name for p in paths)} to {out}"))
 
 
 def _labels(args: list[str], scenarios: list[sim.Scenario]) -> list[str]:
@@ -361,12 +362,12 @@ def compare_command(
     same = all(s.population.n_users == first.population.n_users
                and s.horizon_days == first.horizon_days for s in loaded)
     size = f", {_scenario_desc(first)}" if same else ""
-    table = Table(title=f"{len(labels)} scenarios — {seeds} seed{'s' if seeds != 1 else ''}{size}; "
-                        "median [p10–p90]")
+    table = Table(title=escape(f"{len(labels)} scenarios — {seeds} seed{'s' if seeds != 1 else ''}{size}; "
+                               "median [p10–p90]"))
     table.add_column("KPI")
     table.add_column("unit")
     for label in labels:
-        table.add_column(label + (" (baseline)" if label == base else ""), justify="right")
+        table.add_column(escape(label + (" (baseline)" if label == base else "")), justify="right")
     bands = {label: ens.summary_bands() for label, ens in ensembles.items()}
     for kpi, (name, unit, _higher, _desc) in sim.KPI_INFO.items():
         cells = []
@@ -374,7 +375,7 @@ def compare_command(
             b = bands[label]
             med, rng = _band_text(*b.loc[kpi, ["q10", "q50", "q90"]], unit) if kpi in b.index else ("n/a", "n/a")
             cells.append(f"{med} [{rng}]")
-        table.add_row(name, display_unit(unit), *cells)
+        table.add_row(*map(escape, (name, display_unit(unit), *cells)))
     beats = ["—" if label == base else f"{sim.prob_beats(ensembles[label], ensembles[base], 'cum_profit'):.0%}"
              for label in labels]
     table.add_section()
@@ -389,7 +390,7 @@ def compare_command(
         with _user_errors():
             page = compare_report_html(ensembles, baseline=base)
             atomic_write_text(html, page, overwrite=force)
-        console.print(f"wrote {html}")
+        console.print(escape(f"wrote {html}"))
 
 
 @app.command("dashboard")

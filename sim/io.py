@@ -17,7 +17,7 @@ import errno
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,19 @@ def _commit(tmp: Path, target: Path, overwrite: bool) -> None:
     tmp.unlink()
 
 
+def _new_temp(target: Path) -> Path:
+    """Create an empty hidden temporary file next to ``target`` (mode 0666 minus the umask)."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(errno.EEXIST, "cannot create a temporary file", str(target.parent))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write; on success it atomically becomes ``path``.
@@ -126,9 +139,7 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     if not overwrite and target.exists():
         raise OutputExistsError(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_temp(target)
     try:
         yield tmp
         _fsync_file(tmp)

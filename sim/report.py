@@ -4,10 +4,9 @@
 that opens offline: plotly.js is embedded inline once (in the first figure), every later
 figure reuses it. The page holds the KPI comparison table (median, 10–90% band and the
 difference to a baseline scenario), time-series figures with a median line and a 10–90%
-band per scenario, and the median cumulative costs by kind. Scenario names are escaped
-everywhere. Plotly is imported only when a report is built, so the CLI can use
-:func:`format_kpi` without paying for it. Figures come from ``sim.figures`` when that module
-provides them, otherwise from the small builders here.
+band per scenario (shock windows shaded), and the median costs by kind, stacked. Scenario
+names are escaped everywhere. The figures are the dashboard's (:mod:`sim.figures`); they, and plotly, are
+imported only when a report is built, so the CLI can use :func:`format_kpi` cheaply.
 """
 
 from __future__ import annotations
@@ -17,9 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, compare_table, prob_beats
+from sim.results import KPI_INFO, Ensemble, compare_table, prob_beats
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -31,17 +28,14 @@ __all__ = [
     "format_kpi",
 ]
 
-#: Daily columns shown as band figures: column -> (title, unit).
-SERIES: dict[str, tuple[str, str]] = {
-    "private_pool": ("Private pool", "users"),
-    "mean_trust": ("Mean trust", "0-1"),
-    "mean_fatigue": ("Mean fatigue", "ad-equivalents"),
-    "gmv": ("GMV per day", "RMB"),
-    "cum_profit": ("Cumulative profit", "RMB"),
+#: Daily columns shown as band figures: column -> (title, unit, smoothing window in days).
+SERIES: dict[str, tuple[str, str, int]] = {
+    "private_pool": ("Private pool", "users", 1),
+    "mean_trust": ("Mean trust", "0-1", 1),
+    "mean_fatigue": ("Mean fatigue", "ad-equivalents", 1),
+    "gmv": ("GMV per day, 7-day average", "RMB per day", 7),
+    "cum_profit": ("Cumulative profit", "RMB", 1),
 }
-
-_PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A",
-            "#19D3F3", "#FF6692", "#B6E880", "#FF97FF", "#FECB52"]
 
 
 def display_unit(unit: str) -> str:
@@ -85,92 +79,39 @@ def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
     return f"{x:{sign}.2f}"
 
 
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _colors(names: list[str]) -> dict[str, str]:
-    return {name: _PALETTE[i % len(_PALETTE)] for i, name in enumerate(names)}
-
-
-def _layout(fig: go.Figure, title: str, ytitle: str, height: int = 420) -> go.Figure:
-    fig.update_layout(
-        title=html.escape(title), height=height, template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 50, "b": 40}, hovermode="x unified",
-        xaxis_title="day", yaxis_title=html.escape(ytitle),
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-    )
-    return fig
-
-
-def _band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str, unit: str) -> go.Figure:
-    """Median line and shaded 10–90% band of a daily column, one colour per scenario."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    colors = _colors(list(ensembles))
+def _shock_windows(ensembles: Mapping[str, Ensemble]) -> tuple[list[tuple[float, float]], str | None]:
+    """Day windows of the shocks in any compared scenario, and a label naming those scenarios."""
+    windows: dict[tuple[float, float], list[str]] = {}
     for name, ens in ensembles.items():
-        band = ens.band(column)
-        shown = html.escape(name)
-        x = band["day"].to_numpy()
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]),
-            y=np.concatenate([band["q90"].to_numpy(), band["q10"].to_numpy()[::-1]]),
-            fill="toself", fillcolor=_rgba(colors[name], 0.18), line={"width": 0},
-            hoverinfo="skip", showlegend=False, legendgroup=shown, name=f"{shown} 10–90%"))
-        fig.add_trace(go.Scatter(
-            x=x, y=band["q50"], mode="lines", name=shown, legendgroup=shown,
-            line={"color": colors[name], "width": 2},
-            hovertemplate="%{y:,.3~s}"))
-    return _layout(fig, f"{title} — median and 10–90% band over seeds", unit)
-
-
-def _cost_figure(ensembles: Mapping[str, Ensemble]) -> go.Figure:
-    """Median cumulative cost by kind over time, stacked, one panel per scenario."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    names = list(ensembles)
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=[html.escape(n) for n in names])
-    colors = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(COST_COLUMNS)}
-    for row, name in enumerate(names, start=1):
-        ens = ensembles[name]
-        days = ens.runs[0].daily["day"].to_numpy()
-        for col in COST_COLUMNS:
-            med = np.median(np.cumsum(ens.stack(col), axis=1), axis=0)
-            fig.add_trace(go.Scatter(
-                x=days, y=med, mode="lines", stackgroup=f"s{row}", name=col.removeprefix("cost_"),
-                legendgroup=col, showlegend=row == 1, line={"width": 0.5, "color": colors[col]},
-                hovertemplate="%{y:,.0f} RMB"), row=row, col=1)
-    fig.update_yaxes(title_text="RMB")
-    fig.update_xaxes(title_text="day", row=len(names), col=1)
-    fig.update_layout(
-        title="Cumulative costs by kind (median over seeds)", template="plotly_white",
-        height=140 + 240 * len(names), margin={"l": 60, "r": 20, "t": 80, "b": 40},
-        hovermode="x unified",
-    )
-    return fig
+        scn = ens.scenario
+        if not scn.mechanisms.shocks:
+            continue
+        for shock in scn.shocks:
+            start, end = shock.start_day, min(shock.start_day + shock.days, scn.horizon_days)
+            if start < scn.horizon_days:
+                windows.setdefault((float(start), float(end)), []).append(name)
+    if not windows:
+        return [], None
+    names = list(dict.fromkeys(n for ns in windows.values() for n in ns))
+    return list(windows), f"shock ({', '.join(names)})"
 
 
 def _figures(ensembles: Mapping[str, Ensemble]) -> list[go.Figure]:
-    """Build the report's figures, from ``sim.figures`` when it offers a band figure, else here."""
-    band = _band_figure
-    try:
-        from sim import figures as shared  # written for the dashboard
-    except ImportError:
-        shared = None
-    shared_band = getattr(shared, "band_figure", None)
-    if shared_band is not None:
-        def band(ens: Mapping[str, Ensemble], column: str, title: str, unit: str) -> go.Figure:
-            try:
-                return shared_band(ens, column)
-            except Exception:  # noqa: BLE001 - an incompatible helper must not break the report
-                return _band_figure(ens, column, title, unit)
-    figs = [band(ensembles, col, title, unit) for col, (title, unit) in SERIES.items()]
-    figs.append(_cost_figure(ensembles))
+    """Build the report's figures with the shared builders of :mod:`sim.figures`.
+
+    Scenario names are HTML-escaped before they reach plotly.js, which renders trace names as
+    a subset of HTML; the escaped text shows the name literally.
+    """
+    from sim import figures
+
+    shown = {html.escape(name): ens for name, ens in ensembles.items()}
+    windows, label = _shock_windows(shown)
+    figs = [
+        figures.band_figure(shown, column, f"{title} — median and 10–90% band over seeds",
+                            y_title=unit, smooth=smooth, shade=windows, shade_label=label)
+        for column, (title, unit, smooth) in SERIES.items()
+    ]
+    figs.append(figures.cost_figure(shown, "Costs by kind over the horizon (median of seeds)"))
     return figs
 
 
@@ -218,7 +159,8 @@ h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0}
 table.kpi{border-collapse:collapse;margin:1rem 0;font-size:.92rem}
 table.kpi th,table.kpi td{border-bottom:1px solid #ddd;padding:.35rem .7rem;text-align:right;vertical-align:top}
 table.kpi tbody th{text-align:left;font-weight:600} table.kpi thead th{border-bottom:2px solid #999}
-td.unit{color:#777;text-align:left} .band{color:#666;font-size:.85em} .base{color:#888;font-weight:400}
+table.kpi td.unit{color:#777;text-align:left}
+table.kpi thead th:nth-child(-n+2){text-align:left} .band{color:#666;font-size:.85em} .base{color:#888;font-weight:400}
 .diff{font-size:.85em} .good{color:#1a7f37} .bad{color:#c62828} .flat{color:#666} .arrow{color:#999}
 tr.pbeat th,tr.pbeat td{border-top:2px solid #999}
 .fig{margin:1.5rem 0}
