@@ -136,10 +136,12 @@ def _stderr() -> Console:
 
 
 def _progress() -> Progress:
+    """Return a transient progress display on stderr (silent when stderr is not a terminal)."""
+    console = _stderr()
     return Progress(
         SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
         MofNCompleteColumn(), TextColumn("{task.fields[unit]}"), TimeElapsedColumn(),
-        console=_stderr(), transient=True,
+        console=console, transient=True, disable=not console.is_terminal,
     )
 
 
@@ -379,7 +381,7 @@ def compare_command(
     beats = ["—" if label == base else f"{sim.prob_beats(ensembles[label], ensembles[base], 'cum_profit'):.0%}"
              for label in labels]
     table.add_section()
-    table.add_row("P(beats baseline), cum. profit", "probability", *beats)
+    table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = _stdout()
     console.print(table)
 

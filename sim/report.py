@@ -68,7 +68,7 @@ def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
     if unit == "day":
         return f"{x:{sign},.0f}"
     if unit == "users":  # counts: whole numbers unless a quantile fell between two
-        return f"{x:{sign},.0f}" if x.is_integer() or abs(x) >= 1000 else f"{x:{sign},.1f}"
+        return f"{x:{sign},.0f}" if x.is_integer() or abs(x) >= 100 else f"{x:{sign},.1f}"
     ax = abs(x)
     if ax >= 1000:
         return f"{x:{sign},.0f}"

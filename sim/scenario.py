@@ -165,7 +165,7 @@ class Hooks(Section):
 
     package_card: Hook = S(Hook(), "hook", "Card in every platform order inviting the buyer to add the account (applies to platform buyers).", "DOMAIN §1 (package-insert cards)")
     gift: Hook = S(Hook(), "hook", "Free gift for adding the account, offered with paid exposure (applies to exposed users).", "DOMAIN §1 (a beauty sponge)")
-    cash: Hook = S(Hook(selection=0.8), "hook", "Cash back for joining, offered with paid exposure; attracts deal-seekers.", "DOMAIN §1/§5 (cash back for joining)")
+    cash: Hook = S(Hook(selection=0.8), "hook", "Cash back for joining, offered with paid exposure while rebates run (until strategy.rebate_end_day); attracts deal-seekers.", "DOMAIN §1/§5 (cash back for joining)")
     content: Hook = S(Hook(selection=-0.8), "hook", "Free content on public platforms that leads readers in; filters for fit.", "DOMAIN §1/§5 (content leads in and filters)")
     content_reach_per_day: float = P(0.005, 0.0, 0.2, "share of public pool per day",
                                      "Share of the public pool that sees the merchant's free public content each day (content hook only).", A)

@@ -13,7 +13,13 @@ import yaml
 
 import sim
 from sim import io as sio
-from sim.io import OutputExistsError, atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text
+from sim.io import (
+    OutputExistsError,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+)
 
 
 def _leftovers(directory):

@@ -69,7 +69,7 @@ def test_time_series_and_cost_figures_present(page):
     assert "Costs by kind" in page
     # both scenarios appear as traces (escaped for plotly.js's HTML-like labels)
     assert '"name":"content_led"' in page
-    assert '"name":"' + html.escape(EVIL).replace("<", "\\u003c") in page
+    assert '"name":"' + html.escape(EVIL).replace("/", "\\u002f") + '"' in page
 
 
 def test_default_baseline_is_first_and_errors(ensembles):
@@ -95,6 +95,7 @@ def test_single_scenario_report_has_no_baseline(ensembles):
     (61.0, "day", False, "61"),
     (13.0, "users", False, "13"),
     (0.5, "users", False, "0.5"),
+    (979.4, "users", False, "979"),
     (1.4219, "ratio", False, "1.42"),
     (42.25, "RMB per customer", False, "42.2"),
     (float("nan"), "ratio", False, "n/a"),

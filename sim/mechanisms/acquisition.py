@@ -76,7 +76,8 @@ def acquire(model) -> None:
     # hooks, first taken wins: card (buyers), cash and gift (paid exposures), content (readers)
     model.touchpoints.admit(buyers[hook_take_up(hooks.package_card, pop.deal[buyers], rng)], Source.CARD, hooks.package_card)
     rest = paid[pop.stage[paid] == Stage.PUBLIC]
-    model.touchpoints.admit(rest[hook_take_up(hooks.cash, pop.deal[rest], rng)], Source.CASH, hooks.cash)
+    if day.rebates_active:  # cash for joining is a rebate: it stops with the others
+        model.touchpoints.admit(rest[hook_take_up(hooks.cash, pop.deal[rest], rng)], Source.CASH, hooks.cash)
     rest = rest[pop.stage[rest] == Stage.PUBLIC]
     model.touchpoints.admit(rest[hook_take_up(hooks.gift, pop.deal[rest], rng)], Source.GIFT, hooks.gift)
     if hooks.content.enabled:
