@@ -114,7 +114,7 @@ class Touchpoints(mesa.Agent):
         return idx, refs
 
     def bill(self) -> None:
-        """Book today's running costs: staff, accounts and content production."""
+        """Book today's running costs: staff, accounts (and mini-program) and content production."""
         m = self.model
         tp, st, led = m.scenario.touchpoints, m.scenario.strategy, m.ledger
         pool = self.pool_size()
@@ -123,6 +123,8 @@ class Touchpoints(mesa.Agent):
         led.add("cost_staff", tp.staff_cost_per_day * pool / tp.users_per_staff)
         led.add("cost_accounts", tp.account_cost_per_day * math.ceil(pool / tp.friends_per_account))
         led.add("cost_content", st.content_cost_per_post * st.content_posts_per_day)
+        if tp.mini_program:
+            led.add("cost_accounts", tp.mini_program_cost_per_day)
 
 
 __all__ = ["NEVER", "Operator", "PublicChannel", "Stage", "Touchpoints"]

@@ -188,6 +188,9 @@ class Touchpoints(Section):
                                "Pool size one operator can serve; staff scale with the pool.", A)
     staff_cost_per_day: float = P(200.0, 0.0, 10_000.0, "RMB per staff member per day",
                                   "Salary and overhead of one operator (≈6,000 RMB a month).", A)
+    mini_program: bool = S(False, "switch", "Private orders go through the merchant's own mini-program (one-tap ordering lifts private buying).", "DOMAIN §1 (mini-programs as a private pool)")
+    mini_program_lift: float = P(0.1, 0.0, 2.0, "relative lift", "Lift of private buying from one-tap ordering in the mini-program.", A)
+    mini_program_cost_per_day: float = P(20.0, 0.0, 10_000.0, "RMB per day", "Running cost of the mini-program (hosting, fees).", A)
     interactions_per_staff_per_day: float = P(40.0, 0.0, 2_000.0, "one-to-one chats per staff member per day",
                                               "Sincere one-to-one interactions one operator can hold a day.", A)
 

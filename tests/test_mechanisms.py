@@ -245,3 +245,11 @@ def test_shock_closes_public_channels_for_the_window():
     win = d[(d.day >= 150) & (d.day < 210)]
     assert (win["public_open"] == 0).all() and win["platform_purchases"].sum() == 0 and win["cost_ads"].sum() == 0
     assert d[d.day < 150]["public_open"].all()
+
+
+def test_mini_program_lifts_private_buying_and_costs_money():
+    base = {"population.n_users": 5000, "horizon_days": 120, "touchpoints.mini_program_lift": 1.0}
+    off = sim.simulate(sim.load_scenario("content_led").with_overrides(base)).daily
+    on = sim.simulate(sim.load_scenario("content_led").with_overrides({**base, "touchpoints.mini_program": True})).daily
+    assert on["private_purchases"].sum() > 1.3 * off["private_purchases"].sum()
+    assert on["cost_accounts"].sum() == pytest.approx(off["cost_accounts"].sum() + 120 * 20.0)

@@ -8,7 +8,7 @@ Rules (DOMAIN §3, §5, §6, §7):
   ``readiness = min(1, days since last order / cycle)``,
   ``conversion = floor + (ceiling − floor) × trust^trust_exponent``,
   ``lift = (1 + event_lift × discount × price_sensitivity) × (1 + cashback_lift × cashback ×
-  deal) × (1 + group_activity_lift × A_group)`` and
+  deal) × (1 + group_activity_lift × A_group) × (1 + mini_program_lift if a mini-program runs)`` and
   ``reminder = unprompted + (1 − unprompted)(1 − e^(−(reminder_per_ad × (ads + notices) +
   reminder_per_content × content)))``.
 - *Order money*: list price ``order_value``; revenue ``order_value × (1 − discount)``; margin
@@ -45,6 +45,8 @@ def buy(model, chatted: np.ndarray) -> None:
     if model.groups.count:
         g = pop.group[reach]
         lift = lift * (1.0 + pu.group_activity_lift * np.where(g >= 0, model.groups.activity[np.maximum(g, 0)], 0.0))
+    if sc.touchpoints.mini_program:
+        lift = lift * (1.0 + sc.touchpoints.mini_program_lift)
     touches = pu.reminder_per_ad * (day.ads + day.notices) + pu.reminder_per_content * day.content + chatted
     reminder = pu.unprompted_share + (1.0 - pu.unprompted_share) * (1.0 - np.exp(-touches))
     h = need_rate * readiness(pop.last_purchase[reach], pop.cycle[reach], day.t) * conv * lift * reminder
