@@ -7,10 +7,9 @@ scenarios that differ in the mechanism the fact is about.
 from __future__ import annotations
 
 import numpy as np
+from conftest import ensemble
 
 import sim
-
-from conftest import ensemble
 
 N = 8000
 SEEDS = (0, 1, 2)
