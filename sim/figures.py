@@ -429,7 +429,7 @@ def funnel_figure(ensembles: Mapping[str, Ensemble], title: str | None = None, *
             name=name, y=[_name(names, s, defaults[s]) for s in part["step"]], x=part["users"],
             textinfo="value+percent previous", texttemplate="%{value:,.0f} (%{percentPrevious:.0%})",
             marker={"color": colors.get(name, PALETTE[0])}))
-    fig.update_layout(title=title or "Value-ladder funnel", template="plotly_white",
+    fig.update_layout(title=title or "Value-ladder funnel", template="plotly_white", funnelmode="group",
                       margin={"l": 120, "r": 20, "t": 60, "b": 30},
                       legend={"orientation": "h", "y": 1.05, "x": 0})
     return fig
@@ -477,6 +477,7 @@ def cascade_size_figure(cascades: Mapping[str, Sequence[pd.DataFrame]], title: s
                              hovertemplate="%{x}: %{y:.2f}<extra>" + name + "</extra>"))
     fig.update_layout(title=title or "Referral cascade sizes", barmode="group", xaxis_title=x_title,
                       yaxis_title=y_title, yaxis_type="log" if log_y else "linear",
+                      yaxis_dtick=1 if log_y else None,
                       **{**_LAYOUT, "hovermode": "closest"})
     return fig
 
@@ -563,11 +564,14 @@ def cascade_tree_figure(users: pd.DataFrame, root: int | None = None, title: str
             x=[pos[n][0] for n in members], y=[pos[n][1] for n in members], mode="markers",
             name=_name(names, st, st.capitalize()),
             marker={"size": [8 + 3 * min(g.nodes[n]["referrals"], 8) for n in members],
-                    "color": _STAGE_COLORS.get(st, "#444"), "line": {"width": 1, "color": "white"},
-                    "symbol": ["star" if n == root else "circle" for n in members]},
+                    "color": _STAGE_COLORS.get(st, "#444"),
+                    "line": {"width": [3 if n == root else 1 for n in members],
+                             "color": ["#222" if n == root else "white" for n in members]}},
             text=[f"user {n}<br>referrals {g.nodes[n]['referrals']}<br>trust {g.nodes[n]['trust']:.2f}"
                   for n in members],
             hovertemplate="%{text}<extra></extra>"))
+    fig.add_annotation(x=pos[root][0], y=pos[root][1], text=_name(names, "root", "root"), showarrow=True,
+                       arrowhead=0, ay=-30, font={"size": 11})
     depth = max(d["depth"] for _, d in g.nodes(data=True))
     fig.update_layout(title=title or f"Referral cascade of user {root}: {g.number_of_nodes()} users, {depth} generations",
                       template="plotly_white", xaxis={"visible": False}, yaxis={"visible": False},

@@ -115,7 +115,7 @@ class Population:
         self.referrals = np.zeros(n, dtype=np.int32)
         self.group_buys = np.zeros(n, dtype=np.int32)
         self.group = np.full(n, -1, dtype=np.int32)
-        self.messages = np.zeros(n, dtype=np.int32)  # messages received (cumulative)
+        self.messages = np.zeros(n, dtype=np.float32)  # messages received (cumulative)
         self.events = np.zeros(n, dtype=np.int32)   # today's Event bits
         # everyone who ever joined, in join order (the private pool's index)
         self._joined = np.empty(max(16, n // 16), dtype=np.int64)

@@ -38,7 +38,7 @@ STAGE_COLUMNS = ["public", "followers", "customers", "repeat", "members", "partn
 KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "cum_profit": ("Cumulative profit", "RMB", True, "Margin minus all costs over the horizon."),
     "roi": ("ROI", "ratio", True, "Cumulative profit / cumulative cost."),
-    "payback_day": ("Payback day", "day", False, "First day cumulative profit turns positive after the initial outlay (horizon+1 if never)."),
+    "payback_day": ("Payback day", "day", False, "Day from which cumulative profit stays ≥ 0: 0 if never negative, horizon+1 if still negative at the end."),
     "cac": ("CAC", "RMB per customer", False, "Acquisition cost (ads, hooks, join cash, referral rewards) / new customers."),
     "ltv": ("LTV", "RMB margin per customer", True, "Cumulative margin / customers ever acquired (observed over the horizon)."),
     "ltv_referral": ("LTV incl. referrals", "RMB GMV per private customer", True, "The articles' LTV ≈ order value × purchases × (1 + referred customers × their order value × purchases), with order value × purchases in units of the customer's own spend."),

@@ -164,7 +164,7 @@ class Hooks(Section):
     """The lead-in hooks (引流) that move users from the public to the private pool."""
 
     package_card: Hook = S(Hook(), "hook", "Card in every platform order inviting the buyer to add the account (applies to platform buyers).", "DOMAIN §1 (package-insert cards)")
-    gift: Hook = S(Hook(), "hook", "Free gift for adding the account, offered with paid exposure (applies to exposed users).", "DOMAIN §1 (a beauty sponge)")
+    gift: Hook = S(Hook(), "hook", "Free gift for adding the account, offered with paid exposure (applies to paid exposures).", "DOMAIN §1 (a beauty sponge)")
     cash: Hook = S(Hook(selection=0.8), "hook", "Cash back for joining, offered with paid exposure while rebates run (until strategy.rebate_end_day); attracts deal-seekers.", "DOMAIN §1/§5 (cash back for joining)")
     content: Hook = S(Hook(selection=-0.8), "hook", "Free content on public platforms that leads readers in; filters for fit.", "DOMAIN §1/§5 (content leads in and filters)")
     content_reach_per_day: float = P(0.005, 0.0, 0.2, "share of public pool per day",
@@ -204,7 +204,7 @@ class Strategy(Section):
     ad_posts_per_day: float = P(0.0, 0.0, 50.0, "posts per day",
                                 "Product ads / hard-sell posts pushed to the private pool.",
                                 "DOMAIN §4: micro-merchants post 7-8 to several dozen ads a day")
-    ads_targeted: bool = S(False, "switch", "Ads go by tag: only to users who have bought (and fatigue less).", "DOMAIN §2 (tags and routing)")
+    ads_targeted: bool = S(False, "switch", "Ads and event notices are tag-targeted (relevant to the user), so each fatigues less (fatigue.targeted_weight).", "DOMAIN §2 (tags and routing)")
     content_cost_per_post: float = P(30.0, 0.0, 100_000.0, "RMB per post", "Cost of producing one content post.", A)
     one_to_one: bool = S(False, "switch", "Staff hold sincere one-to-one chats (limited by staff time).", "DOMAIN §3 (sincere one-to-one interaction)")
     exaggeration: float = P(0.0, 0.0, 1.0, "index (0-1)", "How exaggerated the claims are; erodes trust daily.", "DOMAIN §3 (exaggerated claims erode trust)")
@@ -221,7 +221,7 @@ class Strategy(Section):
     red_packet_every_days: int = P(0, 0, 365, "days (0 = never)", "Interval between red-packet drops into groups.", "DOMAIN §4 (red packets lift activity briefly)")
     red_packet_per_member: float = P(0.5, 0.0, 100.0, "RMB per group member", "Cost of one red-packet drop per group member.", A)
     check_ins: bool = S(False, "switch", "Daily check-ins and rituals keep groups active.", "DOMAIN §5 (livestreamer fan groups: check-in points)")
-    selling_in_group: bool = S(True, "switch", "Ads also go to groups; off = no selling in groups (sales only on event days).", "DOMAIN §5 (community without selling)")
+    selling_in_group: bool = S(True, "switch", "Off = group members get no ads (only content and event notices); sales then come from events, content and own need.", "DOMAIN §5 (community without selling)")
     # rebates
     join_cash: float = P(0.0, 0.0, 1_000.0, "RMB per joiner", "Cash paid to every user who joins (on top of hooks).", "DOMAIN §5 (Kelly)")
     cashback_rate: float = P(0.0, 0.0, 0.9, "share of order value", "Cash back on private purchases while rebates run.", "DOMAIN §5 (rebate-led)")
@@ -231,7 +231,7 @@ class Strategy(Section):
     campaign_every_days: int = P(0, 0, 365, "days (0 = never)", "Interval between referral campaigns (hero SKU + poster + landing page).", "DOMAIN §6")
     seeds_per_campaign: float = P(0.01, 0.0, 1.0, "share of private pool", "Seed users asked to share in each campaign.", "DOMAIN §6 (seeding)")
     seeding: Seeding = S(Seeding.targeted, "choice", "Pick seeds by tags/influence (targeted) or at random.", "DOMAIN §6: seeding by tags beats random")
-    group_buy_size: int = P(0, 0, 10, "people (0 = off)", "Group-buy (拼团) needing this many people including the sharer.", "DOMAIN §6 (group-buying)")
+    group_buy_size: int = P(0, 0, 10, "people (0 = off)", "Group-buy (拼团) needing this many people including the sharer (0 or 1 = off).", "DOMAIN §6 (group-buying)")
     group_buy_discount: float = P(0.2, 0.0, 0.9, "share of list price", "Discount on a completed group-buy.", A)
     # lifecycle
     routing_by_tags: bool = S(False, "switch", "Unpaid users go to education groups (content only); paid users get offers.", "DOMAIN §2 (tags and routing)")
@@ -249,7 +249,7 @@ class Trust(Section):
     content_gain: float = P(0.006, 0.0, 0.2, "per post seen", "Trust gained per value-content post, scaled by the user's content affinity.", "DOMAIN §3 (expertise)")
     interaction_gain: float = P(0.05, 0.0, 0.5, "per chat", "Trust gained per one-to-one chat.", "DOMAIN §3 (sincere interaction)")
     consistency_gain: float = P(0.002, 0.0, 0.05, "per day", "Daily gain while the cadence of content is kept (≥1 post a day).", "DOMAIN §3 (doing one thing consistently)")
-    familiarity_gain: float = P(0.001, 0.0, 0.05, "per day × group activity", "Daily gain from familiarity in an active group.", "DOMAIN §3 (familiarity breeds trust)")
+    familiarity_gain: float = P(0.001, 0.0, 0.05, "per day × group activity", "Daily gain from familiarity, × group activity (¼ of it for friends without a group).", "DOMAIN §3 (familiarity breeds trust)")
     purchase_gain: float = P(0.05, 0.0, 0.5, "per good order", "Trust gained by a well-fulfilled order.", A)
     hard_sell_loss: float = P(0.03, 0.0, 0.5, "per day at twice tolerance", "Daily trust loss from ad pressure above the user's tolerance.", "DOMAIN §3/§4 (hard selling erodes trust)")
     exaggeration_loss: float = P(0.01, 0.0, 0.2, "per day at full exaggeration", "Daily trust loss from exaggerated claims.", "DOMAIN §3")
@@ -260,7 +260,7 @@ class Fatigue(Section):
     """The fatigue rule: messages add fatigue, quiet time removes it, excess mutes then churns."""
 
     half_life_days: float = P(7.0, 0.5, 120.0, "days", "Half-life of fatigue without messages.", A)
-    content_weight: float = P(0.15, 0.0, 2.0, "ad-equivalents per post", "Fatigue of one content post relative to an ad, for a user with no content affinity.", "DOMAIN §4 (hard sell more than value content)")
+    content_weight: float = P(0.15, 0.0, 2.0, "ad-equivalents per post", "Fatigue of one content post relative to an ad at deal-seeking 0.5 (scaled by 0.5 + deal-seeking: content tires deal-seekers more).", "DOMAIN §4 (hard sell more than value content)")
     targeted_weight: float = P(0.5, 0.0, 1.0, "ad-equivalents per ad", "Fatigue of a tag-targeted ad relative to an untargeted one.", A)
     mute_rate: float = P(0.3, 0.0, 5.0, "per day at twice tolerance", "Hazard of muting once fatigue exceeds tolerance (rises with the excess).", "EVIDENCE: China Youth Daily 2020 (74.6% mute groups)")
     leave_multiple: float = P(2.5, 1.0, 20.0, "× tolerance", "Fatigue, as a multiple of tolerance, past which users leave outright.", "EVIDENCE: China Youth Daily 2020 (38.4% leave groups actively)")
@@ -304,7 +304,7 @@ class Referral(Section):
 
     share_rate: float = P(0.01, 0.0, 1.0, "per day at full trust", "Daily chance a trusting customer shares the offer unprompted.", "EVIDENCE: ≈29% actually refer (vs 83% who say they would)")
     reward_share_lift: float = P(2.0, 0.0, 20.0, "relative lift per reward/order value", "Lift of sharing from a referral reward.", A)
-    join_prob: float = P(0.08, 0.0, 1.0, "probability per exposed contact at full trust", "Chance a public contact joins when a friend shares (one chance per edge).", "EVIDENCE: Kempe, Kleinberg & Tardos 2003 (independent cascade)")
+    join_prob: float = P(0.08, 0.0, 1.0, "probability per exposed contact at full trust", "Base chance a public contact joins when a friend shares (one chance per edge), × min(1, referrer trust + cash appeal) × (0.5 + need).", "EVIDENCE: Kempe, Kleinberg & Tardos 2003 (independent cascade)")
     partner_share_multiplier: float = P(3.0, 1.0, 50.0, "× share rate", "How much more partners share.", "DOMAIN §6 (super users)")
     partner_min_trust: float = P(0.7, 0.0, 1.0, "trust (0-1)", "Trust needed to become a partner.", A)
     partner_min_referrals: int = P(2, 0, 100, "referred joiners", "Referrals needed to become a partner.", A)
@@ -325,7 +325,7 @@ class Shock(Section):
     start_day: int = P(180, 0, 100_000, "day", "First day of the shock.", "DOMAIN §7 (the 2020 epidemic)")
     days: int = P(60, 1, 100_000, "days", "Length of the shock.", A)
     public_closed: bool = S(True, "switch", "Paid, organic and content exposure on public platforms stop.", "DOMAIN §7")
-    demand_multiplier: float = P(1.0, 0.0, 5.0, "× normal need", "Demand of private users during the shock.", A)
+    demand_multiplier: float = P(1.0, 0.0, 5.0, "× normal need", "Multiplier of need during the shock, for private and (if open) platform buyers.", A)
 
 
 class Mechanisms(Section):
@@ -338,7 +338,7 @@ class Mechanisms(Section):
     group_activity: bool = S(True, "switch", "Group activity decays and is lifted by content, check-ins and red packets.", "DOMAIN §4")
     purchase: bool = S(True, "switch", "Private users buy.", "DOMAIN §3/§7")
     referral: bool = S(True, "switch", "Referral cascades over the social network.", "DOMAIN §6")
-    lifecycle: bool = S(True, "switch", "Promotion up the value ladder (repeat, member, partner).", "DOMAIN §2")
+    lifecycle: bool = S(True, "switch", "Promotion to member and partner (customer and repeat still follow order counts when off).", "DOMAIN §2")
     fulfilment_failures: bool = S(True, "switch", "Orders can fail and destroy trust.", "DOMAIN §3")
     shocks: bool = S(True, "switch", "Apply the shock windows.", "DOMAIN §7")
 

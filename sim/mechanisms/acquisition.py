@@ -7,7 +7,7 @@ Rules (DOMAIN §1, §5):
   (free) of public-pool users sees the store; ``content_reach_per_day`` sees its free content.
 - *Platform purchase*: an exposed public user buys on the platform with probability
   ``platform_conversion / decision_touches × need × readiness × (1 + platform_repeat_boost ×
-  past_buyer)``; the platform keeps its commission and the merchant gets no relationship.
+  past_buyer) × shock demand``; the platform keeps its commission and the merchant gets no relationship.
 - *Hook take-up*: a hook offered to a user is taken with probability
   ``take_up × clip(1 + selection × (2 × deal_seeking − 1), 0, 2)``; cash hooks select
   deal-seekers, content hooks select content fans. Package cards reach platform buyers, gift

@@ -1,10 +1,11 @@
 """Group activity (社群): decays without stimulus, lifted by content, check-ins and red packets.
 
 Rule (DOMAIN §4, §5): each group ``g`` has activity ``A_g ∈ [0, 1]`` that starts at
-``initial_activity`` and each day becomes ``A_g (1 − activity_decay) + (1 − A_g) × s`` where
-the stimulus ``s`` adds ``content_stimulus`` on content days, ``check_in_stimulus`` with
-check-ins, and ``red_packet_lift × red_packet_decay^k`` on the ``k``-th red packet (k = 0, 1, …):
-each red packet lifts activity less than the one before. Activity raises members' message
+``initial_activity`` and each day first decays, ``A_g ← A_g (1 − activity_decay)``, then moves
+toward 1 by the day's stimulus, ``A_g ← A_g + (1 − A_g) × min(1, s)``, where ``s`` adds
+``content_stimulus`` on content days, ``check_in_stimulus`` with check-ins, and
+``red_packet_lift × red_packet_decay^k`` on the merchant's ``k``-th red packet (k = 0, 1, …,
+counted over all groups): each red packet lifts activity less than the one before. Activity raises members' message
 tolerance (``activity_tolerance_bonus``), their buying (``purchase.group_activity_lift``) and
 their familiarity trust gain.
 """

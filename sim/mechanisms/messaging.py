@@ -48,7 +48,7 @@ def send(model) -> None:
         notices[unpaid] = 0.0
     day.ads, day.notices = ads, notices
     sent = day.content + ads + notices
-    pop.messages[reach] += sent.astype(pop.messages.dtype)
+    pop.messages[reach] += sent
     led.add("messages_sent", float(sent.sum()))
     if day.event:
         pop.events[reach[notices > 0]] |= Event.PROMO

@@ -10,7 +10,8 @@ Rules (DOMAIN §3, §5, §6, §7):
   ``lift = (1 + event_lift × discount × price_sensitivity) × (1 + cashback_lift × cashback ×
   deal) × (1 + group_activity_lift × A_group) × (1 + mini_program_lift if a mini-program runs)`` and
   ``reminder = unprompted + (1 − unprompted)(1 − e^(−(reminder_per_ad × (ads + notices) +
-  reminder_per_content × content)))``.
+  reminder_per_content × content + chat)))``
+  (a one-to-one chat reminds like one ad).
 - *Order money*: list price ``order_value``; revenue ``order_value × (1 − discount)``; margin
   ``order_value × (margin_rate − discount)``; cash back (while rebates run) and partner
   commission (on orders of users a partner brought) are costs; platform orders pay commission.

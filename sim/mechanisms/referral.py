@@ -73,7 +73,7 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
     st, rf = sc.strategy, sc.referral
     model.ledger.add("referrals", len(sharers))
     pop.events[sharers] |= Event.SHARED
-    if st.group_buy_size > 0:
+    if st.group_buy_size > 1:
         pop.group_buys[sharers] += 1
     g = model.graph
     if g is not None:
@@ -88,7 +88,7 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
     owner, targets = owner[public], targets[public]
     appeal = pop.trust[owner] + pop.deal[targets] * cash_appeal(sc, day.rebates_active)
     p = rf.join_prob * np.minimum(appeal, 1.0) * (0.5 + pop.need[targets])
-    if st.group_buy_size > 0:
+    if st.group_buy_size > 1:
         p = p * (1.0 + sc.purchase.event_lift * st.group_buy_discount * pop.price_sens[targets])
     ok = rng.random(len(targets), dtype=np.float32) < p
     targets, first = np.unique(targets[ok], return_index=True)
