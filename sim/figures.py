@@ -199,7 +199,9 @@ def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, s
             _add_band(fig, band, name, colors.get(name, PALETTE[0]), row=1, col=j,
                       showlegend=j == 1, band_label=band_label, median_label=median_label)
         fig.update_xaxes(title_text=x_title, row=1, col=j)
-    fig.update_layout(title=title or ", ".join(columns.values()), **_LAYOUT)
+    fig.update_layout(title=title or ", ".join(columns.values()),
+                      **{**_LAYOUT, "margin": {"l": 60, "r": 20, "t": 100, "b": 50},
+                         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.12, "x": 0}})
     return fig
 
 

@@ -43,7 +43,8 @@ class SiyuModel(Model):
         self.pop = Population(scenario.population, scenario.product, self.rng)
         self.graph = build_network(scenario.network, self.pop.n, self.rng)
         self.edge_used = np.zeros(self.graph.nnz, dtype=bool) if self.graph is not None else None
-        self._degree = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
+        # contacts each user has not yet exposed to a share (decremented as edges are used)
+        self._fresh = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
         self.groups = community.Groups(self.pop.n, scenario.touchpoints.group_size,
                                        scenario.community.initial_activity)
         self.operator = Operator(self)
@@ -64,11 +65,16 @@ class SiyuModel(Model):
         self.trace_rows: list[pd.DataFrame] = []
 
     # --- helpers used by the mechanisms ---------------------------------------------------------
-    def degree_of(self, idx: np.ndarray) -> np.ndarray:
-        """Number of social contacts of users ``idx`` (well-mixed: the contacts per share)."""
-        if self._degree is None:
+    def fresh_reach(self, idx: np.ndarray) -> np.ndarray:
+        """Contacts of users ``idx`` not yet exposed by their shares (well-mixed: contacts per share)."""
+        if self._fresh is None:
             return np.full(len(idx), float(self.scenario.referral.well_mixed_contacts), dtype=np.float32)
-        return self._degree[idx]
+        return self._fresh[idx]
+
+    def use_edges(self, owner: np.ndarray) -> None:
+        """Count edges just used by their owners (one chance per edge)."""
+        if self._fresh is not None and len(owner):
+            np.subtract.at(self._fresh, owner, 1.0)
 
     def n_churned(self) -> int:
         """Users who left the private pool so far."""

@@ -9,7 +9,9 @@ Rules (DOMAIN §6; EVIDENCE: Kempe, Kleinberg & Tardos 2003; referral surveys):
   trust moves content fans, cash moves deal-seekers.
 - *Campaigns*: every ``campaign_every_days`` the operator asks ``seeds_per_campaign`` of the
   reachable pool to share; ``targeted`` seeding picks the top users by
-  ``sociability × degree × (0.1 + trust) × (1 + group-buys started)``, ``random`` picks at random.
+  ``sociability × fresh reach × (0.1 + trust) × (1 + group-buys started)`` — fresh reach being
+  the contacts a user's shares have not yet exposed (influence not yet used up) — while
+  ``random`` picks at random.
 - *Exposure*: a share exposes each contact once per edge (one chance per edge, ever); a public
   contact joins with ``join_prob × min(1, referrer trust + deal × cash) × (0.5 + need) ×
   (1 + event_lift × group_buy_discount × price_sensitivity if group-buy)``. Well-mixed: ``well_mixed_contacts``
@@ -42,7 +44,7 @@ def pick_seeds(model, pool: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     if st.seeding == "random":
         return model.rng.choice(pool, size=k, replace=False)
-    score = pop.sociability[pool] * model.degree_of(pool) * (0.1 + pop.trust[pool]) * (1.0 + pop.group_buys[pool])
+    score = pop.sociability[pool] * model.fresh_reach(pool) * (0.1 + pop.trust[pool]) * (1.0 + pop.group_buys[pool])
     return pool[np.argpartition(-score, k - 1)[:k]]
 
 
@@ -81,6 +83,7 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
         fresh = ~model.edge_used[edges]
         model.edge_used[edges] = True
         owner, targets = owner[fresh], g.indices[edges[fresh]]
+        model.use_edges(owner)
     else:
         owner = np.repeat(sharers, rf.well_mixed_contacts)
         targets = rng.integers(0, pop.n, len(owner))
