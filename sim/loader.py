@@ -117,47 +117,49 @@ def _merge_extends(data: dict[str, Any], base_dir: Path | None, depth: int,
     return _deep_merge(base, data)
 
 
-def _field_hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """A "did you mean" hint for an unknown key at ``loc``."""
-    cls: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(cls, "model_fields", {}).get(part)
-        if field is None:
-            return ""
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        cls = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if cls is None:
-            return ""
-    names = list(getattr(cls, "model_fields", {}))
-    hint = difflib.get_close_matches(str(loc[-1]), names, n=1)
-    return f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(names)}"
-
-
-def _range_text(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """Follow ``loc`` through nested sections: (the last field found, the section it leads to)."""
     cls: Any = model
     field = None
     for part in loc:
         if isinstance(part, int):
             continue
-        field = getattr(cls, "model_fields", {}).get(part)
+        field = getattr(cls, "model_fields", {}).get(part) if cls is not None else None
         if field is None:
-            return ""
+            return None, None
         ann = field.annotation
         args = getattr(ann, "__args__", ())
         cls = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return field, cls
+
+
+def _field_hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """A "did you mean" hint for an unknown key at ``loc``."""
+    _, cls = _walk(model, loc[:-1]) if len(loc) > 1 else (None, model)
+    if cls is None:
+        return ""
+    names = list(cls.model_fields)
+    hint = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(names)}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"
+
+
+def _range_text(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    field, _ = _walk(model, loc)
     if field is None:
         return ""
     lo = hi = None
     for m in field.metadata:
         lo = getattr(m, "ge", lo)
         hi = getattr(m, "le", hi)
-    unit = (field.json_schema_extra or {}).get("unit", "") if isinstance(field.json_schema_extra, dict) else ""
-    if lo is None and hi is None:
+    if lo is None or hi is None:
         return ""
-    return f" (allowed {lo:g} to {hi:g} {unit})".replace("  ", " ")
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    unit = extra.get("unit", "")
+    return f" (allowed {_num(lo)} to {_num(hi)} {unit})".replace(" )", ")")
 
 
 def format_validation_error(err: ValidationError, where: str = "") -> str:

@@ -64,7 +64,7 @@ def test_validate_ok_for_name_and_file(runner, tmp_path):
     ("", ["file is empty"]),
     ("   \n# only a comment\n", ["file is empty"]),
     ("population: [1, 2\n", ["not valid YAML"]),
-    ("population:\n  n_users: 5\n", ["population.n_users", "allowed 100 to 5e+06"]),
+    ("population:\n  n_users: 5\n", ["population.n_users", "allowed 100 to 5,000,000"]),
     ("strategy:\n  ad_post_per_day: 3\n", ["unknown key 'strategy.ad_post_per_day'", "did you mean 'ad_posts_per_day'"]),
 ])
 def test_validate_bad_files_give_one_line(runner, tmp_path, text, needles):
