@@ -178,7 +178,7 @@ def band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str | Non
     _shade(fig, shade, shade_label)
     fig.update_layout(title=title if title is not None else label, xaxis_title=x_title,
                       yaxis_title=y_title if y_title is not None else label, **_LAYOUT)
-    fig.add_annotation(text=f"{median_label}; shaded: {band_label}", showarrow=False,
+    fig.add_annotation(text=f"— {median_label}   ▇ {band_label}", showarrow=False,
                        xref="paper", yref="paper", x=1, y=-0.16, xanchor="right",
                        font={"size": 10, "color": "#666"})
     return fig
@@ -200,8 +200,8 @@ def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, s
                       showlegend=j == 1, band_label=band_label, median_label=median_label)
         fig.update_xaxes(title_text=x_title, row=1, col=j)
     fig.update_layout(title=title or ", ".join(columns.values()),
-                      **{**_LAYOUT, "margin": {"l": 60, "r": 20, "t": 100, "b": 50},
-                         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.12, "x": 0}})
+                      **{**_LAYOUT, "margin": {"l": 60, "r": 20, "t": 80, "b": 90},
+                         "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0}})
     return fig
 
 
@@ -426,8 +426,12 @@ def funnel_figure(ensembles: Mapping[str, Ensemble], title: str | None = None, *
     defaults = {"private": "Joined private pool", "customer": "Bought", "repeat": "Bought again",
                 "member": "Member", "partner": "Partner"}
     fig = go.Figure()
+    several = table["scenario"].nunique() > 1
     for name, part in table.groupby("scenario", sort=False):
+        if several and not part["users"].any():
+            continue  # nobody joined (e.g. platform only): nothing to draw
         fig.add_trace(go.Funnel(
+            connector={"visible": not several},
             name=name, y=[_name(names, s, defaults[s]) for s in part["step"]], x=part["users"],
             textinfo="value+percent previous", texttemplate="%{value:,.0f} (%{percentPrevious:.0%})",
             marker={"color": colors.get(name, PALETTE[0])}))

@@ -56,6 +56,8 @@ def _read_yaml_text(text: str, where: str) -> dict[str, Any]:
         data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - SafeLoader subclass
     except ScenarioError as err:
         raise ScenarioError(f"{where}: {err}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}: YAML is nested too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
@@ -68,8 +70,14 @@ def _read_yaml_text(text: str, where: str) -> dict[str, Any]:
     return data
 
 
-def _resolve(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
+def _resolve(name_or_path: str | Path, base_dir: Path | None = None, shipped_only: bool = False) -> Path:
     raw = str(name_or_path)
+    if shipped_only:
+        if raw in list_scenarios():
+            return SCENARIO_DIR / f"{raw}.yaml"
+        hint = difflib.get_close_matches(raw, list_scenarios(), n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else f"; shipped: {', '.join(list_scenarios())}"
+        raise ScenarioError(f"'extends' of an uploaded scenario must name a shipped scenario, not {raw!r}{extra}")
     cand = Path(raw)
     candidates = []
     if base_dir is not None and not cand.is_absolute():
@@ -105,13 +113,13 @@ def _load_dict(path: Path, depth: int = 0, seen: tuple[Path, ...] = ()) -> dict[
 
 
 def _merge_extends(data: dict[str, Any], base_dir: Path | None, depth: int,
-                   seen: tuple[Path, ...], where: str) -> dict[str, Any]:
+                   seen: tuple[Path, ...], where: str, shipped_only: bool = False) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{where}: 'extends' must be a scenario name or path, got {parent!r}")
-    base = _load_dict(_resolve(parent, base_dir), depth + 1, seen)
+    base = _load_dict(_resolve(parent, base_dir, shipped_only), depth + 1, seen)
     base.pop("name", None)
     base.pop("description", None)
     return _deep_merge(base, data)
@@ -191,9 +199,13 @@ def validate_dict(data: dict[str, Any], where: str = "") -> Scenario:
 
 
 def parse_scenario_text(text: str, where: str = "upload", base_dir: Path | None = None) -> Scenario:
-    """Parse and validate scenario YAML text (uploads, editors); ``extends`` resolves shipped names."""
+    """Parse and validate scenario YAML text (uploads, editors).
+
+    Without ``base_dir`` (an upload), ``extends`` may only name a shipped scenario, so an
+    uploaded file cannot make the server read other files.
+    """
     data = _read_yaml_text(text, where)
-    data = _merge_extends(data, base_dir, 0, (), where)
+    data = _merge_extends(data, base_dir, 0, (), where, shipped_only=base_dir is None)
     return validate_dict(data, where)
 
 

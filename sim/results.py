@@ -9,6 +9,7 @@ of any daily column and per-seed KPI tables. Reporters here are pure functions o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -82,9 +83,9 @@ class Ensemble:
         """Seeds of the replicates, in order."""
         return [r.seed for r in self.runs]
 
-    @property
+    @cached_property
     def summaries(self) -> pd.DataFrame:
-        """One row per seed, one column per KPI."""
+        """One row per seed, one column per KPI (computed once; treat as read-only)."""
         return pd.DataFrame([{"seed": r.seed, **r.summary} for r in self.runs]).set_index("seed")
 
     def stack(self, column: str) -> np.ndarray:

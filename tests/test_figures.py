@@ -147,7 +147,10 @@ def test_funnel_table_is_monotone(ensembles):
         conv = part["conversion"].dropna()
         assert ((conv >= 0) & (conv <= 1)).all()
     fig = figures.funnel_figure(ensembles, names={"private": "P"})
-    assert len(fig.data) == len(ensembles) and fig.data[0].y[0] == "P"
+    assert [t.name for t in fig.data] == ["hybrid_referral"]  # public_only has no private pool
+    assert fig.data[0].y[0] == "P"
+    single = figures.funnel_figure({"public_only": ensembles["public_only"]})
+    assert len(single.data) == 1 and single.data[0].connector.visible
 
 
 # --- cascades ---------------------------------------------------------------------------------

@@ -115,3 +115,16 @@ def test_parse_override_reads_yaml_values():
     assert parse_override("population.n_users=5000") == ("population.n_users", 5000)
     with pytest.raises(sim.ScenarioError, match="section.field=value"):
         parse_override("nonsense")
+
+
+def test_uploads_may_only_extend_shipped_scenarios(tmp_path):
+    other = tmp_path / "secret.yaml"
+    other.write_text("name: secret\n")
+    assert sim.parse_scenario_text("extends: content_led\nname: up\n").strategy.content_posts_per_day == 1.5
+    with pytest.raises(sim.ScenarioError, match="must name a shipped scenario"):
+        sim.parse_scenario_text(f"extends: {other}\nname: up\n")
+
+
+def test_deeply_nested_yaml_is_one_line_error():
+    with pytest.raises(sim.ScenarioError, match="nested too deeply|must be a mapping|unknown key"):
+        sim.parse_scenario_text("a: " + "[" * 5000 + "]" * 5000)

@@ -1,0 +1,298 @@
+"""Shared pieces of the dashboard's pages: sidebar, number formats, progress, KPI cards, fields.
+
+Pages call these so they stay short and read like a description of the UI. Everything
+language-dependent goes through :func:`dashboard.i18n.t`; every simulation goes through
+:mod:`dashboard.runs` (cached), with a progress bar while uncached runs are simulated.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sim import KPI_INFO, Ensemble, Scenario, ScenarioError, compare_table, figures
+from sim.report import format_kpi
+
+from . import runs, state
+from .editor import FieldSpec, format_number
+from .i18n import names, param_label, t
+
+__all__ = [
+    "CARD_KPIS",
+    "CHARTS",
+    "ensure_comparison",
+    "field_widget",
+    "fmt",
+    "kpi_cards",
+    "run_with_progress",
+    "scenario_label",
+    "sidebar",
+    "time_series_figure",
+    "unexpected_error",
+]
+
+log = logging.getLogger("siyu.dashboard")
+
+#: Time-series charts of the Compare page, in order.
+CHARTS = ["cum_profit", "pool", "trust", "fatigue", "mutes", "gmv", "costs"]
+
+#: KPIs shown as cards on the Compare page, in order.
+CARD_KPIS = ["cum_profit", "roi", "payback_day", "cac", "ltv", "final_private_pool",
+             "repeat_rate", "churn_rate"]
+
+
+def sidebar() -> None:
+    """Language toggle and what the numbers are (on every page)."""
+    ss = st.session_state
+    if ss.get("_lang_prev", ss.get("lang")) != ss.get("lang"):
+        state.restore_choices()  # before any page reads them
+    ss["_lang_prev"] = ss.get("lang")
+    with st.sidebar:
+        st.radio(t("side.language"), ["en", "zh"], key="lang", horizontal=True,
+                 format_func=lambda v: {"en": "English", "zh": "中文"}[v])
+        st.caption(t("side.about"))
+
+
+def unexpected_error(err: BaseException) -> None:
+    """Show an unexpected error as one readable line (the traceback goes to the server log)."""
+    log.exception("dashboard page failed")
+    msg = " ".join(str(err).split())[:200]
+    st.error(t("err.unexpected", kind=type(err).__name__, msg=msg), icon="⚠️")
+
+
+def scenario_label(name: str) -> str:
+    """A scenario's name with where it came from, for pickers (``mine · edited``)."""
+    how = state.origin(name)
+    return name if how == "shipped" else f"{name} · {t('common.' + how)}"
+
+
+def choice(widget: Any, label: str, options: Sequence[Any], *, key: str, text: Any = None, **kw: Any) -> Any:
+    """A selectbox, radio or multiselect whose option labels follow the language.
+
+    The browser sends back the *label* of the chosen option; after a language switch that
+    label no longer matches, and Streamlit would fall back to another option. So the value
+    is remembered after every render (and by :func:`dashboard.state.set_choice` when code sets
+    it) and put back by :func:`dashboard.state.restore_choices` on the run after a switch.
+    """
+    fmt = labeller(options, text) if text is not None else str
+    value = widget(label, list(options), key=key, format_func=fmt, **kw)
+    st.session_state.setdefault(state.CHOICES_KEY, {})[key] = list(value) if isinstance(value, list) else value
+    return value
+
+
+def labeller(options: Sequence[str], text: Any) -> Any:
+    """A ``format_func`` for widgets: labels computed now (during the script run), looked up later.
+
+    Streamlit may call ``format_func`` outside the script run (AppTest does), where the
+    session's language cannot be read; a lookup in a dict made during the run is always right.
+    """
+    table = {o: text(o) for o in options}
+    return lambda o: table.get(o, str(o))
+
+
+def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) -> str:
+    """Format a KPI value for people: ¥ for money, % for shares, "never" for no payback."""
+    unit = KPI_INFO.get(kpi, ("", "", True, ""))[1]
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if math.isnan(x):
+        return "n/a"
+    if kpi == "payback_day" and not signed and horizon is not None and x > horizon:
+        return t("common.never")
+    if unit.startswith("RMB") and not math.isinf(x):
+        sign = "-" if x < 0 else ("+" if signed else "")
+        ax = abs(x)
+        return f"{sign}¥{ax / 1e6:.2f}M" if ax >= 1e6 else f"{sign}¥{format_kpi(ax, 'RMB')}"
+    text = format_kpi(x, unit, signed=signed)
+    return t("kpi.day_n", n=text) if kpi == "payback_day" and not signed else text
+
+
+def run_with_progress(scenarios: Mapping[str, Scenario], seeds: Sequence[int]) -> dict[str, Ensemble]:
+    """Return the Ensembles, simulating uncached runs under a progress bar."""
+    missing = runs.count_missing(scenarios, seeds)
+    if not missing:
+        return runs.ensembles(scenarios, seeds)
+    bar = st.progress(0.0, text=t("common.running", done=0, total=missing))
+
+    def progress(done: float, total: int) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=t("common.running", done=int(done), total=total))
+
+    out = runs.ensembles(scenarios, seeds, progress=progress)
+    bar.empty()
+    return out
+
+
+def compare_scenarios(names_: Sequence[str], n_users: int, horizon: int) -> dict[str, Scenario]:
+    """The named library scenarios, sized to the comparison (ScenarioError if one is invalid)."""
+    return {n: runs.sized(state.scenario(n), n_users, horizon) for n in names_}
+
+
+def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int) -> runs.Comparison:
+    """Run (or fetch from cache) a comparison and remember it in the session."""
+    seeds = list(range(int(n_seeds)))
+    scenarios = compare_scenarios(names_, n_users, horizon)
+    ens = run_with_progress(scenarios, seeds)
+    comp = runs.Comparison(names=list(names_), n_users=int(n_users), horizon=int(horizon),
+                           seeds=seeds, ensembles=ens)
+    state.set_results(comp)
+    return comp
+
+
+def ensure_comparison() -> runs.Comparison:
+    """The session's comparison; runs the Compare page's current settings if there is none yet."""
+    res = state.results()
+    if res is not None:
+        return res
+    chosen = list(st.session_state.get("cmp.scenarios") or state.DEFAULT_SCENARIOS)
+    if not 2 <= len(chosen) <= 6:
+        chosen = [n for n in state.DEFAULT_SCENARIOS if n in state.library()]
+    n_users, horizon, n_seeds = state.settings()
+    if runs.count_missing(compare_scenarios(chosen, n_users, horizon), list(range(n_seeds))):
+        st.info(t("common.run_first"), icon=":material/info:")
+    return run_comparison(chosen, n_users, horizon, n_seeds)
+
+
+def _compact(kpi: str, value: Any) -> str:
+    """Short signed text for a range end (``-8.1k``, ``+12%``)."""
+    unit = KPI_INFO.get(kpi, ("", ""))[1]
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if math.isnan(x):
+        return "n/a"
+    if unit.startswith("RMB") or unit == "users":
+        ax = abs(x)
+        body = (f"{ax / 1e6:.1f}M" if ax >= 1e6 else f"{ax / 1e3:.1f}k" if ax >= 1e3
+                else f"{ax:.0f}" if ax >= 10 else f"{ax:.2g}")
+        return ("-" if x < 0 else "+") + body
+    if unit == "share":
+        return f"{x * 100:+.0f}%"
+    return fmt(kpi, x, signed=True)
+
+
+def kpi_cards(comp: runs.Comparison, baseline: str | None) -> None:
+    """The headline KPIs as a grid of metric cards: one row per KPI, one column per scenario.
+
+    Each card shows the median over seeds; off the baseline it also shows the median
+    difference to the baseline (green when better) and, beneath, the 10–90 % range of that
+    difference over all seed pairs. The help tooltip holds the definition and value range.
+    """
+    table = comp.memo(("compare_table", baseline), lambda: compare_table(comp.ensembles, baseline))
+    table = table.set_index(["scenario", "kpi"])
+    st.html("<style>[data-testid='stMetricValue']{font-size:1.6rem;}"
+            "[data-testid='stMetric']{padding:0.35rem 0.6rem;}</style>")
+    for kpi in CARD_KPIS:
+        cols = st.columns([1.2] + [2] * len(comp.names), vertical_alignment="center")
+        cols[0].markdown(f"**{t('kpi.' + kpi)}**", help=t("kpid." + kpi))
+        higher = KPI_INFO[kpi][2]
+        for col, name in zip(cols[1:], comp.names, strict=True):
+            row = table.loc[(name, kpi)]
+            delta = desc = None
+            if baseline and name != baseline and "diff_q50" in row:
+                delta = fmt(kpi, row["diff_q50"], signed=True)
+                desc = t("cmp.delta_range", lo=_compact(kpi, row["diff_q10"]), hi=_compact(kpi, row["diff_q90"]))
+            help_text = t("cmp.value_range", lo=fmt(kpi, row["q10"], horizon=comp.horizon),
+                          hi=fmt(kpi, row["q90"], horizon=comp.horizon))
+            if desc:
+                help_text += "\n\n" + desc
+            label = f"{name} · {t('common.baseline')}" if name == baseline else name
+            col.metric(label, fmt(kpi, row["q50"], horizon=comp.horizon), delta=delta,
+                       delta_color="normal" if higher else "inverse", help=help_text,
+                       delta_description=desc, border=True, height=104)
+
+
+def time_series_figure(comp: runs.Comparison, chart: str) -> Any:
+    """The Compare page's chart ``chart`` (one of :data:`CHARTS`) in the current language."""
+    ens = comp.ensembles
+    colors = figures.scenario_colors(comp.names)
+    shocks = sorted({(w.start_day, w.start_day + w.days - 1) for e in ens.values() for w in e.scenario.shocks})
+    band_kw = {"x_title": t("common.day"), "colors": colors, "band_label": t("common.band"),
+               "median_label": t("common.median"), "shade": shocks, "shade_label": t("common.shock")}
+    if chart == "cum_profit":
+        return figures.band_figure(ens, "cum_profit", t("chart.cum_profit"), y_title=t("chart.cum_profit_y"), **band_kw)
+    if chart == "pool":
+        return figures.stage_figure(ens, title=t("chart.pool"), names=names("stage"), x_title=t("common.day"),
+                                    y_title=t("chart.pool_y"))
+    if chart == "trust":
+        return figures.band_figure(ens, "mean_trust", t("chart.trust"), y_title=t("chart.trust_y"), **band_kw)
+    if chart == "fatigue":
+        return figures.band_figure(ens, "mean_fatigue", t("chart.fatigue"), y_title=t("chart.fatigue_y"), **band_kw)
+    if chart == "mutes":
+        return figures.multi_band_figure(ens, {"mutes": t("chart.mutes_panel"), "leaves": t("chart.leaves_panel")},
+                                         t("chart.mutes"), x_title=t("common.day"), cumulative=True, colors=colors,
+                                         band_label=t("common.band"), median_label=t("common.median"))
+    if chart == "gmv":
+        return figures.band_figure(ens, "gmv", t("chart.gmv"), y_title=t("chart.gmv_y"), smooth=7, **band_kw)
+    return figures.cost_figure(ens, t("chart.costs"), names=names("cost"), y_title=t("chart.costs_y"))
+
+
+def kpi_table(comp: runs.Comparison, baseline: str | None) -> pd.DataFrame:
+    """All KPIs as text: one row per KPI, per scenario "median (p10 … p90)" and "Δ median"."""
+    table = comp.memo(("compare_table", baseline), lambda: compare_table(comp.ensembles, baseline))
+    table = table.set_index(["scenario", "kpi"])
+    rows = []
+    for kpi in KPI_INFO:
+        row: dict[str, str] = {"KPI": t("kpi." + kpi)}
+        for name in comp.names:
+            r = table.loc[(name, kpi)]
+            row[name] = (f"{fmt(kpi, r['q50'], horizon=comp.horizon)} "
+                         f"({fmt(kpi, r['q10'], horizon=comp.horizon)} … {fmt(kpi, r['q90'], horizon=comp.horizon)})")
+            if baseline and name != baseline and "diff_q50" in r:
+                row[f"Δ {name}"] = (f"{fmt(kpi, r['diff_q50'], signed=True)} "
+                                    f"({fmt(kpi, r['diff_q10'], signed=True)} … {fmt(kpi, r['diff_q90'], signed=True)})")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("KPI")
+
+
+def field_widget(spec: FieldSpec, key: str, error: str | None = None, changed: bool = False) -> Any:
+    """One schema field as a widget (toggle, selectbox, number or text input), error beneath it."""
+    label = param_label(spec.name)
+    if changed:
+        label = f"{label} •"
+    help_parts = [spec.help]
+    if spec.kind in ("int", "float"):
+        help_parts.append(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=spec.unit))
+    elif spec.unit and spec.kind not in ("str", "text"):
+        help_parts.append(spec.unit)
+    if spec.source:
+        help_parts.append(t("ed.sources", source=spec.source))
+    help_text = "\n\n".join(p for p in help_parts if p) + f"\n\n`{spec.path}`"
+    kw: dict[str, Any] = {"key": key, "help": help_text, "persist_state": "session"}
+    shown = f"{label} ({spec.unit})" if spec.unit and spec.unit.lower() not in label.lower() else label
+    if spec.kind == "bool":
+        value = st.toggle(label, **kw)
+    elif spec.kind == "enum":
+        value = choice(st.selectbox, label, spec.choices, text=lambda v: t("choice." + v), **kw)
+    elif spec.kind == "int":
+        value = st.number_input(shown, min_value=int(spec.lo) if spec.lo is not None else None,
+                                max_value=int(spec.hi) if spec.hi is not None else None,
+                                step=int(spec.step), format="%d", **kw)
+    elif spec.kind == "float":
+        value = st.number_input(shown, min_value=float(spec.lo) if spec.lo is not None else None,
+                                max_value=float(spec.hi) if spec.hi is not None else None,
+                                step=float(spec.step), format=spec.number_format, **kw)
+    elif spec.kind == "text":
+        value = st.text_area(label, max_chars=spec.max_length, height=80, **kw)
+    else:
+        value = st.text_input(label, max_chars=spec.max_length, **kw)
+    if error:
+        st.error(error, icon="⚠️")
+    return value
+
+
+def show_scenario_error(err: ScenarioError) -> None:
+    """Show a user-input error inline, as its one line."""
+    st.error(str(err), icon="⚠️")
+
+
+def figure_names(prefix: str) -> dict[str, str]:
+    """Translated names for a figure's traces (stages, sources, costs, events...)."""
+    return names(prefix)

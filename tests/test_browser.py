@@ -1,0 +1,145 @@
+"""Real-browser test of the served dashboard (marker ``browser``).
+
+Starts ``python -m streamlit run dashboard/app.py`` on a free port of 127.0.0.1 with a small
+first comparison, drives it with Playwright and Debian's Chromium (never a downloaded
+browser): the comparison appears with KPI cards and Plotly charts, a new comparison runs,
+the language switches to Chinese, another page opens, and no exception or error box is ever
+shown. Screenshots go to ``artifacts/dashboard.png`` (English) and ``artifacts/dashboard_zh.png``.
+Skipped when /usr/bin/chromium is missing, unless SIYU_REQUIRE_BROWSER=1 (CI), then it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing (install Debian's chromium: apt-get install -y chromium)"
+        if os.environ.get("SIYU_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"SIYU_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    env = {**os.environ, "SIYU_DASHBOARD_USERS": "1000", "SIYU_DASHBOARD_DAYS": "120",
+           "SIYU_DASHBOARD_SEEDS": "2", "PYTHONUNBUFFERED": "1"}
+    log = open(ROOT / "artifacts" / "dashboard_server.log", "w") if (ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard server did not start (exit code {proc.poll()})")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+def _wait_idle(page, timeout: float = 120.0) -> None:
+    """Wait until the script run finishes (the running indicator is gone)."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector('[data-testid="stStatusWidgetRunningIcon"]', state="detached", timeout=timeout * 1000)
+    page.wait_for_timeout(500)
+
+
+def _assert_no_errors(page) -> None:
+    bad = page.locator(ERRORS)
+    assert bad.count() == 0, bad.first.inner_text()
+
+
+def test_dashboard_in_a_real_browser(server):
+    from playwright.sync_api import sync_playwright
+
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 2300})
+            page.goto(server, timeout=60_000)
+            # the first view: a comparison with KPI cards and charts, no clicks needed
+            page.wait_for_selector('[data-testid="stMetric"]', timeout=180_000)
+            _wait_idle(page)
+            assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+            assert page.locator(".js-plotly-plot").count() >= 2
+            assert "makes the most profit" in page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
+            _assert_no_errors(page)
+
+            # run a new comparison: three seeds instead of two
+            seeds = page.get_by_role("spinbutton", name="Seeds")
+            seeds.fill("3")
+            seeds.press("Enter")
+            _wait_idle(page)
+            assert page.get_by_text("new runs to simulate").count() == 1
+            page.get_by_role("button", name="Run comparison").click()
+            _wait_idle(page)
+            assert page.get_by_text("new runs to simulate").count() == 0
+            assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+            _assert_no_errors(page)
+            page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
+
+            # a presentation change: the costs chart (bars)
+            page.get_by_text("Costs by kind").click()
+            _wait_idle(page)
+            assert page.get_by_role("radio", name="Costs by kind").is_checked()
+
+            # switch language: every label follows, choices are kept, no simulation needed
+            page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
+            page.wait_for_selector("h1:has-text('策略对比')", timeout=30_000)
+            _wait_idle(page)
+            assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+            assert page.get_by_role("radio", name="成本构成").is_checked()
+            _assert_no_errors(page)
+            page.screenshot(path=str(artifacts / "dashboard_zh.png"), full_page=True)
+
+            # another page through the sidebar: the flows Sankey
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("用户流向").click()
+            page.wait_for_selector("h1:has-text('用户流向')", timeout=30_000)
+            _wait_idle(page)
+            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+            _assert_no_errors(page)
+        finally:
+            browser.close()
