@@ -11,7 +11,6 @@ users it holds, dropping the least recently used runs first. Nothing here import
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import threading
@@ -27,7 +26,6 @@ from sim import Ensemble, RunResult, Scenario
 
 __all__ = [
     "CACHE",
-    "CachedEnsemble",
     "Comparison",
     "RunCache",
     "count_missing",
@@ -98,19 +96,6 @@ class RunCache:
 
 #: The dashboard's cache, shared by all sessions of the server process.
 CACHE = RunCache()
-
-
-class CachedEnsemble(Ensemble):
-    """An :class:`sim.Ensemble` whose per-seed KPI table is built once, not on every access.
-
-    ``compare_table`` and ``prob_beats`` read ``summaries`` for every KPI and pair; building
-    the table each time made a presentation rerun of six scenarios take over a second.
-    """
-
-    @functools.cached_property
-    def summaries(self) -> pd.DataFrame:  # type: ignore[override]
-        """One row per seed, one column per KPI (computed once)."""
-        return Ensemble.summaries.fget(self)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -212,7 +197,7 @@ def ensembles(scenarios: Mapping[str, Scenario], seeds: Sequence[int],
                 cache.put(key, run)
                 cache.simulated += 1
             runs.append(run)
-        out[name] = CachedEnsemble(scenario=scn, runs=runs)
+        out[name] = Ensemble(scenario=scn, runs=runs)
     return out
 
 

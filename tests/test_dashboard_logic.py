@@ -232,7 +232,7 @@ def test_report_and_csv_accept_dashboard_ensembles(tiny):
     from sim.report import compare_report_html
 
     ens = runs.ensembles({"a<b>": tiny, "pub": runs.sized(sim.load_scenario("public_only"), 300, 30)}, [0, 1])
-    assert all(isinstance(e, runs.CachedEnsemble) for e in ens.values())
+    assert all(isinstance(e, sim.Ensemble) for e in ens.values())
     assert ens["pub"].summaries is ens["pub"].summaries  # built once
     html = compare_report_html(ens, "pub")
     assert html.startswith("<!DOCTYPE html>") and "a&lt;b&gt;" in html and "<b>pub</b>" in html
