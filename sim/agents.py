@@ -74,18 +74,21 @@ class Touchpoints(mesa.Agent):
         m = self.model
         sc, pop, day, led = m.scenario, m.pop, m.day, m.ledger
         st = sc.strategy
+        if len(idx) == 0:  # nobody to admit (common): skip the bookkeeping below
+            return idx, (referrer if referrer is not None else np.empty(0, dtype=np.int64))
         keep = pop.need[idx] >= st.entry_threshold
         room = max(0, self.capacity() - self.pool_size())
-        if keep.sum() > room:
+        if np.count_nonzero(keep) > room:
             keep[np.flatnonzero(keep)[room:]] = False
         idx = idx[keep]
         refs = referrer[keep] if referrer is not None else np.empty(0, dtype=np.int64)
         k = len(idx)
         if k == 0:
             return idx, refs
-        pop.rung[idx] = rung_for(pop.purchases[idx])
-        pop.stage[idx] = pop.rung[idx]
-        pop.source[idx] = source
+        rung = rung_for(pop.purchases[idx])
+        pop.rung[idx] = rung
+        pop.stage[idx] = rung
+        pop.source[idx] = source.value
         pop.join_day[idx] = day.t
         tr = sc.trust
         base = tr.initial_content if source == Source.CONTENT else tr.initial
@@ -96,8 +99,8 @@ class Touchpoints(mesa.Agent):
             pop.trust[idx] = np.maximum(pop.trust[idx], base)
         pop.fatigue[idx] = 0.0
         in_group = m.rng.random(k, dtype=np.float32) < sc.touchpoints.group_share
-        pop.group[idx[in_group]] = m.groups.assign(int(in_group.sum()))
-        pop.events[idx] |= Event.JOINED
+        pop.group[idx[in_group]] = m.groups.assign(int(np.count_nonzero(in_group)))
+        pop.events[idx] |= Event.JOINED.value
         pop.add_joined(idx)
         led.add("new_joins", k)
         led.add(f"joins_{source.name.lower()}", k)
@@ -110,7 +113,7 @@ class Touchpoints(mesa.Agent):
                 led.add("cost_rebates", cash * k)
                 led.add("acq_cost", cash * k)
             pop.last_reward[idx] = day.t
-            pop.events[idx] |= Event.REWARDED
+            pop.events[idx] |= Event.REWARDED.value
         return idx, refs
 
     def bill(self) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 from mesa import Model
 
 from sim.agents import Operator, PublicChannel, Touchpoints
+from sim.arrays import mean_of
 from sim.mechanisms import community, fatigue, lifecycle, messaging, purchase, referral, trust
 from sim.mechanisms.acquisition import cost_per_exposure
 from sim.mechanisms.day import Day, Ledger
@@ -104,23 +105,26 @@ class SiyuModel(Model):
         fatigue.accumulate(self)
         trust.update(self, chatted)
         fatigue.mute_and_leave(self)
-        self._n_churned = int(np.count_nonzero(pop.stage[pop.joined] == Stage.CHURNED))
+        self._n_churned = int(np.count_nonzero(pop.stage[pop.joined] == Stage.CHURNED.value))
         purchase.buy(self, chatted)
         referral.share(self)
         lifecycle.promote(self)
-        self._n_churned = int(np.count_nonzero(pop.stage[pop.joined] == Stage.CHURNED))
+        stage_j = pop.stage[pop.joined]  # gathered once for the churn count and the day's row
+        self._n_churned = int(np.count_nonzero(stage_j == Stage.CHURNED.value))
         self.touchpoints.bill()
-        self._record()
+        self._record(stage_j)
         self.t += 1
 
     _n_churned = 0
 
-    def _record(self) -> None:
+    def _record(self, stage_j: np.ndarray | None = None) -> None:
         sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
         j = pop.joined
-        counts = np.bincount(pop.stage[j], minlength=8) if len(j) else np.zeros(8, dtype=np.int64)
+        if stage_j is None:
+            stage_j = pop.stage[j]
+        counts = np.bincount(stage_j, minlength=8) if len(j) else np.zeros(8, dtype=np.int64)
         counts[Stage.PUBLIC] = pop.n - len(j)
-        in_pool = j[(pop.stage[j] >= Stage.FOLLOWER) & (pop.stage[j] <= Stage.DORMANT)]
+        in_pool = j[(stage_j >= Stage.FOLLOWER.value) & (stage_j <= Stage.DORMANT.value)]
         costs = {k: led[k] for k in ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals",
                                      "cost_content", "cost_staff", "cost_accounts", "cost_commission")}
         cost_total = sum(costs.values())
@@ -134,8 +138,8 @@ class SiyuModel(Model):
             "members": counts[Stage.MEMBER], "partners": counts[Stage.PARTNER],
             "dormant": counts[Stage.DORMANT], "churned": counts[Stage.CHURNED],
             "private_pool": len(in_pool), "reachable": len(in_pool) - counts[Stage.DORMANT],
-            "mean_trust": float(pop.trust[in_pool].mean()) if len(in_pool) else 0.0,
-            "mean_fatigue": float(pop.fatigue[in_pool].mean()) if len(in_pool) else 0.0,
+            "mean_trust": float(mean_of(pop.trust[in_pool])) if len(in_pool) else 0.0,
+            "mean_fatigue": float(mean_of(pop.fatigue[in_pool])) if len(in_pool) else 0.0,
             "group_activity": self.groups.mean_activity(),
             **costs, "cost_total": cost_total, "profit": profit, "cum_profit": self._cum_profit,
             "cost_per_exposure": cost_per_exposure(sc.public, t),

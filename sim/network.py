@@ -33,10 +33,11 @@ def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
         first[0] = True
         np.not_equal(key[1:], key[:-1], out=first[1:])
         key = key[first]
-    rows = key // n
-    indices = (key - rows * n).astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    np.cumsum(np.bincount(key // n, minlength=n), out=indptr[1:])
+    key %= n  # in place: the column of each edge
+    indices = key.astype(np.int32)
+    del key
     return sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
 
 
@@ -99,5 +100,5 @@ def neighbour_edges(g: sp.csr_matrix, nodes: np.ndarray) -> tuple[np.ndarray, np
     if total == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     owner = np.repeat(nodes, lens)
-    offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-    return np.repeat(starts, lens) + offs, owner
+    # edge id = row start + position within the row = (start − edges before this row) + k
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total), owner

@@ -141,13 +141,13 @@ class Population:
         """Indices of private users who can be reached today (not dormant, not churned)."""
         j = self.joined
         st = self.stage[j]
-        return j[(st >= Stage.FOLLOWER) & (st <= Stage.PARTNER)]
+        return j[(st >= Stage.FOLLOWER.value) & (st <= Stage.PARTNER.value)]
 
     def in_pool(self) -> np.ndarray:
         """Indices of private users still in the pool (reachable or dormant)."""
         j = self.joined
         st = self.stage[j]
-        return j[(st >= Stage.FOLLOWER) & (st <= Stage.DORMANT)]
+        return j[(st >= Stage.FOLLOWER.value) & (st <= Stage.DORMANT.value)]
 
     # --- reporters ----------------------------------------------------------------------------
     def tags(self) -> np.ndarray:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.arrays import sorted_unique, union_sorted
 from sim.population import Event, Source, Stage
 from sim.scenario import Hook, Public
 
@@ -34,8 +35,8 @@ def sample_public(stage: np.ndarray, share: float, rng: np.random.Generator) -> 
     if share <= 0:
         return np.empty(0, dtype=np.int64)
     k = rng.binomial(len(stage), min(share, 1.0))
-    idx = np.unique(rng.integers(0, len(stage), k))
-    return idx[stage[idx] == Stage.PUBLIC]
+    idx = sorted_unique(rng.integers(0, len(stage), k))
+    return idx[stage[idx] == Stage.PUBLIC.value]
 
 
 def readiness(last_purchase: np.ndarray, cycle: np.ndarray, t: int) -> np.ndarray:
@@ -47,7 +48,7 @@ def hook_take_up(hook: Hook, deal: np.ndarray, rng: np.random.Generator) -> np.n
     """Boolean mask of users (with deal-seeking ``deal``) who take up ``hook``."""
     if not hook.enabled or hook.take_up <= 0 or len(deal) == 0:
         return np.zeros(len(deal), dtype=bool)
-    p = hook.take_up * np.clip(1.0 + hook.selection * (2.0 * deal - 1.0), 0.0, 2.0)
+    p = hook.take_up * np.minimum(np.maximum(1.0 + hook.selection * (2.0 * deal - 1.0), 0.0), 2.0)
     return rng.random(len(deal), dtype=np.float32) < p
 
 
@@ -61,11 +62,11 @@ def acquire(model) -> None:
     led["public_open"] = 1.0
     paid = sample_public(pop.stage, pub.ad_reach_per_day, rng)
     organic = sample_public(pop.stage, pub.organic_reach_per_day, rng)
-    exposed = np.union1d(paid, organic)
+    exposed = union_sorted(paid, organic)
     cpe = cost_per_exposure(pub, day.t)
     led.add("cost_ads", len(paid) * cpe)
     led.add("acq_cost", len(paid) * cpe)
-    pop.events[exposed] |= Event.EXPOSED
+    pop.events[exposed] |= Event.EXPOSED.value
     # platform orders: no relationship, commission to the platform
     ready = readiness(pop.last_purchase[exposed], pop.cycle[exposed], day.t)
     past = pop.purchases[exposed] > 0
@@ -75,10 +76,10 @@ def acquire(model) -> None:
     model.record_orders(buyers, channel="platform", discount=0.0)
     # hooks, first taken wins: card (buyers), cash and gift (paid exposures), content (readers)
     model.touchpoints.admit(buyers[hook_take_up(hooks.package_card, pop.deal[buyers], rng)], Source.CARD, hooks.package_card)
-    rest = paid[pop.stage[paid] == Stage.PUBLIC]
+    rest = paid[pop.stage[paid] == Stage.PUBLIC.value]
     if day.rebates_active:  # cash for joining is a rebate: it stops with the others
         model.touchpoints.admit(rest[hook_take_up(hooks.cash, pop.deal[rest], rng)], Source.CASH, hooks.cash)
-    rest = rest[pop.stage[rest] == Stage.PUBLIC]
+    rest = rest[pop.stage[rest] == Stage.PUBLIC.value]
     model.touchpoints.admit(rest[hook_take_up(hooks.gift, pop.deal[rest], rng)], Source.GIFT, hooks.gift)
     if hooks.content.enabled:
         readers = sample_public(pop.stage, hooks.content_reach_per_day, rng)

@@ -12,6 +12,10 @@ from typing import Any
 
 import numpy as np
 
+#: Population columns that no mechanism changes during a day (traits are drawn once, a user's
+#: group is set when they join), so their values for today's reach can be gathered once.
+DAY_STATIC = frozenset({"need", "deal", "price_sens", "tolerance", "cycle", "sociability", "group"})
+
 
 @dataclass
 class Day:
@@ -30,6 +34,23 @@ class Day:
     content: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
     notices: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
     threshold: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+    _gathered: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def of_reach(self, pop: Any, column: str) -> np.ndarray:
+        """``pop.<column>[self.reach]`` for a column in ``DAY_STATIC``, gathered once a day.
+
+        The result is shared between mechanisms and read-only. (At a million users a gather of
+        the reachable rows costs about a millisecond; several mechanisms need the same ones.)
+        """
+        if column not in DAY_STATIC:
+            raise ValueError(f"pop.{column} can change within a day; index it directly")
+        hit = self._gathered.get(column)
+        if hit is None or hit[0] is not self.reach:
+            values = getattr(pop, column)[self.reach]
+            values.flags.writeable = False
+            hit = (self.reach, values)
+            self._gathered[column] = hit
+        return hit[1]
 
 
 class Ledger(dict):

@@ -16,7 +16,11 @@ from sim.population import Event, Stage
 
 def rung_for(purchases: np.ndarray) -> np.ndarray:
     """Rung earned by order count alone (follower, customer or repeat)."""
-    return np.where(purchases >= 2, Stage.REPEAT, np.where(purchases >= 1, Stage.CUSTOMER, Stage.FOLLOWER)).astype(np.int8)
+    # follower (1) + min(purchases, 2): customer (2) after one order, repeat (3) after two
+    rung = np.minimum(purchases, 2).astype(np.int8)
+    np.maximum(rung, 0, out=rung)
+    rung += Stage.FOLLOWER.value
+    return rung
 
 
 def promote(model) -> None:
@@ -25,18 +29,19 @@ def promote(model) -> None:
     reach = day.reach
     if len(reach) == 0:
         return
-    reach = reach[pop.stage[reach] <= Stage.PARTNER]
+    reach = reach[pop.stage[reach] <= Stage.PARTNER.value]
     purchases = pop.purchases[reach]
     new = rung_for(purchases)
     if sc.mechanisms.lifecycle:
         st, rf = sc.strategy, sc.referral
         if st.membership:
-            new = np.where(purchases >= rf.member_min_purchases, Stage.MEMBER, new).astype(np.int8)
+            new[purchases >= rf.member_min_purchases] = Stage.MEMBER.value
         if st.partner_program:
             ok = (pop.trust[reach] >= rf.partner_min_trust) & (pop.referrals[reach] >= rf.partner_min_referrals) & (purchases > 0)
-            new = np.where(ok, Stage.PARTNER, new).astype(np.int8)
+            new[ok] = Stage.PARTNER.value
     old = pop.rung[reach]
     up = new > old
-    pop.events[reach[up & (old >= Stage.FOLLOWER)]] |= Event.PROMOTED
-    pop.rung[reach] = np.maximum(old, new)
-    pop.stage[reach] = pop.rung[reach]
+    pop.events[reach[up & (old >= Stage.FOLLOWER.value)]] |= Event.PROMOTED.value
+    rung = np.maximum(old, new)
+    pop.rung[reach] = rung
+    pop.stage[reach] = rung

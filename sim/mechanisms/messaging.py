@@ -41,7 +41,7 @@ def send(model) -> None:
     ads = np.full(n, st.ad_posts_per_day, dtype=np.float32)
     notices = np.full(n, 1.0 if day.event else 0.0, dtype=np.float32)
     if not st.selling_in_group:
-        ads[pop.group[reach] >= 0] = 0.0
+        ads[day.of_reach(pop, "group") >= 0] = 0.0
     if st.routing_by_tags:
         unpaid = pop.purchases[reach] == 0
         ads[unpaid] = 0.0
@@ -51,7 +51,7 @@ def send(model) -> None:
     pop.messages[reach] += sent
     led.add("messages_sent", float(sent.sum()))
     if day.event:
-        pop.events[reach[notices > 0]] |= Event.PROMO
+        pop.events[reach[notices > 0]] |= Event.PROMO.value
     if model.trace_on:
         model.msg_today[reach] = sent
 
@@ -64,7 +64,7 @@ def chat(model) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     capacity = model.touchpoints.staff() * tp.interactions_per_staff_per_day
     chatted = model.rng.random(n, dtype=np.float32) < min(1.0, capacity / n)
-    model.pop.events[day.reach[chatted]] |= Event.CHAT
+    model.pop.events[day.reach[chatted]] |= Event.CHAT.value
     return chatted
 
 

@@ -36,21 +36,22 @@ def buy(model, chatted: np.ndarray) -> None:
         return
     pu, st = sc.purchase, sc.strategy
     reach = day.reach
-    alive = pop.stage[reach] <= Stage.PARTNER  # not muted or gone earlier today
+    alive = pop.stage[reach] <= Stage.PARTNER.value  # not muted or gone earlier today
     trust = pop.trust[reach]
-    need_rate = pop.need[reach] / pop.cycle[reach] * day.demand + pu.cross_sell_per_year * trust / 365.0
+    cycle = pop.cycle[reach]
+    need_rate = pop.need[reach] / cycle * day.demand + pu.cross_sell_per_year * trust / 365.0
     conv = pu.conversion_floor + (pu.conversion_ceiling - pu.conversion_floor) * trust ** pu.trust_exponent
     lift = 1.0 + pu.event_lift * day.discount * pop.price_sens[reach]
     if day.rebates_active and st.cashback_rate > 0:
-        lift = lift * (1.0 + pu.cashback_lift * st.cashback_rate * pop.deal[reach])
+        lift = lift * (1.0 + pu.cashback_lift * st.cashback_rate * day.of_reach(pop, "deal"))
     if model.groups.count:
-        g = pop.group[reach]
-        lift = lift * (1.0 + pu.group_activity_lift * np.where(g >= 0, model.groups.activity[np.maximum(g, 0)], 0.0))
+        g = day.of_reach(pop, "group")
+        lift = lift * (1.0 + pu.group_activity_lift * model.groups.activity_of(g, 0.0))
     if sc.touchpoints.mini_program:
         lift = lift * (1.0 + sc.touchpoints.mini_program_lift)
     touches = pu.reminder_per_ad * (day.ads + day.notices) + pu.reminder_per_content * day.content + chatted
     reminder = pu.unprompted_share + (1.0 - pu.unprompted_share) * (1.0 - np.exp(-touches))
-    h = need_rate * readiness(pop.last_purchase[reach], pop.cycle[reach], day.t) * conv * lift * reminder
+    h = need_rate * readiness(pop.last_purchase[reach], cycle, day.t) * conv * lift * reminder
     buyers = reach[alive & (rng.random(len(reach), dtype=np.float32) < 1.0 - np.exp(-h))]
     model.record_orders(buyers, channel="private", discount=day.discount)
 
@@ -62,7 +63,7 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
         return
     ov, m = sc.product.order_value, sc.product.margin_rate
     first = pop.purchases[buyers] == 0
-    led.add("first_purchases", int(first.sum()))
+    led.add("first_purchases", int(np.count_nonzero(first)))
     pop.purchases[buyers] += 1
     pop.last_purchase[buyers] = day.t
     revenue = ov * (1.0 - discount)
@@ -75,21 +76,21 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
         led.add("platform_purchases", len(buyers))
         led.add("platform_gmv", gmv)
         led.add("cost_commission", sc.public.platform_commission * gmv)
-        pop.events[buyers] |= Event.PLATFORM_BUY
+        pop.events[buyers] |= Event.PLATFORM_BUY.value
         return
     led.add("private_purchases", len(buyers))
     led.add("private_gmv", gmv)
     pop.private_purchases[buyers] += 1
-    pop.events[buyers] |= Event.BOUGHT
+    pop.events[buyers] |= Event.BOUGHT.value
     st = sc.strategy
     if day.rebates_active and st.cashback_rate > 0:
         led.add("cost_rebates", st.cashback_rate * gmv)
         pop.last_reward[buyers] = day.t
-        pop.events[buyers] |= Event.REWARDED
+        pop.events[buyers] |= Event.REWARDED.value
     if st.partner_program:
         ref = pop.referrer[buyers]
-        by_partner = (ref >= 0) & (pop.stage[np.maximum(ref, 0)] == Stage.PARTNER)
-        led.add("cost_referrals", st.partner_commission * revenue * int(by_partner.sum()))
+        by_partner = (ref >= 0) & (pop.stage[np.maximum(ref, 0)] == Stage.PARTNER.value)
+        led.add("cost_referrals", st.partner_commission * revenue * int(np.count_nonzero(by_partner)))
     # fulfilment
     rng, ful = model.rng, sc.fulfilment
     failed = np.zeros(len(buyers), dtype=bool)
@@ -101,16 +102,16 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
                 over = rng.permutation(len(buyers))[max(cap, 0):]
                 failed[over] = True
             model.capacity_left = max(0, cap - len(buyers))
-    led.add("failures", int(failed.sum()))
+    led.add("failures", int(np.count_nonzero(failed)))
     trust_rule.on_orders(model, buyers[~failed], buyers[failed])
     if failed.any():
         bad = buyers[failed]
-        pop.events[bad] |= Event.FAILED
+        pop.events[bad] |= Event.FAILED.value
         lost = bad[rng.random(len(bad), dtype=np.float32) < ful_failure_leave(sc, pop.trust[bad])]
-        lost = lost[pop.stage[lost] <= Stage.PARTNER]
-        pop.stage[lost] = Stage.CHURNED
+        lost = lost[pop.stage[lost] <= Stage.PARTNER.value]
+        pop.stage[lost] = Stage.CHURNED.value
         pop.leave_day[lost] = day.t
-        pop.events[lost] |= Event.LEFT
+        pop.events[lost] |= Event.LEFT.value
         led.add("leaves", len(lost))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.arrays import occurrences, sorted_unique, union_sorted
 from sim.network import neighbour_edges
 from sim.population import Event, Source, Stage
 
@@ -55,15 +56,22 @@ def share(model) -> None:
         return
     rf = sc.referral
     reach = day.reach
-    alive = reach[pop.stage[reach] <= Stage.PARTNER]
+    stage = pop.stage[reach]
+    ok = stage <= Stage.PARTNER.value
+    alive, stage = reach[ok], stage[ok]
     cash = cash_appeal(sc, day.rebates_active)
-    cust = alive if cash > 0 else alive[pop.purchases[alive] > 0]
-    motive = (pop.purchases[cust] > 0) * pop.trust[cust] ** 2 + pop.deal[cust] * cash
+    if cash > 0:
+        cust = alive
+        motive = (pop.purchases[cust] > 0) * pop.trust[cust] ** 2 + pop.deal[cust] * cash
+    else:  # customers only; their motive is trust² (the same numbers as the general formula)
+        bought = pop.purchases[alive] > 0
+        cust, stage = alive[bought], stage[bought]
+        motive = pop.trust[cust] ** 2
     p = rf.share_rate * motive * pop.sociability[cust]
-    p = np.where(pop.stage[cust] == Stage.PARTNER, p * rf.partner_share_multiplier, p)
+    p[np.flatnonzero(stage == Stage.PARTNER.value)] *= rf.partner_share_multiplier  # partners share more
     sharers = cust[rng.random(len(cust), dtype=np.float32) < 1.0 - np.exp(-p)]
     if day.campaign:
-        sharers = np.union1d(sharers, pick_seeds(model, alive))
+        sharers = union_sorted(sharers, pick_seeds(model, alive))
     spread(model, sharers)
 
 
@@ -74,7 +82,7 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     st, rf = sc.strategy, sc.referral
     model.ledger.add("referrals", len(sharers))
-    pop.events[sharers] |= Event.SHARED
+    pop.events[sharers] |= Event.SHARED.value
     if st.group_buy_size > 1:
         pop.group_buys[sharers] += 1
     g = model.graph
@@ -87,7 +95,7 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
     else:
         owner = np.repeat(sharers, rf.well_mixed_contacts)
         targets = rng.integers(0, pop.n, len(owner))
-    public = pop.stage[targets] == Stage.PUBLIC
+    public = pop.stage[targets] == Stage.PUBLIC.value
     owner, targets = owner[public], targets[public]
     appeal = pop.trust[owner] + pop.deal[targets] * cash_appeal(sc, day.rebates_active)
     p = rf.join_prob * np.minimum(appeal, 1.0) * (0.5 + pop.need[targets])
@@ -105,12 +113,11 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
         model.ledger.add("cost_referrals", st.referral_reward * len(joined))
         model.ledger.add("acq_cost", st.referral_reward * len(joined))
         pop.last_reward[refs] = day.t
-        pop.events[refs] |= Event.REWARDED
+        pop.events[refs] |= Event.REWARDED.value
     if st.group_buy_size > 1:
-        counts = np.bincount(refs, minlength=pop.n)[refs]
-        done = counts >= st.group_buy_size - 1
-        leaders = np.unique(refs[done])
-        leaders = leaders[pop.stage[leaders] <= Stage.PARTNER]
+        done = occurrences(refs) >= st.group_buy_size - 1  # the referrer brought enough joiners
+        leaders = sorted_unique(refs[done])
+        leaders = leaders[pop.stage[leaders] <= Stage.PARTNER.value]
         model.record_orders(np.concatenate([joined[done], leaders]), channel="private",
                             discount=st.group_buy_discount)
     return joined

@@ -24,20 +24,22 @@ def update(model, chatted: np.ndarray) -> None:
         return
     tr, st = sc.trust, sc.strategy
     reach = day.reach
-    gain = tr.content_gain * day.content * (1.0 - pop.deal[reach])
+    gain = tr.content_gain * day.content * (1.0 - day.of_reach(pop, "deal"))
     gain += tr.interaction_gain * chatted
     if st.content_posts_per_day >= 1.0:
         gain += tr.consistency_gain
     if tr.familiarity_gain > 0:
-        g = pop.group[reach]
-        act = model.groups.activity[np.maximum(g, 0)] if model.groups.count else np.zeros(len(g))
-        gain += tr.familiarity_gain * np.where(g >= 0, act, 0.25)
+        g = day.of_reach(pop, "group")
+        if model.groups.count:  # activity of the user's group, ¼ without a group
+            gain += tr.familiarity_gain * model.groups.activity_of(g, 0.25)
+        else:
+            gain += tr.familiarity_gain * np.where(g >= 0, np.zeros(len(g)), 0.25)
     loss = tr.exaggeration_loss * st.exaggeration
     if sc.mechanisms.fatigue:
         loss = loss + tr.hard_sell_loss * np.maximum(0.0, pop.fatigue[reach] / day.threshold - 1.0)
     x = pop.trust[reach]
     x = x + np.minimum(gain, 1.0) * (1.0 - x) - np.minimum(loss, 1.0) * x
-    pop.trust[reach] = np.clip(x, 0.0, 1.0)
+    pop.trust[reach] = np.minimum(np.maximum(x, 0.0), 1.0)  # clip to [0, 1]
 
 
 def on_orders(model, good: np.ndarray, failed: np.ndarray) -> None:
