@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from sim import KPI_INFO, Ensemble, Scenario, ScenarioError, compare_table, figures
-from sim.report import format_kpi
+from sim.report import as_number, format_kpi
 
 from . import runs, state
 from .editor import FieldSpec, format_number
@@ -98,11 +98,8 @@ def labeller(options: Sequence[str], text: Any) -> Any:
 def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) -> str:
     """Format a KPI value for people: ¥ for money, % for shares, "never" for no payback."""
     unit = KPI_INFO.get(kpi, ("", "", True, ""))[1]
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    if math.isnan(x):
+    x = as_number(value)
+    if x is None:
         return "n/a"
     if kpi == "payback_day" and not signed and horizon is not None and x > horizon:
         return t("common.never")
@@ -162,11 +159,8 @@ def ensure_comparison() -> runs.Comparison:
 def _compact(kpi: str, value: Any) -> str:
     """Short signed text for a range end (``-8.1k``, ``+12%``)."""
     unit = KPI_INFO.get(kpi, ("", ""))[1]
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    if math.isnan(x):
+    x = as_number(value)
+    if x is None:
         return "n/a"
     if unit.startswith("RMB") or unit == "users":
         ax = abs(x)

@@ -43,6 +43,15 @@ def display_unit(unit: str) -> str:
     return "%" if unit == "share" else unit
 
 
+def as_number(value: Any) -> float | None:
+    """``value`` as a float, or ``None`` if it is missing, not a number or NaN."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
 def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
     """Format one KPI value for people: shares as %, large numbers with thousands separators.
 
@@ -54,11 +63,8 @@ def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
     Returns:
         The formatted text.
     """
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    if math.isnan(x):
+    x = as_number(value)
+    if x is None:
         return "n/a"
     if math.isinf(x):
         return ("+∞" if signed else "∞") if x > 0 else "−∞"
