@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.mechanisms import acquisition, messaging
 from sim.mechanisms.lifecycle import rung_for
-from sim.population import NEVER, Event, Source, Stage
+from sim.population import Event, Source
 from sim.scenario import Hook
 
 
@@ -130,4 +130,4 @@ class Touchpoints(mesa.Agent):
             led.add("cost_accounts", tp.mini_program_cost_per_day)
 
 
-__all__ = ["NEVER", "Operator", "PublicChannel", "Stage", "Touchpoints"]
+__all__ = ["Operator", "PublicChannel", "Touchpoints"]

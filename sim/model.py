@@ -58,6 +58,7 @@ class SiyuModel(Model):
         self._cum_profit = 0.0
         self._acq_cost = 0.0
         self.capacity_left = 0
+        self._n_churned = 0
         self.trace_ids = np.asarray(sorted(set(trace_users or [])), dtype=np.int64)
         if len(self.trace_ids) and (self.trace_ids.min() < 0 or self.trace_ids.max() >= self.pop.n):
             raise ValueError(f"trace_users must be user ids in 0..{self.pop.n - 1}")
@@ -115,7 +116,6 @@ class SiyuModel(Model):
         self._record(stage_j)
         self.t += 1
 
-    _n_churned = 0
 
     def _record(self, stage_j: np.ndarray | None = None) -> None:
         sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t

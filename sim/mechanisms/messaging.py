@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.population import Event, Stage
+from sim.population import Event
 
 
 def schedule(strategy, t: int) -> tuple[bool, float]:
@@ -68,4 +68,4 @@ def chat(model) -> np.ndarray:
     return chatted
 
 
-__all__ = ["Stage", "chat", "schedule", "send"]
+__all__ = ["chat", "schedule", "send"]
