@@ -43,6 +43,8 @@ def ensure_env() -> None:
     _say("installing Siyu and its dependencies (first run takes a minute or two)")
     subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"])
     subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"])
+    _say("compiling the model's per-user rules (once)")
+    subprocess.check_call([str(PY), "-c", "import sim.runner; sim.runner.warm_up()"])
     STAMP.write_text(want)
 
 

@@ -8,7 +8,9 @@ Usage (from the repository root)::
 Every configuration runs in a fresh subprocess so that its peak memory, read from
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at the end of the run, belongs to that
 configuration alone (tracemalloc is far too slow for numpy-heavy code). Reported per
-configuration: *set-up* (building :class:`sim.model.SiyuModel`: population, network, groups),
+configuration: *compiled rules* (``sim.runner.warm_up``: compiling the per-user passes, or loading them from
+numba's on-disk cache; not part of the total), *set-up* (building :class:`sim.model.SiyuModel`:
+population, network, groups),
 *run* (stepping through the horizon), *results* (the daily table, the per-user table and the
 KPIs, as :func:`sim.simulate` builds them), *total* (wall clock) and *total CPU* (process CPU
 time, less sensitive to other load on the machine), the peak RSS and the RSS right after the
@@ -45,8 +47,11 @@ def measure(cfg: Config) -> dict[str, float]:
     """Run one configuration in this process and return its timings (s) and memory (MB)."""
     import sim
     from sim.model import SiyuModel
-    from sim.runner import kpis
+    from sim.runner import kpis, warm_up
 
+    w0 = time.perf_counter()
+    warm_up()  # compile the per-user passes, or load them from numba's on-disk cache
+    jit_s = time.perf_counter() - w0
     base_rss = _maxrss_mb()
     scenario = sim.load_scenario(cfg.scenario).with_overrides(cfg.overrides())
     c0, t0 = time.process_time(), time.perf_counter()
@@ -61,7 +66,7 @@ def measure(cfg: Config) -> dict[str, float]:
     c3, t3 = time.process_time(), time.perf_counter()
     return {
         "scenario": cfg.scenario, "n_users": cfg.n_users, "days": cfg.horizon_days,
-        "setup_s": t1 - t0, "run_s": t2 - t1, "results_s": t3 - t2, "total_s": t3 - t0,
+        "jit_s": jit_s, "setup_s": t1 - t0, "run_s": t2 - t1, "results_s": t3 - t2, "total_s": t3 - t0,
         "setup_cpu_s": c1 - c0, "run_cpu_s": c2 - c1, "total_cpu_s": c3 - c0,
         "peak_rss_mb": _maxrss_mb(), "import_rss_mb": base_rss,
         "cum_profit": summary["cum_profit"],
@@ -97,12 +102,12 @@ def machine() -> str:
 
 def table(rows: list[dict[str, float]]) -> str:
     """Markdown table of measured rows."""
-    head = ("| scenario | users | days | set-up (s) | run (s) | results (s) | total (s) "
-            "| total CPU (s) | peak RSS (MB) | RSS after imports (MB) |")
-    lines = [head, "|" + "---|" * 10]
+    head = ("| scenario | users | days | compiled rules (s) | set-up (s) | run (s) | results (s) "
+            "| total (s) | total CPU (s) | peak RSS (MB) | RSS after imports (MB) |")
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         lines.append(
-            f"| {r['scenario']} | {r['n_users']:,} | {r['days']} | {r['setup_s']:.2f} "
+            f"| {r['scenario']} | {r['n_users']:,} | {r['days']} | {r['jit_s']:.2f} | {r['setup_s']:.2f} "
             f"| {r['run_s']:.2f} | {r['results_s']:.2f} | {r['total_s']:.2f} "
             f"| {r['total_cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['import_rss_mb']:.0f} |"
         )

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from sim.mechanisms import acquisition, messaging
-from sim.mechanisms.lifecycle import rung_for
+from sim.mechanisms.lifecycle import order_rung
 from sim.population import Event, Source
 from sim.scenario import Hook
 
@@ -62,7 +62,7 @@ class Touchpoints(mesa.Agent):
 
     def pool_size(self) -> int:
         """Users in the private pool now (reachable or dormant)."""
-        return self.model.pop._n_joined - self.model.n_churned()
+        return self.model.pop.n_joined - self.model.n_churned()
 
     def staff(self) -> float:
         """Operators employed (fractional: staff scale with the pool)."""
@@ -85,7 +85,7 @@ class Touchpoints(mesa.Agent):
         k = len(idx)
         if k == 0:
             return idx, refs
-        rung = rung_for(pop.purchases[idx])
+        rung = order_rung(pop.purchases[idx])
         pop.rung[idx] = rung
         pop.stage[idx] = rung
         pop.source[idx] = source.value

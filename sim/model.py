@@ -7,13 +7,16 @@ agents (``sim.agents``): the operator, the public channel and the private touchp
 
 1. plan the day (shocks, events, rebates, red packets, campaigns) — operator;
 2. acquisition: public exposure, platform orders, hooks — public channel;
-3. messages and one-to-one chats — operator;
-4. group activity and red packets;
-5. fatigue accumulation; 6. trust; 7. mute / leave / clean-up / re-engage;
-8. private purchases and fulfilment; 9. referral shares and cascades;
-10. promotion up the value ladder; 11. running costs; 12. the day's row of results.
+3. group activity (decay, content, check-ins, red packets);
+4. the morning pass over the private pool (``sim.mechanisms.pool``), user by user: fatigue
+   decay; dormant clean-up or re-engagement; messages, one-to-one chats and red packets;
+   fatigue; trust; mute or leave; the purchase decision — then today's orders are booked
+   together (money, fulfilment capacity, failures);
+5. referral shares and campaign seeds, and the cascades over the network;
+6. promotion up the value ladder; 7. running costs; 8. the day's row of results.
 
-All randomness comes from ``self.rng`` (seeded once), so a seed replays a run exactly.
+All randomness comes from ``self.rng`` (seeded once) and the compiled pass's stream drawn from
+it (``self.draws``), so a seed replays a run exactly.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import numpy as np
 import pandas as pd
 from mesa import Model
 
+from sim import jit
 from sim.agents import Operator, PublicChannel, Touchpoints
-from sim.arrays import mean_of
-from sim.mechanisms import community, fatigue, lifecycle, messaging, purchase, referral, trust
+from sim.mechanisms import community, pool, purchase
 from sim.mechanisms.acquisition import cost_per_exposure
 from sim.mechanisms.day import Day, Ledger
 from sim.network import build_network
@@ -46,6 +49,8 @@ class SiyuModel(Model):
         self.edge_used = np.zeros(self.graph.nnz, dtype=bool) if self.graph is not None else None
         # contacts each user has not yet exposed to a share (decremented as edges are used)
         self._fresh = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
+        self.rules = pool.rules_for(scenario)
+        self.draws = jit.stream(self.rng)  # random stream of the compiled daily pass
         self.groups = community.Groups(self.pop.n, scenario.touchpoints.group_size,
                                        scenario.community.initial_activity)
         self.operator = Operator(self)
@@ -82,6 +87,10 @@ class SiyuModel(Model):
         """Users who left the private pool so far."""
         return int(self._n_churned)
 
+    def add_churned(self, k: int) -> None:
+        """Count ``k`` users who just left (recounted exactly every evening)."""
+        self._n_churned += int(k)
+
     def record_orders(self, buyers: np.ndarray, channel: str, discount: float) -> None:
         """Book orders (see :func:`sim.mechanisms.purchase.book`)."""
         purchase.book(self, buyers, channel, discount)
@@ -92,39 +101,26 @@ class SiyuModel(Model):
         sc, pop = self.scenario, self.pop
         self.day = Day(t=self.t)
         self.ledger = Ledger()
-        pop.events[:] = 0
         if self.trace_on:
+            pop.events[:] = 0
             self.msg_today[:] = 0.0
         cap = sc.fulfilment.capacity_per_day
         self.capacity_left = int(cap * pop.n / 10_000) if cap > 0 else 0
         self.operator.plan()
         self.channel.step()
-        messaging.send(self)
-        chatted = messaging.chat(self)
         community.update_activity(self)
-        community.red_packet(self)
-        fatigue.accumulate(self)
-        trust.update(self, chatted)
-        fatigue.mute_and_leave(self)
-        self._n_churned = int(np.count_nonzero(pop.stage[pop.joined] == Stage.CHURNED.value))
-        purchase.buy(self, chatted)
-        referral.share(self)
-        lifecycle.promote(self)
-        stage_j = pop.stage[pop.joined]  # gathered once for the churn count and the day's row
-        self._n_churned = int(np.count_nonzero(stage_j == Stage.CHURNED.value))
+        pool.morning(self)
+        pool.share(self)
+        counts, trust_sum, fatigue_sum = pool.evening(self)
+        self._n_churned = int(counts[Stage.CHURNED])
         self.touchpoints.bill()
-        self._record(stage_j)
+        self._record(counts, trust_sum, fatigue_sum)
         self.t += 1
 
-
-    def _record(self, stage_j: np.ndarray | None = None) -> None:
+    def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
         sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
-        j = pop.joined
-        if stage_j is None:
-            stage_j = pop.stage[j]
-        counts = np.bincount(stage_j, minlength=8) if len(j) else np.zeros(8, dtype=np.int64)
-        counts[Stage.PUBLIC] = pop.n - len(j)
-        in_pool = j[(stage_j >= Stage.FOLLOWER.value) & (stage_j <= Stage.DORMANT.value)]
+        counts[Stage.PUBLIC] = pop.n - pop.n_joined
+        in_pool = int(counts[Stage.FOLLOWER : Stage.DORMANT + 1].sum())
         costs = {k: led[k] for k in ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals",
                                      "cost_content", "cost_staff", "cost_accounts", "cost_commission")}
         cost_total = sum(costs.values())
@@ -137,9 +133,9 @@ class SiyuModel(Model):
             "customers": counts[Stage.CUSTOMER], "repeat": counts[Stage.REPEAT],
             "members": counts[Stage.MEMBER], "partners": counts[Stage.PARTNER],
             "dormant": counts[Stage.DORMANT], "churned": counts[Stage.CHURNED],
-            "private_pool": len(in_pool), "reachable": len(in_pool) - counts[Stage.DORMANT],
-            "mean_trust": float(mean_of(pop.trust[in_pool])) if len(in_pool) else 0.0,
-            "mean_fatigue": float(mean_of(pop.fatigue[in_pool])) if len(in_pool) else 0.0,
+            "private_pool": in_pool, "reachable": in_pool - counts[Stage.DORMANT],
+            "mean_trust": trust_sum / in_pool if in_pool else 0.0,
+            "mean_fatigue": fatigue_sum / in_pool if in_pool else 0.0,
             "group_activity": self.groups.mean_activity(),
             **costs, "cost_total": cost_total, "profit": profit, "cum_profit": self._cum_profit,
             "cost_per_exposure": cost_per_exposure(sc.public, t),

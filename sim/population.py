@@ -1,8 +1,9 @@
 """The user population: one row per user, stored as numpy columns (structure of arrays).
 
 Users are the many agents of the model. Mesa's per-object agents cannot reach a million users
-in seconds, so every user attribute is a column here and every rule in ``sim.mechanisms``
-acts on whole columns (or on index subsets of them). States are :class:`Stage` codes,
+in seconds, so every user attribute is a column here; the actors' rules act on whole columns
+(or index subsets of them) and the private pool's per-user rules run as compiled loops over
+the pool (``sim.mechanisms.pool``). States are :class:`Stage` codes,
 join channels :class:`Source` codes, and the things that happened to a user today are
 :class:`Event` bits (used by the per-user trace).
 """
@@ -10,6 +11,7 @@ join channels :class:`Source` codes, and the things that happened to a user toda
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,10 +33,6 @@ class Stage(IntEnum):
     PARTNER = 5   # super user who refers and earns commission
     DORMANT = 6   # muted: still in the pool, unreachable
     CHURNED = 7   # left the private pool
-
-
-#: Stages in which a user is in the private pool and reachable.
-REACHABLE = (Stage.FOLLOWER, Stage.CUSTOMER, Stage.REPEAT, Stage.MEMBER, Stage.PARTNER)
 
 
 class Source(IntEnum):
@@ -77,6 +75,29 @@ class Event(IntFlag):
     PROMOTED = 8192
 
 
+class Columns(NamedTuple):
+    """The population columns the compiled daily pass reads and writes (views, not copies)."""
+
+    stage: np.ndarray
+    rung: np.ndarray
+    trust: np.ndarray
+    fatigue: np.ndarray
+    need: np.ndarray
+    deal: np.ndarray
+    price_sens: np.ndarray
+    tolerance: np.ndarray
+    cycle: np.ndarray
+    sociability: np.ndarray
+    group: np.ndarray
+    purchases: np.ndarray
+    last_purchase: np.ndarray
+    last_reward: np.ndarray
+    leave_day: np.ndarray
+    messages: np.ndarray
+    events: np.ndarray
+    referrals: np.ndarray
+
+
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
     return rng.beta(mean * conc, (1.0 - mean) * conc, size=n).astype(np.float32)
 
@@ -116,19 +137,29 @@ class Population:
         self.group_buys = np.zeros(n, dtype=np.int32)
         self.group = np.full(n, -1, dtype=np.int32)
         self.messages = np.zeros(n, dtype=np.float32)  # messages received (cumulative)
-        self.events = np.zeros(n, dtype=np.int32)   # today's Event bits
-        # everyone who ever joined, in join order (the private pool's index)
+        self.events = np.zeros(n, dtype=np.int32)   # today's Event bits (cleared daily when tracing)
+        self.cols = Columns(**{name: getattr(self, name) for name in Columns._fields})
+        # everyone who ever joined (the private pool's index), sorted up to _n_sorted
         self._joined = np.empty(max(16, n // 16), dtype=np.int64)
-        self._n_joined = 0
+        self._n_joined = self._n_sorted = 0
 
     # --- the private-pool index -------------------------------------------------------------
     @property
     def joined(self) -> np.ndarray:
-        """Indices of every user who ever joined the private pool, in join order."""
+        """Indices of every user who ever joined the private pool, in increasing order.
+
+        Kept sorted so that the daily pass reads the columns front to back (at a million users,
+        visiting the pool in join order, i.e. at random, costs ten times more in cache misses).
+        """
+        if self._n_sorted < self._n_joined:  # merge the newest joiners into the sorted index
+            head = self._joined[: self._n_sorted]
+            tail = np.sort(self._joined[self._n_sorted : self._n_joined])
+            self._joined[: self._n_joined] = np.insert(head, np.searchsorted(head, tail), tail)
+            self._n_sorted = self._n_joined
         return self._joined[: self._n_joined]
 
     def add_joined(self, idx: np.ndarray) -> None:
-        """Append newly joined users to the private-pool index."""
+        """Add newly joined users to the private-pool index."""
         k = len(idx)
         if self._n_joined + k > len(self._joined):
             grown = np.empty(max(2 * len(self._joined), self._n_joined + k), dtype=np.int64)
@@ -137,17 +168,10 @@ class Population:
         self._joined[self._n_joined : self._n_joined + k] = idx
         self._n_joined += k
 
-    def reachable(self) -> np.ndarray:
-        """Indices of private users who can be reached today (not dormant, not churned)."""
-        j = self.joined
-        st = self.stage[j]
-        return j[(st >= Stage.FOLLOWER.value) & (st <= Stage.PARTNER.value)]
-
-    def in_pool(self) -> np.ndarray:
-        """Indices of private users still in the pool (reachable or dormant)."""
-        j = self.joined
-        st = self.stage[j]
-        return j[(st >= Stage.FOLLOWER.value) & (st <= Stage.DORMANT.value)]
+    @property
+    def n_joined(self) -> int:
+        """Users who ever joined the private pool."""
+        return self._n_joined
 
     # --- reporters ----------------------------------------------------------------------------
     def tags(self) -> np.ndarray:

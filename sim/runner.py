@@ -89,6 +89,28 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
                      meta={"stages": [s.name.lower() for s in Stage]})
 
 
+_WARM = False
+
+
+def warm_up() -> None:
+    """Compile the model's per-user passes, or load them from the on-disk cache (``sim.jit``).
+
+    The first run in a process would otherwise pay for it (about 10 s to compile, under 1 s to
+    load); :func:`simulate_many` calls this before it forks its workers, so they inherit the
+    compiled code.
+    """
+    global _WARM
+    if _WARM:
+        return
+    scenario = Scenario.model_validate({  # small, but every pass runs: users join on day 0
+        "population": {"n_users": 400}, "horizon_days": 3, "public": {"ad_reach_per_day": 0.2},
+        "strategy": {"hooks": {"gift": {"enabled": True, "take_up": 1.0}}}})
+    model = SiyuModel(scenario, seed=0)
+    for _ in range(scenario.horizon_days):
+        model.step()
+    _WARM = True
+
+
 def _run(args: tuple[Scenario, int]) -> RunResult:
     return simulate(*args)
 
@@ -109,7 +131,8 @@ def simulate_many(scenario: Scenario, seeds: Iterable[int] | int = 5, progress: 
             if progress:
                 progress(i + 1, len(seeds))
     else:
-        # fork: workers inherit the imported package (no re-import of __main__); spawn elsewhere
+        # fork: workers inherit the imported package and the compiled passes; spawn elsewhere
+        warm_up()
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
             futures = {pool.submit(_run, (scenario, s)): s for s in seeds}

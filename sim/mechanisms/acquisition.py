@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import sorted_unique, union_sorted
+from sim.jit import rule
 from sim.population import Event, Source, Stage
 from sim.scenario import Hook, Public
 
@@ -39,9 +40,13 @@ def sample_public(stage: np.ndarray, share: float, rng: np.random.Generator) -> 
     return idx[stage[idx] == Stage.PUBLIC.value]
 
 
-def readiness(last_purchase: np.ndarray, cycle: np.ndarray, t: int) -> np.ndarray:
-    """How ready users are to buy again: 0 just after a purchase, 1 after a full cycle."""
-    return np.minimum(1.0, (t - last_purchase) / cycle).astype(np.float32)
+@rule
+def readiness(days_since_order, cycle):
+    """How ready users are to buy again: 0 just after a purchase, 1 after a full cycle.
+
+    Works on numbers and on arrays (the platform draws it for arrays of exposed users).
+    """
+    return np.minimum(1.0, days_since_order / cycle)
 
 
 def hook_take_up(hook: Hook, deal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -68,7 +73,7 @@ def acquire(model) -> None:
     led.add("acq_cost", len(paid) * cpe)
     pop.events[exposed] |= Event.EXPOSED.value
     # platform orders: no relationship, commission to the platform
-    ready = readiness(pop.last_purchase[exposed], pop.cycle[exposed], day.t)
+    ready = readiness((day.t - pop.last_purchase[exposed]).astype(np.float32), pop.cycle[exposed])
     past = pop.purchases[exposed] > 0
     p = (pub.platform_conversion / sc.product.decision_touches) * pop.need[exposed] * ready
     p = p * (1.0 + pub.platform_repeat_boost * past) * day.demand

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import mean_of
-from sim.population import Event
 
 
 class Groups:
@@ -42,17 +41,6 @@ class Groups:
         self.activity[before : self.count] = self.initial
         return ids.astype(np.int32)
 
-    def activity_of(self, group: np.ndarray, no_group: float) -> np.ndarray:
-        """Activity of each user's group (``group`` ids, −1 = none → ``no_group``), float32.
-
-        Same numbers as ``np.where(group >= 0, activity[np.maximum(group, 0)], no_group)``
-        for opened groups, with one table look-up instead of a gather and a slow ``np.where``.
-        """
-        table = np.empty(self.count + 1, dtype=np.float32)
-        table[0] = no_group
-        table[1:] = self.activity[: self.count]
-        return table[group + 1]
-
     def mean_activity(self) -> float:
         """Mean activity over opened groups (0 if none)."""
         return float(mean_of(self.activity[: self.count])) if self.count else 0.0
@@ -77,14 +65,3 @@ def update_activity(model) -> None:
         groups.red_packets += 1
     a *= 1.0 - com.activity_decay
     a += (1.0 - a) * min(s, 1.0)
-
-
-def red_packet(model) -> None:
-    """Pay today's red packet to reachable group members (a cash reward for the incentive rule)."""
-    pop, day = model.pop, model.day
-    if not day.red_packet or len(day.reach) == 0:
-        return
-    members = day.reach[day.of_reach(pop, "group") >= 0]
-    model.ledger.add("cost_rebates", len(members) * model.scenario.strategy.red_packet_per_member)
-    pop.last_reward[members] = day.t
-    pop.events[members] |= Event.RED_PACKET.value

@@ -12,10 +12,6 @@ from typing import Any
 
 import numpy as np
 
-#: Population columns that no mechanism changes during a day (traits are drawn once, a user's
-#: group is set when they join), so their values for today's reach can be gathered once.
-DAY_STATIC = frozenset({"need", "deal", "price_sens", "tolerance", "cycle", "sociability", "group"})
-
 
 @dataclass
 class Day:
@@ -29,28 +25,8 @@ class Day:
     rebates_active: bool = False   # join cash, cash back and referral rewards are paid
     red_packet: bool = False
     campaign: bool = False
+    #: users reachable this morning (after acquisition), in user-id order
     reach: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    ads: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
-    content: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
-    notices: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
-    threshold: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
-    _gathered: dict = field(default_factory=dict, repr=False, compare=False)
-
-    def of_reach(self, pop: Any, column: str) -> np.ndarray:
-        """``pop.<column>[self.reach]`` for a column in ``DAY_STATIC``, gathered once a day.
-
-        The result is shared between mechanisms and read-only. (At a million users a gather of
-        the reachable rows costs about a millisecond; several mechanisms need the same ones.)
-        """
-        if column not in DAY_STATIC:
-            raise ValueError(f"pop.{column} can change within a day; index it directly")
-        hit = self._gathered.get(column)
-        if hit is None or hit[0] is not self.reach:
-            values = getattr(pop, column)[self.reach]
-            values.flags.writeable = False
-            hit = (self.reach, values)
-            self._gathered[column] = hit
-        return hit[1]
 
 
 class Ledger(dict):

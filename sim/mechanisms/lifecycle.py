@@ -11,37 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.population import Event, Stage
+from sim.jit import rule
+from sim.population import Stage
+
+_FOLLOWER, _MEMBER, _PARTNER = Stage.FOLLOWER.value, Stage.MEMBER.value, Stage.PARTNER.value
 
 
-def rung_for(purchases: np.ndarray) -> np.ndarray:
-    """Rung earned by order count alone (follower, customer or repeat)."""
-    # follower (1) + min(purchases, 2): customer (2) after one order, repeat (3) after two
-    rung = np.minimum(purchases, 2).astype(np.int8)
-    np.maximum(rung, 0, out=rung)
-    rung += Stage.FOLLOWER.value
-    return rung
+def order_rung(purchases: np.ndarray) -> np.ndarray:
+    """Rung earned by order count alone (follower, customer after one order, repeat after two)."""
+    return (np.minimum(np.maximum(purchases, 0), 2) + _FOLLOWER).astype(np.int8)
 
 
-def promote(model) -> None:
-    """Move reachable users up the ladder and set their stage to their rung."""
-    sc, pop, day = model.scenario, model.pop, model.day
-    reach = day.reach
-    if len(reach) == 0:
-        return
-    reach = reach[pop.stage[reach] <= Stage.PARTNER.value]
-    purchases = pop.purchases[reach]
-    new = rung_for(purchases)
-    if sc.mechanisms.lifecycle:
-        st, rf = sc.strategy, sc.referral
-        if st.membership:
-            new[purchases >= rf.member_min_purchases] = Stage.MEMBER.value
-        if st.partner_program:
-            ok = (pop.trust[reach] >= rf.partner_min_trust) & (pop.referrals[reach] >= rf.partner_min_referrals) & (purchases > 0)
-            new[ok] = Stage.PARTNER.value
-    old = pop.rung[reach]
-    up = new > old
-    pop.events[reach[up & (old >= Stage.FOLLOWER.value)]] |= Event.PROMOTED.value
-    rung = np.maximum(old, new)
-    pop.rung[reach] = rung
-    pop.stage[reach] = rung
+@rule
+def rung(purchases: int, trust: float, referrals: int, ladder_on: bool, membership: bool,
+         member_min_purchases: int, partner_program: bool, partner_min_trust: float,
+         partner_min_referrals: int) -> int:
+    """Highest rung a reachable user has earned today (before the never-down rule)."""
+    r = _FOLLOWER + min(max(purchases, 0), 2)
+    if ladder_on:
+        if membership and purchases >= member_min_purchases:
+            r = _MEMBER
+        if partner_program and trust >= partner_min_trust and referrals >= partner_min_referrals and purchases > 0:
+            r = _PARTNER
+    return r

@@ -14,9 +14,7 @@ Rules (DOMAIN §2, §4, §5, §7):
 
 from __future__ import annotations
 
-import numpy as np
-
-from sim.population import Event
+from sim.jit import rule
 
 
 def schedule(strategy, t: int) -> tuple[bool, float]:
@@ -31,41 +29,24 @@ def schedule(strategy, t: int) -> tuple[bool, float]:
     return False, 0.0
 
 
-def send(model) -> None:
-    """Fill ``model.day`` with today's per-user ads, content and notices for the reachable."""
-    st, pop, day, led = model.scenario.strategy, model.pop, model.day, model.ledger
-    reach = pop.reachable()
-    n = len(reach)
-    day.reach = reach
-    day.content = np.full(n, st.content_posts_per_day, dtype=np.float32)
-    ads = np.full(n, st.ad_posts_per_day, dtype=np.float32)
-    notices = np.full(n, 1.0 if day.event else 0.0, dtype=np.float32)
-    if not st.selling_in_group:
-        ads[day.of_reach(pop, "group") >= 0] = 0.0
-    if st.routing_by_tags:
-        unpaid = pop.purchases[reach] == 0
-        ads[unpaid] = 0.0
-        notices[unpaid] = 0.0
-    day.ads, day.notices = ads, notices
-    sent = day.content + ads + notices
-    pop.messages[reach] += sent
-    led.add("messages_sent", float(sent.sum()))
-    if day.event:
-        pop.events[reach[notices > 0]] |= Event.PROMO.value
-    if model.trace_on:
-        model.msg_today[reach] = sent
+@rule
+def received(content: float, ads: float, notice: float, group: int, purchases: int,
+             selling_in_group: bool, routing_by_tags: bool) -> tuple[float, float, float]:
+    """(content, ads, notices) one reachable user receives today under the messaging rules."""
+    if not selling_in_group and group >= 0:
+        ads = 0.0
+    if routing_by_tags and purchases == 0:
+        ads = 0.0
+        notice = 0.0
+    return content, ads, notice
 
 
-def chat(model) -> np.ndarray:
-    """Users who get a one-to-one chat today (a boolean mask over ``day.reach``)."""
-    st, tp, day = model.scenario.strategy, model.scenario.touchpoints, model.day
-    n = len(day.reach)
-    if not st.one_to_one or n == 0 or tp.interactions_per_staff_per_day <= 0:
-        return np.zeros(n, dtype=bool)
-    capacity = model.touchpoints.staff() * tp.interactions_per_staff_per_day
-    chatted = model.rng.random(n, dtype=np.float32) < min(1.0, capacity / n)
-    model.pop.events[day.reach[chatted]] |= Event.CHAT.value
-    return chatted
+@rule
+def chat_probability(chats_per_day: float, n_reachable: int) -> float:
+    """Chance a reachable user gets a one-to-one chat today (staff chats spread at random)."""
+    if chats_per_day <= 0.0 or n_reachable == 0:
+        return 0.0
+    return min(1.0, chats_per_day / n_reachable)
 
 
-__all__ = ["chat", "schedule", "send"]
+__all__ = ["chat_probability", "received", "schedule"]

@@ -22,38 +22,36 @@ Rules (DOMAIN §3, §5, §6, §7):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from sim.jit import rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
 from sim.population import Event, Stage
 
 
-def buy(model, chatted: np.ndarray) -> None:
-    """Draw today's private orders among the reachable users and book them."""
-    sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
-    if not sc.mechanisms.purchase or len(day.reach) == 0:
-        return
-    pu, st = sc.purchase, sc.strategy
-    reach = day.reach
-    alive = pop.stage[reach] <= Stage.PARTNER.value  # not muted or gone earlier today
-    trust = pop.trust[reach]
-    cycle = pop.cycle[reach]
-    need_rate = pop.need[reach] / cycle * day.demand + pu.cross_sell_per_year * trust / 365.0
-    conv = pu.conversion_floor + (pu.conversion_ceiling - pu.conversion_floor) * trust ** pu.trust_exponent
-    lift = 1.0 + pu.event_lift * day.discount * pop.price_sens[reach]
-    if day.rebates_active and st.cashback_rate > 0:
-        lift = lift * (1.0 + pu.cashback_lift * st.cashback_rate * day.of_reach(pop, "deal"))
-    if model.groups.count:
-        g = day.of_reach(pop, "group")
-        lift = lift * (1.0 + pu.group_activity_lift * model.groups.activity_of(g, 0.0))
-    if sc.touchpoints.mini_program:
-        lift = lift * (1.0 + sc.touchpoints.mini_program_lift)
-    touches = pu.reminder_per_ad * (day.ads + day.notices) + pu.reminder_per_content * day.content + chatted
-    reminder = pu.unprompted_share + (1.0 - pu.unprompted_share) * (1.0 - np.exp(-touches))
-    h = need_rate * readiness(pop.last_purchase[reach], cycle, day.t) * conv * lift * reminder
-    buyers = reach[alive & (rng.random(len(reach), dtype=np.float32) < 1.0 - np.exp(-h))]
-    model.record_orders(buyers, channel="private", discount=day.discount)
+@rule
+def hazard(need: float, cycle: float, trust: float, days_since_order: float, price_sens: float,
+           deal: float, activity: float, ads: float, content: float, chatted: bool, demand: float,
+           discount: float, cashback: float, lift_other: float, conversion_floor: float,
+           conversion_ceiling: float, trust_exponent: float, event_lift: float, cashback_lift: float,
+           group_activity_lift: float, unprompted_share: float, reminder_per_ad: float,
+           reminder_per_content: float, cross_sell_per_year: float) -> float:
+    """Daily purchase hazard ``h`` of a reachable user (the user buys with ``1 − e^(−h)``).
+
+    ``ads`` counts ads and event notices; ``cashback`` is today's cash-back rate (0 when rebates
+    stopped); ``lift_other`` is the lift every user shares (the mini-program's).
+    """
+    need_rate = need / cycle * demand + cross_sell_per_year * trust / 365.0
+    curve = trust if trust_exponent == 1.0 else trust ** trust_exponent  # pow is slow; 1 is the default
+    conv = conversion_floor + (conversion_ceiling - conversion_floor) * curve
+    lift = (1.0 + event_lift * discount * price_sens) * (1.0 + cashback_lift * cashback * deal)
+    lift *= (1.0 + group_activity_lift * activity) * lift_other
+    touches = reminder_per_ad * ads + reminder_per_content * content + (1.0 if chatted else 0.0)
+    reminder = unprompted_share + (1.0 - unprompted_share) * (1.0 - math.exp(-touches))
+    return need_rate * readiness(days_since_order, cycle) * conv * lift * reminder
 
 
 def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
@@ -113,6 +111,7 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
         pop.leave_day[lost] = day.t
         pop.events[lost] |= Event.LEFT.value
         led.add("leaves", len(lost))
+        model.add_churned(len(lost))
 
 
 def ful_failure_leave(sc, trust: np.ndarray) -> np.ndarray:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import occurrences, sorted_unique, union_sorted
+from sim.arrays import occurrences, sorted_unique
+from sim.jit import rule
 from sim.network import neighbour_edges
 from sim.population import Event, Source, Stage
 
@@ -49,30 +50,12 @@ def pick_seeds(model, pool: np.ndarray) -> np.ndarray:
     return pool[np.argpartition(-score, k - 1)[:k]]
 
 
-def share(model) -> None:
-    """Draw today's sharers (spontaneous and campaign seeds) and spread their shares."""
-    sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
-    if not sc.mechanisms.referral or len(day.reach) == 0:
-        return
-    rf = sc.referral
-    reach = day.reach
-    stage = pop.stage[reach]
-    ok = stage <= Stage.PARTNER.value
-    alive, stage = reach[ok], stage[ok]
-    cash = cash_appeal(sc, day.rebates_active)
-    if cash > 0:
-        cust = alive
-        motive = (pop.purchases[cust] > 0) * pop.trust[cust] ** 2 + pop.deal[cust] * cash
-    else:  # customers only; their motive is trust² (the same numbers as the general formula)
-        bought = pop.purchases[alive] > 0
-        cust, stage = alive[bought], stage[bought]
-        motive = pop.trust[cust] ** 2
-    p = rf.share_rate * motive * pop.sociability[cust]
-    p[np.flatnonzero(stage == Stage.PARTNER.value)] *= rf.partner_share_multiplier  # partners share more
-    sharers = cust[rng.random(len(cust), dtype=np.float32) < 1.0 - np.exp(-p)]
-    if day.campaign:
-        sharers = union_sorted(sharers, pick_seeds(model, alive))
-    spread(model, sharers)
+@rule
+def share_hazard(bought: bool, trust: float, deal: float, cash: float, sociability: float,
+                 partner: bool, share_rate: float, partner_share_multiplier: float) -> float:
+    """Daily hazard ``p`` that a reachable user shares unprompted (``cash``: today's cash appeal)."""
+    p = share_rate * ((trust * trust if bought else 0.0) + deal * cash) * sociability
+    return p * partner_share_multiplier if partner else p
 
 
 def spread(model, sharers: np.ndarray) -> np.ndarray:

@@ -14,35 +14,30 @@ failed one; see ``sim.mechanisms.purchase``), and referred joiners start with
 
 from __future__ import annotations
 
-import numpy as np
+from sim.jit import rule
 
 
-def update(model, chatted: np.ndarray) -> None:
-    """Apply one day of the trust rule to the reachable users (``chatted``: one-to-one chats)."""
-    sc, pop, day = model.scenario, model.pop, model.day
-    if not sc.mechanisms.trust or len(day.reach) == 0:
-        return
-    tr, st = sc.trust, sc.strategy
-    reach = day.reach
-    gain = tr.content_gain * day.content * (1.0 - day.of_reach(pop, "deal"))
-    gain += tr.interaction_gain * chatted
-    if st.content_posts_per_day >= 1.0:
-        gain += tr.consistency_gain
-    if tr.familiarity_gain > 0:
-        g = day.of_reach(pop, "group")
-        if model.groups.count:  # activity of the user's group, ¼ without a group
-            gain += tr.familiarity_gain * model.groups.activity_of(g, 0.25)
-        else:
-            gain += tr.familiarity_gain * np.where(g >= 0, np.zeros(len(g)), 0.25)
-    loss = tr.exaggeration_loss * st.exaggeration
-    if sc.mechanisms.fatigue:
-        loss = loss + tr.hard_sell_loss * np.maximum(0.0, pop.fatigue[reach] / day.threshold - 1.0)
-    x = pop.trust[reach]
-    x = x + np.minimum(gain, 1.0) * (1.0 - x) - np.minimum(loss, 1.0) * x
-    pop.trust[reach] = np.minimum(np.maximum(x, 0.0), 1.0)  # clip to [0, 1]
+@rule
+def updated(x: float, content: float, deal: float, chatted: bool, consistent: bool,
+            familiarity: float, overload: float, exaggeration: float, content_gain: float,
+            interaction_gain: float, consistency_gain: float, familiarity_gain: float,
+            hard_sell_loss: float, exaggeration_loss: float) -> float:
+    """One day of the trust rule for a reachable user with trust ``x``.
+
+    ``familiarity`` is the group's activity (¼ without a group); ``overload = max(0, F/θ − 1)``
+    (0 when fatigue is off).
+    """
+    gain = content_gain * content * (1.0 - deal) + familiarity_gain * familiarity
+    if chatted:
+        gain += interaction_gain
+    if consistent:
+        gain += consistency_gain
+    loss = exaggeration_loss * exaggeration + hard_sell_loss * overload
+    x = x + min(gain, 1.0) * (1.0 - x) - min(loss, 1.0) * x
+    return min(max(x, 0.0), 1.0)
 
 
-def on_orders(model, good: np.ndarray, failed: np.ndarray) -> None:
+def on_orders(model, good, failed) -> None:
     """Move trust after orders: a gain for good ones, a loss for failed ones."""
     sc, pop = model.scenario, model.pop
     if not sc.mechanisms.trust:

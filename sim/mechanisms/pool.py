@@ -1,0 +1,319 @@
+"""The daily pass over the private pool: each mechanism's per-user rule, in schedule order.
+
+The rules themselves live in their mechanism modules (``messaging.received``,
+``fatigue.threshold``, ``trust.updated``, ``purchase.hazard``, ``referral.share_hazard``,
+``lifecycle.rung`` …). This module applies them to every user of the private pool in three
+compiled passes a day (``sim.jit``), one loop each instead of dozens of whole-array
+operations, so that a day costs about one read of each column it needs:
+
+1. :func:`morning` — for every user who ever joined, in user-id order: fatigue decays (reachable
+   and dormant); a dormant user clears the contact out or, on an event or red-packet day,
+   re-engages if rested; a reachable user receives today's messages, may get a one-to-one chat,
+   collects the red packet, gains fatigue, updates trust, may leave or mute, and, if still
+   reachable, may buy. Then the day's orders are booked together (``purchase.book``).
+2. :func:`share` — each user reachable this morning and still reachable shares with the
+   referral rule's probability; campaign seeds join them; the cascade runs on the network
+   (``referral.spread``).
+3. :func:`evening` — this morning's reachable users still reachable move up the value ladder;
+   the day's stage counts and pool sums are taken for the results row.
+
+The draws come from the model's compiled random stream (``sim.jit.stream``, seeded from the
+model's ``numpy.random.Generator``), so a seed replays a run exactly.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, get_type_hints
+
+import numpy as np
+
+from sim.arrays import union_sorted
+from sim.jit import chance, occurs, rule
+from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
+from sim.population import NEVER, Event, Stage
+
+_FOLLOWER, _PARTNER = Stage.FOLLOWER.value, Stage.PARTNER.value
+_DORMANT, _CHURNED = Stage.DORMANT.value, Stage.CHURNED.value
+_CHAT, _PROMO, _RED_PACKET = Event.CHAT.value, Event.PROMO.value, Event.RED_PACKET.value
+_MUTED, _REACTIVATED, _LEFT = Event.MUTED.value, Event.REACTIVATED.value, Event.LEFT.value
+_PROMOTED = Event.PROMOTED.value
+
+
+class Rules(NamedTuple):
+    """The scenario's parameters of the per-user rules, as plain numbers for the compiled passes."""
+
+    fatigue_on: bool
+    trust_on: bool
+    purchase_on: bool
+    incentive_on: bool
+    ladder_on: bool
+    # messaging
+    content: float
+    ads: float
+    selling_in_group: bool
+    routing_by_tags: bool
+    # fatigue and churn
+    retention: float
+    ad_weight: float
+    content_weight: float
+    activity_bonus: float
+    mute_rate: float
+    leave_multiple: float
+    leave_rate: float
+    cleanup_rate: float
+    reactivation_rate: float
+    incentive_memory_days: float
+    incentive_leave_rate: float
+    background_hazard: float
+    # trust
+    content_gain: float
+    interaction_gain: float
+    consistent: bool
+    consistency_gain: float
+    familiarity_gain: float
+    hard_sell_loss: float
+    exaggeration_loss: float
+    exaggeration: float
+    # purchase
+    conversion_floor: float
+    conversion_ceiling: float
+    trust_exponent: float
+    event_lift: float
+    cashback_lift: float
+    group_activity_lift: float
+    unprompted_share: float
+    reminder_per_ad: float
+    reminder_per_content: float
+    cross_sell_per_year: float
+    mini_program_lift: float
+    # referral and lifecycle
+    share_rate: float
+    partner_share_multiplier: float
+    membership: bool
+    member_min_purchases: int
+    partner_program: bool
+    partner_min_trust: float
+    partner_min_referrals: int
+
+
+_RULE_TYPES = get_type_hints(Rules)
+
+
+def rules_for(sc) -> Rules:
+    """The :class:`Rules` of scenario ``sc``."""
+    st, fat, tr, pu, rf, mech = sc.strategy, sc.fatigue, sc.trust, sc.purchase, sc.referral, sc.mechanisms
+    values = dict(
+        fatigue_on=mech.fatigue, trust_on=mech.trust, purchase_on=mech.purchase,
+        incentive_on=mech.incentive_churn, ladder_on=mech.lifecycle,
+        content=float(st.content_posts_per_day), ads=float(st.ad_posts_per_day),
+        selling_in_group=st.selling_in_group, routing_by_tags=st.routing_by_tags,
+        retention=fatigue.retention(fat.half_life_days),
+        ad_weight=fat.targeted_weight if st.ads_targeted else 1.0, content_weight=fat.content_weight,
+        activity_bonus=sc.community.activity_tolerance_bonus, mute_rate=fat.mute_rate,
+        leave_multiple=fat.leave_multiple, leave_rate=fat.leave_rate,
+        cleanup_rate=fat.dormant_cleanup_rate, reactivation_rate=fat.reactivation_rate,
+        incentive_memory_days=fat.incentive_memory_days, incentive_leave_rate=fat.incentive_leave_rate,
+        background_hazard=fatigue.background_hazard(fat.base_churn_per_year),
+        content_gain=tr.content_gain, interaction_gain=tr.interaction_gain,
+        consistent=st.content_posts_per_day >= 1.0, consistency_gain=tr.consistency_gain,
+        familiarity_gain=tr.familiarity_gain, hard_sell_loss=tr.hard_sell_loss,
+        exaggeration_loss=tr.exaggeration_loss, exaggeration=st.exaggeration,
+        conversion_floor=pu.conversion_floor, conversion_ceiling=pu.conversion_ceiling,
+        trust_exponent=pu.trust_exponent, event_lift=pu.event_lift, cashback_lift=pu.cashback_lift,
+        group_activity_lift=pu.group_activity_lift, unprompted_share=pu.unprompted_share,
+        reminder_per_ad=pu.reminder_per_ad, reminder_per_content=pu.reminder_per_content,
+        cross_sell_per_year=pu.cross_sell_per_year,
+        mini_program_lift=1.0 + sc.touchpoints.mini_program_lift if sc.touchpoints.mini_program else 1.0,
+        share_rate=rf.share_rate, partner_share_multiplier=rf.partner_share_multiplier,
+        membership=st.membership, member_min_purchases=rf.member_min_purchases,
+        partner_program=st.partner_program, partner_min_trust=rf.partner_min_trust,
+        partner_min_referrals=rf.partner_min_referrals,
+    )
+    # exact Python types, so every scenario shares one compiled version of each pass
+    return Rules(**{k: _RULE_TYPES[k](v) for k, v in values.items()})
+
+
+# --- the compiled passes -------------------------------------------------------------------------
+@rule
+def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
+             draws, trace, msg_today, reach, buyers):
+    n_reach = 0
+    for i in joined:
+        if _FOLLOWER <= c.stage[i] <= _PARTNER:
+            n_reach += 1
+    chat_p = messaging.chat_probability(chats_per_day, n_reach)
+    reactivate = notice > 0.0 or red_packet
+    n_reach = n_buyers = n_mutes = n_leaves = n_packets = 0
+    sent_total = 0.0
+    for i in joined:
+        s = c.stage[i]
+        if s == _CHURNED:
+            continue
+        if r.fatigue_on:
+            c.fatigue[i] *= r.retention
+        g = c.group[i]
+        act = activity[g] if g >= 0 else 0.0
+        if s == _DORMANT:  # muted: clean-up or, on event days, re-engagement when rested
+            if chance(draws, r.cleanup_rate):
+                c.stage[i] = _CHURNED
+                c.leave_day[i] = t
+                c.events[i] |= _LEFT
+                n_leaves += 1
+            elif reactivate and c.fatigue[i] < 0.5 * fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_bonus):
+                if chance(draws, r.reactivation_rate):
+                    c.stage[i] = c.rung[i]
+                    c.events[i] |= _REACTIVATED
+            continue
+        reach[n_reach] = i
+        n_reach += 1
+        # messages and chats
+        content, ads, notices = messaging.received(r.content, r.ads, notice, g, c.purchases[i],
+                                                   r.selling_in_group, r.routing_by_tags)
+        sent = content + ads + notices
+        c.messages[i] += sent
+        sent_total += sent
+        if notices > 0.0:
+            c.events[i] |= _PROMO
+        if trace:
+            msg_today[i] = sent
+        chatted = chat_p > 0.0 and chance(draws, chat_p)
+        if chatted:
+            c.events[i] |= _CHAT
+        if red_packet and g >= 0:
+            n_packets += 1
+            c.last_reward[i] = t
+            c.events[i] |= _RED_PACKET
+        deal = c.deal[i]
+        # fatigue, then trust
+        ratio = 0.0
+        if r.fatigue_on:
+            c.fatigue[i] += fatigue.added(ads, notices, content, deal, r.ad_weight, r.content_weight)
+            ratio = c.fatigue[i] / fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_bonus)
+        if r.trust_on:
+            c.trust[i] = trust.updated(
+                c.trust[i], content, deal, chatted, r.consistent, act if g >= 0 else 0.25,
+                max(0.0, ratio - 1.0), r.exaggeration, r.content_gain, r.interaction_gain,
+                r.consistency_gain, r.familiarity_gain, r.hard_sell_loss, r.exaggeration_loss)
+        # mute and leave
+        hazard = r.background_hazard
+        mute = False
+        if r.fatigue_on and ratio > 1.0:
+            hazard += fatigue.overload_hazard(ratio, r.leave_multiple, r.leave_rate)
+            mute = occurs(draws, fatigue.mute_hazard(ratio, r.mute_rate))
+        if r.incentive_on and c.last_reward[i] > NEVER:
+            hazard += fatigue.incentive_hazard(t - c.last_reward[i], deal, c.trust[i],
+                                               r.incentive_memory_days, r.incentive_leave_rate)
+        if occurs(draws, hazard):
+            c.stage[i] = _CHURNED
+            c.leave_day[i] = t
+            c.events[i] |= _LEFT
+            n_leaves += 1
+            continue
+        if mute:
+            c.stage[i] = _DORMANT
+            c.events[i] |= _MUTED
+            n_mutes += 1
+            continue
+        # purchase
+        if r.purchase_on:
+            h = purchase.hazard(
+                c.need[i], c.cycle[i], c.trust[i], t - c.last_purchase[i], c.price_sens[i], deal,
+                act, ads + notices, content, chatted, demand, discount, cashback, r.mini_program_lift,
+                r.conversion_floor, r.conversion_ceiling, r.trust_exponent, r.event_lift, r.cashback_lift,
+                r.group_activity_lift, r.unprompted_share, r.reminder_per_ad, r.reminder_per_content,
+                r.cross_sell_per_year)
+            if occurs(draws, h):
+                buyers[n_buyers] = i
+                n_buyers += 1
+    return n_reach, n_buyers, sent_total, n_mutes, n_leaves, n_packets
+
+
+@rule
+def _sharers(r, c, reach, cash, draws, out):
+    n = 0
+    for i in reach:
+        s = c.stage[i]
+        if s > _PARTNER:  # muted or gone since the morning
+            continue
+        p = referral.share_hazard(c.purchases[i] > 0, c.trust[i], c.deal[i], cash, c.sociability[i],
+                                  s == _PARTNER, r.share_rate, r.partner_share_multiplier)
+        if occurs(draws, p):
+            out[n] = i
+            n += 1
+    return n
+
+
+@rule
+def _evening(r, c, joined, reach, counts):
+    for i in reach:
+        s = c.stage[i]
+        if s > _PARTNER:
+            continue
+        new = lifecycle.rung(c.purchases[i], c.trust[i], c.referrals[i], r.ladder_on, r.membership,
+                             r.member_min_purchases, r.partner_program, r.partner_min_trust,
+                             r.partner_min_referrals)
+        old = c.rung[i]
+        if new > old:
+            if old >= _FOLLOWER:
+                c.events[i] |= _PROMOTED
+            c.rung[i] = new
+            c.stage[i] = new
+        else:
+            c.stage[i] = old
+    trust_sum = fatigue_sum = 0.0
+    for i in joined:
+        s = c.stage[i]
+        counts[s] += 1
+        if s <= _DORMANT:
+            trust_sum += c.trust[i]
+            fatigue_sum += c.fatigue[i]
+    return trust_sum, fatigue_sum
+
+
+# --- the day's calls -----------------------------------------------------------------------------
+def morning(model) -> None:
+    """Messages, chats, red packets, fatigue, trust, mutes and leaves, then today's orders."""
+    sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
+    joined = pop.joined
+    reach = np.empty(len(joined), dtype=np.int64)
+    buyers = np.empty(len(joined), dtype=np.int64)
+    tp = sc.touchpoints
+    chats = model.touchpoints.staff() * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
+    cashback = sc.strategy.cashback_rate if day.rebates_active else 0.0
+    msg = model.msg_today if model.trace_on else reach[:0].astype(np.float32)
+    n_reach, n_buyers, sent, mutes, leaves, packets = _morning(
+        model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
+        float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
+        model.draws, bool(model.trace_on), msg, reach, buyers)
+    day.reach = reach[:n_reach]
+    led.add("messages_sent", sent)
+    led.add("mutes", mutes)
+    led.add("leaves", leaves)
+    led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
+    model.add_churned(leaves)
+    model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
+
+
+def share(model) -> None:
+    """Today's sharers (spontaneous and campaign seeds) and the cascade they start."""
+    sc, pop, day = model.scenario, model.pop, model.day
+    if not sc.mechanisms.referral or len(day.reach) == 0:
+        return
+    out = np.empty(len(day.reach), dtype=np.int64)
+    n = _sharers(model.rules, pop.cols, day.reach, float(referral.cash_appeal(sc, day.rebates_active)),
+                 model.draws, out)
+    sharers = out[:n]
+    if day.campaign:
+        alive = day.reach[pop.stage[day.reach] <= _PARTNER]
+        sharers = union_sorted(sharers, referral.pick_seeds(model, alive))
+    referral.spread(model, sharers)
+
+
+def evening(model) -> tuple[np.ndarray, float, float]:
+    """Promote up the ladder; return stage counts of the joined and the pool's trust and fatigue sums."""
+    counts = np.zeros(len(Stage), dtype=np.int64)
+    trust_sum, fatigue_sum = _evening(model.rules, model.pop.cols, model.pop.joined, model.day.reach, counts)
+    return counts, trust_sum, fatigue_sum
+
+
+__all__ = ["Rules", "evening", "morning", "rules_for", "share"]
