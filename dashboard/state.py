@@ -50,7 +50,7 @@ def _env_int(name: str, default: int) -> int:
 
 #: Default widget values (session-state key → value). 20,000 users (the schema's own default
 #: market) is where private pools' fixed costs are carried, so the first view is meaningful;
-#: 4 seeds × 3 scenarios × 365 days simulate in about 4 s on 2 cores (benchmarks/bench_dashboard.py).
+#: 4 seeds × 3 scenarios × 365 days simulate in about 3.5 s on 2 cores (benchmarks/bench_dashboard.py).
 #: The first comparison's size can be set
 #: at launch with SIYU_DASHBOARD_USERS / _DAYS / _SEEDS (the browser test uses a small one);
 #: AppTest tests shrink it through session state.
