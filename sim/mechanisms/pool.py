@@ -253,13 +253,11 @@ def _evening(r, c, joined, reach, counts):
                              r.member_min_purchases, r.partner_program, r.partner_min_trust,
                              r.partner_min_referrals)
         old = c.rung[i]
-        if new > old:
+        if new > old:  # the ladder never goes down; a reachable user's stage is their rung
             if old >= _FOLLOWER:
                 c.events[i] |= _PROMOTED
             c.rung[i] = new
             c.stage[i] = new
-        else:
-            c.stage[i] = old
     trust_sum = fatigue_sum = 0.0
     for i in joined:
         s = c.stage[i]
