@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 import sim
 from sim import cli
 from sim.cli import app
+from sim.cli import compare as cli_compare
+from sim.cli import dashboard as cli_dashboard
 from sim.report import format_kpi
 
 TINY = ["--users", "1000", "--days", "60", "--seeds", "2"]
@@ -248,9 +250,9 @@ def test_compare_unknown_baseline_suggests(runner):
 
 def test_compare_same_name_twice_gets_distinct_labels(tmp_path):
     a, b = sim.load_scenario("content_led"), sim.load_scenario("content_led")
-    assert cli._labels(["content_led", "x/content_led.yaml"], [a, b]) == [
+    assert cli_compare._labels(["content_led", "x/content_led.yaml"], [a, b]) == [
         "content_led", "content_led [x/content_led.yaml]"]
-    assert cli._labels(["content_led", "content_led"], [a, b]) == ["content_led", "content_led [content_led]"]
+    assert cli_compare._labels(["content_led", "content_led"], [a, b]) == ["content_led", "content_led [content_led]"]
 
 
 # ------------------------------------------------------------------ dashboard
@@ -260,8 +262,8 @@ def test_dashboard_launches_streamlit(runner, monkeypatch, tmp_path):
     app_py = tmp_path / "app.py"
     app_py.write_text("")
     calls = []
-    monkeypatch.setattr(cli, "dashboard_app_path", lambda: app_py)
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(cli_dashboard, "dashboard_app_path", lambda: app_py)
+    monkeypatch.setattr(cli_dashboard.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
     result = runner.invoke(app, ["dashboard", "--port", "8765", "--headless"])
     assert result.exit_code == 3  # streamlit's exit code is passed through
     assert calls == [[sys.executable, "-m", "streamlit", "run", str(app_py), "--server.port", "8765",
@@ -273,5 +275,5 @@ def test_dashboard_launches_streamlit(runner, monkeypatch, tmp_path):
 
 def test_dashboard_path_and_missing_app(runner, monkeypatch, tmp_path):
     assert cli.dashboard_app_path() == Path(sim.__file__).resolve().parent.parent / "dashboard" / "app.py"
-    monkeypatch.setattr(cli, "dashboard_app_path", lambda: tmp_path / "missing.py")
+    monkeypatch.setattr(cli_dashboard, "dashboard_app_path", lambda: tmp_path / "missing.py")
     one_line_error(runner.invoke(app, ["dashboard"]), "dashboard not found")

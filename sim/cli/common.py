@@ -1,0 +1,229 @@
+"""What every ``siyu`` command shares: the Typer app, one-line errors, options, progress, loading.
+
+Every user error — an invalid scenario or override, a missing or empty file, an unknown
+scenario name, a bad option value, an output that already exists — is printed as ONE line
+``error: ...`` on stderr with exit code 2 (:func:`fail`, :func:`user_errors`), never a
+traceback. Long work shows a rich progress bar on stderr; tables go to stdout. Each command
+lives in its own module of this package and registers itself on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from typer.core import TyperGroup
+
+import sim
+from sim.io import OutputExistsError, existing_results
+from sim.loader import parse_override
+from sim.report import format_kpi
+
+try:  # typer >= 0.2x vendors click; older versions use click itself
+    from typer import _click as _clicklib
+except ImportError:  # pragma: no cover - depends on the installed typer
+    import click as _clicklib
+
+USAGE_EXIT = 2
+IO_EXIT = 1
+
+
+def one_line(text: object) -> str:
+    """Collapse whitespace so a message fits on one line."""
+    return " ".join(str(text).split())
+
+
+class _OneLineErrorGroup(TyperGroup):
+    """Typer group whose usage errors (bad option values, unknown options) are one line on stderr."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # noqa: D102
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        exc = _clicklib.exceptions
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except exc.NoArgsIsHelpError as err:
+            message = err.format_message()
+            if message.strip():
+                typer.echo(message, err=True)
+            sys.exit(err.exit_code)
+        except exc.ClickException as err:
+            ctx = getattr(err, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {one_line(err.format_message())}{hint}", err=True)
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=_OneLineErrorGroup,
+    name="siyu",
+    help="Siyu (私域): simulate private-domain traffic — run, compare and report scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+class TableFormat(StrEnum):
+    """File format of the daily results table."""
+
+    csv = "csv"
+    parquet = "parquet"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def fail(message: object, code: int = USAGE_EXIT) -> NoReturn:
+    """Print one ``error:`` line on stderr and exit."""
+    typer.echo(f"error: {one_line(message)}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one ``error:`` line and an exit code."""
+    try:
+        yield
+    except sim.ScenarioError as err:
+        fail(err)
+    except OutputExistsError as err:
+        fail(f"{err.path} already exists; pass --force to overwrite it")
+    except OSError as err:
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        fail(f"{where}{err.strerror or err}", IO_EXIT)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def stdout_console() -> Console:
+    """Return a console for tables; when piped, wide enough that tables do not wrap."""
+    console = Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(highlight=False, width=200)
+    return console
+
+
+def stderr_console() -> Console:
+    """Return a console on stderr (progress and warnings)."""
+    return Console(stderr=True, highlight=False)
+
+
+def progress_bar() -> Progress:
+    """Return a transient progress display on stderr (silent when stderr is not a terminal)."""
+    console = stderr_console()
+    return Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+        MofNCompleteColumn(), TextColumn("{task.fields[unit]}"), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )
+
+
+def collect_overrides(sets: list[str] | None, users: int | None, days: int | None) -> dict[str, Any]:
+    """Collect ``--set key=value`` pairs and the ``--users``/``--days`` shortcuts."""
+    out: dict[str, Any] = {}
+    for text in sets or []:
+        key, value = parse_override(text)
+        if not key:
+            raise sim.ScenarioError(f"override {text!r} must look like section.field=value")
+        out[key] = value
+    if users is not None:
+        out["population.n_users"] = users
+    if days is not None:
+        out["horizon_days"] = days
+    return out
+
+
+def load_with(name: str, overrides: dict[str, Any]) -> sim.Scenario:
+    """Load a scenario by name or path and apply dotted overrides."""
+    scenario = sim.load_scenario(name)
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def check_seeds(seeds: int) -> None:
+    """Refuse a seed count below one."""
+    if seeds < 1:
+        fail(f"--seeds must be at least 1 (got {seeds})")
+
+
+def simulate_seeds(scenario: sim.Scenario, seeds: int, progress: Progress, label: str,
+              workers: int | None) -> sim.Ensemble:
+    """Run seeds 0..seeds-1 with a progress task (days for one seed, runs for several)."""
+    if seeds == 1:
+        task = progress.add_task(escape(label), total=scenario.horizon_days, unit="days")
+        run = sim.simulate(scenario, seed=0,
+                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+        return sim.Ensemble(scenario=scenario, runs=[run])
+    task = progress.add_task(escape(label), total=seeds, unit="runs")
+    update: Callable[[int, int], None] = lambda done, total: progress.update(  # noqa: E731
+        task, completed=done, total=total)
+    return sim.simulate_many(scenario, seeds=list(range(seeds)), progress=update, workers=workers)
+
+
+def check_out_dir(out: Path, force: bool) -> None:
+    """Refuse an output directory that is a file, or holds results, unless ``force``."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file, not a directory")
+    if out.is_dir() and not force:
+        present = existing_results(out)
+        if present:
+            fail(f"{out} already contains results ({', '.join(present)}); "
+                  "pass --force to replace them")
+
+
+def check_new_file(path: Path, force: bool, option: str) -> None:
+    """Refuse an output file that is a directory, or exists, unless ``force``."""
+    if path.is_dir():
+        fail(f"{option} {path} is a directory")
+    if path.exists() and not force:
+        fail(f"{path} already exists; pass --force to overwrite it")
+
+
+def scenario_desc(scenario: sim.Scenario) -> str:
+    """Return "365 days × 20,000 users"."""
+    n = scenario.population.n_users
+    return f"{scenario.horizon_days} days × {n:,} users"
+
+
+def band_text(q10: float, q50: float, q90: float, unit: str) -> tuple[str, str]:
+    """Format a median and its 10–90 % range."""
+    return format_kpi(q50, unit), f"{format_kpi(q10, unit)} – {format_kpi(q90, unit)}"
+
+
+def dashboard_app_path() -> Path:
+    """Where the Streamlit dashboard lives: ``<repo>/dashboard/app.py`` next to the package."""
+    return Path(sim.__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+# ---------------------------------------------------------------------------- options
+
+SeedsOpt = Annotated[int, typer.Option("--seeds", "-n", help="Replicates: seeds 0..N-1.", show_default=True)]
+UsersOpt = Annotated[int | None, typer.Option("--users", help="Override population.n_users.")]
+DaysOpt = Annotated[int | None, typer.Option("--days", help="Override horizon_days.")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="Override any parameter, e.g. --set strategy.ad_posts_per_day=5 (repeatable).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", help="Worker processes (default: automatic).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]

@@ -1,0 +1,129 @@
+"""``siyu compare``: several scenarios side by side, P(beats baseline), and the HTML report."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+import sim
+from sim.cli.common import (
+    DaysOpt,
+    ForceOpt,
+    SeedsOpt,
+    SetOpt,
+    UsersOpt,
+    WorkersOpt,
+    app,
+    band_text,
+    check_new_file,
+    check_seeds,
+    collect_overrides,
+    fail,
+    load_with,
+    progress_bar,
+    scenario_desc,
+    simulate_seeds,
+    stdout_console,
+    user_errors,
+)
+from sim.report import display_unit
+
+
+def _labels(args: list[str], scenarios: list[sim.Scenario]) -> list[str]:
+    """Make unique display labels: the scenario name, disambiguated by its argument if needed."""
+    labels: list[str] = []
+    for arg, scn in zip(args, scenarios, strict=True):
+        label = scn.name
+        if label in labels:
+            label = f"{scn.name} [{arg}]"
+        i = 2
+        base = label
+        while label in labels:
+            label = f"{base} #{i}"
+            i += 1
+        labels.append(label)
+    return labels
+
+
+def _pick_baseline(baseline: str | None, labels: list[str], args: list[str]) -> str:
+    if baseline is None:
+        return labels[0]
+    if baseline in labels:
+        return baseline
+    if baseline in args:
+        return labels[args.index(baseline)]
+    hint = difflib.get_close_matches(baseline, labels, n=1)
+    extra = f"; did you mean {hint[0]!r}?" if hint else f"; choose one of: {', '.join(labels)}"
+    fail(f"--baseline {baseline!r} is not one of the compared scenarios{extra}")
+
+
+@app.command("compare")
+def compare_command(
+    scenarios: Annotated[list[str], typer.Argument(
+        metavar="SCENARIO", help="Two or more shipped scenario names or YAML paths.")],
+    seeds: SeedsOpt = 5,
+    users: UsersOpt = None,
+    days: DaysOpt = None,
+    set_: SetOpt = None,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", metavar="NAME", help="Scenario the others are compared with (default: the first).")] = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", metavar="FILE", help="Write a self-contained HTML report here.")] = None,
+    force: ForceOpt = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """Compare scenarios: KPI medians with 10–90% bands and P(beats baseline) on profit."""
+    check_seeds(seeds)
+    if len(scenarios) < 2:
+        fail("compare needs at least two scenarios")
+    with user_errors():
+        overrides = collect_overrides(set_, users, days)
+        loaded = [load_with(name, overrides) for name in scenarios]
+    labels = _labels(scenarios, loaded)
+    base = _pick_baseline(baseline, labels, scenarios)
+    if html is not None:
+        check_new_file(html, force, "--html")
+
+    ensembles: dict[str, sim.Ensemble] = {}
+    with user_errors(), progress_bar() as progress:
+        for label, scn in zip(labels, loaded, strict=True):
+            ensembles[label] = simulate_seeds(scn, seeds, progress, label, workers)
+
+    first = loaded[0]
+    same = all(s.population.n_users == first.population.n_users
+               and s.horizon_days == first.horizon_days for s in loaded)
+    size = f", {scenario_desc(first)}" if same else ""
+    table = Table(title=escape(f"{len(labels)} scenarios — {seeds} seed{'s' if seeds != 1 else ''}{size}; "
+                               "median [p10–p90]"))
+    table.add_column("KPI")
+    table.add_column("unit")
+    for label in labels:
+        table.add_column(escape(label + (" (baseline)" if label == base else "")), justify="right")
+    bands = {label: ens.summary_bands() for label, ens in ensembles.items()}
+    for kpi, (name, unit, _higher, _desc) in sim.KPI_INFO.items():
+        cells = []
+        for label in labels:
+            b = bands[label]
+            med, rng = band_text(*b.loc[kpi, ["q10", "q50", "q90"]], unit) if kpi in b.index else ("n/a", "n/a")
+            cells.append(f"{med} [{rng}]")
+        table.add_row(*map(escape, (name, display_unit(unit), *cells)))
+    beats = ["—" if label == base else f"{sim.prob_beats(ensembles[label], ensembles[base], 'cum_profit'):.0%}"
+             for label in labels]
+    table.add_section()
+    table.add_row("P(beats baseline) on profit", "probability", *beats)
+    console = stdout_console()
+    console.print(table)
+
+    if html is not None:
+        from sim.io import atomic_write_text
+        from sim.report import compare_report_html
+
+        with user_errors():
+            page = compare_report_html(ensembles, baseline=base)
+            atomic_write_text(html, page, overwrite=force)
+        console.print(escape(f"wrote {html}"))

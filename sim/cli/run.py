@@ -1,0 +1,77 @@
+"""``siyu run``: one scenario over several seeds — KPIs with 10–90 % bands, results written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+import sim
+from sim.cli.common import (
+    DaysOpt,
+    ForceOpt,
+    SeedsOpt,
+    SetOpt,
+    TableFormat,
+    UsersOpt,
+    WorkersOpt,
+    app,
+    band_text,
+    check_out_dir,
+    check_seeds,
+    collect_overrides,
+    load_with,
+    progress_bar,
+    scenario_desc,
+    simulate_seeds,
+    stdout_console,
+    user_errors,
+)
+from sim.io import write_results
+from sim.report import display_unit
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or YAML path.")],
+    seeds: SeedsOpt = 5,
+    users: UsersOpt = None,
+    days: DaysOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="DIR", help="Write daily results, summary.json and scenario.yaml here.")] = None,
+    fmt: Annotated[TableFormat, typer.Option(
+        "--format", case_sensitive=False, help="Format of the daily results table.")] = TableFormat.csv,
+    force: ForceOpt = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """Run one scenario over several seeds and print its KPIs with 10–90% bands."""
+    check_seeds(seeds)
+    with user_errors():
+        scn = load_with(scenario, collect_overrides(set_, users, days))
+        if out is not None:
+            check_out_dir(out, force)
+        with progress_bar() as progress:
+            ens = simulate_seeds(scn, seeds, progress, scn.name, workers)
+
+    bands = ens.summary_bands()
+    table = Table(title=escape(f"{scn.name} — {seeds} seed{'s' if seeds != 1 else ''}, {scenario_desc(scn)}"))
+    table.add_column("KPI")
+    table.add_column("median", justify="right")
+    table.add_column("p10–p90", justify="right")
+    table.add_column("unit")
+    for kpi, (label, unit, _higher, _desc) in sim.KPI_INFO.items():
+        if kpi not in bands.index:
+            continue
+        med, rng = band_text(*bands.loc[kpi, ["q10", "q50", "q90"]], unit)
+        table.add_row(*map(escape, (label, med, rng, display_unit(unit))))
+    console = stdout_console()
+    console.print(table)
+
+    if out is not None:
+        with user_errors():
+            paths = write_results(ens, out, fmt.value, overwrite=force)
+        console.print(escape(f"wrote {', '.join(p.name for p in paths)} to {out}"))
