@@ -404,6 +404,31 @@ class Store:
         df = df[["point", *[c for c in df.columns if c != "point"]]]
         return df.sort_values(["point", "replicate", "day"], kind="stable", ignore_index=True)
 
+    def find(self, kind: str, scenarios: Sequence[Any], seeds: Sequence[int] | None = None,
+             daily: bool = True) -> str | None:
+        """The newest complete experiment of ``kind`` over exactly these scenarios (in order), or None.
+
+        ``scenarios`` are :class:`sim.Scenario` objects, matched by ``Scenario.key()``; with
+        ``seeds``, the replicate seeds must match too; with ``daily``, daily tables must be stored.
+        Lets a front end show a stored comparison instead of recomputing it.
+        """
+        want = [scenario_sha(s.key()) for s in scenarios]
+        for entry in self.list(kind):
+            if entry["status"] != "complete":
+                continue
+            try:
+                m = json.loads((self.path(entry["id"]) / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if [p.get("scenario_sha") for p in m.get("points", [])] != want:
+                continue
+            if seeds is not None and (m.get("seeds") or {}).get("replicate_seeds") != [int(s) for s in seeds]:
+                continue
+            if daily and not m.get("daily"):
+                continue
+            return str(entry["id"])
+        return None
+
     def remove(self, experiment_id: str) -> None:
         """Delete an experiment and everything in it."""
         d = self.path(experiment_id)

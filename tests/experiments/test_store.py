@@ -163,3 +163,22 @@ def test_record_and_remove(tiny, tmp_path):
     assert st.ids() == []
     with pytest.raises(StoreError, match="no experiment"):
         open(eid, tmp_path)
+
+
+def test_find_returns_the_newest_complete_comparison_of_the_same_scenarios(tiny, tmp_path):
+    other = tiny.with_overrides({"strategy.ad_posts_per_day": 5})
+    st = Store(tmp_path)
+    first = st.record("compare", {"a": sim.simulate_many(tiny, 2, workers=1), "b": sim.simulate_many(other, 2, workers=1)})
+    assert st.find("compare", [tiny, other], seeds=[0, 1]) == first
+    assert st.find("compare", [other, tiny]) is None  # order matters
+    assert st.find("compare", [tiny, other], seeds=[0, 1, 2]) is None
+    assert st.find("run", [tiny]) is None
+
+
+def test_sweepable_lists_schema_leaves_with_bounds():
+    from sim.experiments import sweepable
+
+    pars = {p.path: p for p in sweepable()}
+    assert pars["strategy.ad_posts_per_day"].hi == 50 and "network.kind" in pars
+    assert not any(p.startswith("shocks") for p in pars) and "name" not in pars
+    assert all(p.lo is not None and p.hi is not None for p in pars.values() if p.numeric)
