@@ -149,8 +149,8 @@ def pool_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: int
     source = enumerate(items)
     own = pool is None
     executor = process_pool(workers) if pool is None else pool
+    pending: dict[Future[R], int] = {}
     try:
-        pending: dict[Future[R], int] = {}
         for i, item in itertools.islice(source, window):
             pending[executor.submit(fn, item)] = i
         while pending:
@@ -160,7 +160,9 @@ def pool_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: int
                 yield i, fut.result()
                 for j, item in itertools.islice(source, 1):
                     pending[executor.submit(fn, item)] = j
-    finally:
+    finally:  # also when the caller stops early: queued items of a shared pool are dropped
+        for fut in pending:
+            fut.cancel()
         if own:
             executor.shutdown(wait=True, cancel_futures=True)
 

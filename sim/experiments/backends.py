@@ -253,25 +253,30 @@ class DaskBackend(Backend):
 
         window = 2 * self.workers
         pending = as_completed()
-        submitted = 0
+        live: set = set()
 
         def submit_next() -> bool:
-            nonlocal submitted
             batch = next(batches, None)
             if batch is None:
                 return False
-            pending.add(self.client.submit(run_batch, batch, daily, pure=False, retries=1))
-            submitted += 1
+            fut = self.client.submit(run_batch, batch, daily, pure=False, retries=1)
+            live.add(fut)
+            pending.add(fut)
             return True
 
-        for _ in range(window):
-            if not submit_next():
-                break
-        for fut in pending:
-            results = fut.result()
-            fut.release()
-            submit_next()
-            yield results
+        try:
+            for _ in range(window):
+                if not submit_next():
+                    break
+            for fut in pending:
+                results = fut.result()
+                live.discard(fut)
+                fut.release()
+                submit_next()
+                yield results
+        finally:  # the caller stopped early (or a batch failed): drop the rest from the cluster
+            if live:
+                self.client.cancel(list(live))
 
     def close(self) -> None:  # noqa: D102
         self.client.close()

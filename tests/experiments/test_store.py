@@ -182,3 +182,26 @@ def test_sweepable_lists_schema_leaves_with_bounds():
     assert pars["strategy.ad_posts_per_day"].hi == 50 and "network.kind" in pars
     assert not any(p.startswith("shocks") for p in pars) and "name" not in pars
     assert all(p.lo is not None and p.hi is not None for p in pars.values() if p.numeric)
+
+
+def test_a_second_writer_of_the_same_id_is_refused_while_the_first_lives(tiny, small_grid, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "busy").mkdir()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        import socket
+
+        (tmp_path / "busy" / ".lock").write_text(f"{child.pid} {socket.gethostname()}")
+        with pytest.raises(StoreError, match=f"being written by process {child.pid}"):
+            Store(tmp_path).writer("busy", {"runs_total": 1}, {"point": "int64"})
+    finally:
+        child.kill()
+        child.wait()
+    # its writer is gone: the stale lock is taken over
+    w = Store(tmp_path).writer("busy", {"runs_total": 0}, {"point": "int64"})
+    assert (tmp_path / "busy" / ".lock").read_text().split()[0] == str(os.getpid())
+    w.close()
+    assert not (tmp_path / "busy" / ".lock").exists()
