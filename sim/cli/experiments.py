@@ -37,7 +37,6 @@ from sim.cli.common import (
     SetOpt,
     UsersOpt,
     app,
-    band_text,
     collect_overrides,
     fail,
     load_with,
@@ -46,8 +45,8 @@ from sim.cli.common import (
     stdout_console,
     user_errors,
 )
-from sim.cli.recording import StoreOpt
-from sim.report import display_unit
+from sim.cli.recording import StoreOpt, shown
+from sim.report import display_unit, format_kpi
 
 #: A sweep above either limit needs --yes.
 MAX_RUNS = 10_000
@@ -129,10 +128,19 @@ def _point_table(result, title: str) -> Table:
         cells = [str(entry["point"]), *[_value(params.get(p)) for p in show_params]]
         for k in kpis:
             b = entry["kpis"][k]
-            med, rng = band_text(b["q10"], b["q50"], b["q90"], sim.KPI_INFO[k][1])
-            cells.append(f"{med} [{rng}]")
+            unit = sim.KPI_INFO[k][1]
+            cells.append(f"{kpi_text(b['q50'], unit)} [{kpi_text(b['q10'], unit)} – {kpi_text(b['q90'], unit)}]")
         table.add_row(*map(escape, cells))
     return table
+
+
+def kpi_text(value: float | None, unit: str) -> str:
+    """A KPI for a table: ``never`` for +inf (payback not reached), ``—`` when undefined (NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float) and math.isinf(value) and value > 0:
+        return "never"
+    return format_kpi(value, unit)
 
 
 def _value(v: Any) -> str:
@@ -235,7 +243,7 @@ def sweep_command(
     m = result.manifest
     rate = (m.get("timings") or {}).get("runs_per_second")
     speed = f", {rate:.2f} runs/s" if rate else ""
-    console.print(escape(f"stored as {result.id} in {the_store.root} ({result.status}, "
+    console.print(escape(f"stored as {result.id} in {shown(the_store.root)} ({result.status}, "
                          f"{m['runs_done']:,} of {m['runs_total']:,} runs{speed}; "
                          f"{m['backend']['backend']} backend, {m['backend']['workers']} workers)"))
 
@@ -274,9 +282,9 @@ def runs_command(
         return
     console = stdout_console()
     if not entries:
-        console.print(escape(f"no experiments in {the_store.root}"))
+        console.print(escape(f"no experiments in {shown(the_store.root)}"))
         return
-    table = Table(title=escape(f"{len(entries)} experiment{'s' if len(entries) != 1 else ''} in {the_store.root}"))
+    table = Table(title=escape(f"{len(entries)} experiment{'s' if len(entries) != 1 else ''} in {shown(the_store.root)}"))
     for col in ("id", "kind", "scenario", "runs", "status", "date (UTC)"):
         table.add_column(col, justify="right" if col == "runs" else "left")
     for e in entries:
@@ -349,4 +357,4 @@ def runs_rm(
     if json_:
         print_json({"removed": experiment_id, "store": str(the_store.root)})
     else:
-        stdout_console().print(escape(f"removed {experiment_id} from {the_store.root}"))
+        stdout_console().print(escape(f"removed {experiment_id} from {shown(the_store.root)}"))

@@ -23,6 +23,14 @@ NoStoreOpt = Annotated[bool, typer.Option(
     "--no-store", help="Do not record this in the results store.")]
 
 
+def shown(path: Path) -> str:
+    """A store path as the user would type it: relative to the current directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
+
+
 def record(kind: str, ensembles: Mapping[str, sim.Ensemble], store: Path | None, no_store: bool,
            workers: int | None = None, started: str | None = None, wall_seconds: float | None = None) -> str | None:
     """Record finished ensembles as one experiment; print where; return the id (or None)."""
@@ -41,5 +49,5 @@ def record(kind: str, ensembles: Mapping[str, sim.Ensemble], store: Path | None,
     except (OSError, StoreError) as err:
         console.print(escape(f"warning: not recorded in the results store: {' '.join(str(err).split())}"))
         return None
-    stdout_console().print(escape(f"stored as {experiment_id} in {the_store.root}"))
+    stdout_console().print(escape(f"stored as {experiment_id} in {shown(the_store.root)}"))
     return experiment_id

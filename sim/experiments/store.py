@@ -246,6 +246,10 @@ class RunWriter:
         self._t0 = time.monotonic()
         self.seconds: list[float] = []
         self.kpis: list[str] = list(manifest.get("kpis") or [])
+        if not self.kpis and parts:  # the KPI columns of the rows already stored
+            import pyarrow.parquet as pq
+
+            self.kpis = [c for c in pq.read_schema(parts[0][1]).names if c not in self.dtypes]
         self.session = {"started": utc_now(), "finished": None, "runs": 0, **manifest.get("backend", {})}
         manifest.setdefault("sessions", []).append(self.session)
         self._write_manifest("partial")
@@ -497,7 +501,7 @@ class Store:
                 what = old.get("kind", "experiment")
                 raise StoreError(f"store id {experiment_id!r} holds a different {what} (other scenario, design "
                                  f"or seeds); choose another --id or remove it with 'siyu runs rm {experiment_id}'")
-            keep = {k: old[k] for k in ("started", "sessions") if k in old}
+            keep = {k: old[k] for k in ("started", "sessions", "kpis") if k in old}
             manifest.update(keep)
         else:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ number of workers. :func:`open` reopens any stored experiment — sweep, run or 
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from sim.experiments.store import (
 )
 from sim.io import package_version
 from sim.loader import load_scenario
-from sim.results import Ensemble, RunResult
+from sim.results import Ensemble, RunResult, quantile
 from sim.scenario import Scenario
 
 __all__ = ["MAIN_KPIS", "SweepResult", "open", "quantiles", "sweep"]
@@ -48,30 +47,9 @@ Progress = Callable[[int, int], None]
 
 
 def quantiles(values: Sequence[float] | np.ndarray, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> list[float]:
-    """Quantiles over seeds with NaN ignored and ±inf treated as the extreme values they are.
-
-    Linear interpolation as ``numpy.quantile``, except that a quantile falling between two
-    infinite values, or between a finite value and an infinite one, is that infinity (so
-    "never" stays "never" instead of becoming NaN). All-NaN input gives NaN.
-    """
-    x = np.asarray(values, dtype=float)
-    x = np.sort(x[~np.isnan(x)])
-    if not len(x):
-        return [math.nan] * len(qs)
-    out = []
-    for q in qs:
-        pos = q * (len(x) - 1)
-        lo, hi = math.floor(pos), math.ceil(pos)
-        a, b = x[lo], x[hi]
-        if a == b or lo == hi:
-            out.append(float(a))
-        elif math.isinf(a):
-            out.append(float(a))
-        elif math.isinf(b):
-            out.append(float(b))
-        else:
-            out.append(float(a + (b - a) * (pos - lo)))
-    return out
+    """Several quantiles over seeds by :func:`sim.results.quantile` (inf is the largest value, NaN left out)."""
+    arr = np.asarray(values, dtype=float)
+    return [quantile(arr, q) for q in qs]
 
 
 def _point_label(point: Mapping[str, Any]) -> str:

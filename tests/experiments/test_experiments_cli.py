@@ -44,6 +44,7 @@ def test_sweep_prints_a_band_per_point_and_stores_it(runner, tmp_path):
     again = runner.invoke(app, ["sweep", "content_led", "--vary", "strategy.ad_posts_per_day=0.5,3", "--seeds", "2",
                                 *TINY, "--store", str(store), "--id", "g"])
     assert again.exit_code == 0 and "resuming g: 4 of 4 runs already stored" in again.stderr
+    assert again.stdout.split("stored as")[0] == out.split("stored as")[0]  # the same table, KPIs and all
     assert Store(store).table("g").equals(table)
 
 
