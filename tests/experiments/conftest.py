@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
 import sim
 from sim.experiments import grid
@@ -18,3 +19,9 @@ def tiny() -> sim.Scenario:
 def small_grid():
     """Three points over one lever, in a fixed order."""
     return grid({"strategy.ad_posts_per_day": [0.5, 2.0, 6.0]})
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """A CLI runner with a wide terminal, so tables do not wrap."""
+    return CliRunner(env={"COLUMNS": "250"})

@@ -5,28 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from test_cli import one_line_error
 
 from sim.cli import app
 from sim.experiments import Store
 
 TINY = ["--users", "1000", "--days", "30"]
-
-
-@pytest.fixture
-def runner():
-    return CliRunner(env={"COLUMNS": "250"})
-
-
-def one_line_error(result, *needles: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert "Traceback" not in result.output and result.stdout == ""
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def test_sweep_prints_a_band_per_point_and_stores_it(runner, tmp_path):
