@@ -8,10 +8,11 @@ from the English/internal key to the text to show) and explicit titles. Bands ar
 10–90 % range of the seeds with the median drawn as a line, so uncertainty is never hidden.
 
 The functions live in one module per topic (``style``, ``timeseries``, ``money``, ``flows``,
-``cascades``, ``journey``, ``sweeps``); import them from here.
+``cascades``, ``journey``, ``sweeps``, ``explain``); import them from here.
 """
 
 from sim.figures.cascades import cascade_size_figure, cascade_tree, cascade_tree_figure
+from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
@@ -21,6 +22,7 @@ from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band
 
 __all__ = [
     "PALETTE",
+    "WATERFALL_COLORS",
     "PRIVATE_STAGES",
     "band_figure",
     "cascade_size_figure",
@@ -28,6 +30,7 @@ __all__ = [
     "cascade_tree_figure",
     "cost_figure",
     "cost_table",
+    "explain_figure",
     "flow_counts",
     "funnel_figure",
     "funnel_table",
