@@ -99,3 +99,7 @@ with right:
 with st.expander(t("cmp.table")):
     st.dataframe(ui.kpi_table(comp, baseline), width="stretch")
     st.caption(" · ".join(f"**{t('kpi.' + k)}**: {t('kpid.' + k)}" for k in KPI_INFO))
+
+from dashboard.panels import explain as explain_panel  # noqa: E402 - the panel renders below the table
+
+explain_panel.render(comp, baseline)

@@ -70,6 +70,7 @@ __all__ = [
     "count_runs",
     "differing_fields",
     "explain",
+    "field_values",
     "group_of",
     "lever_groups",
     "remember",
@@ -157,7 +158,8 @@ def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> dict[
     return out
 
 
-def _fields(scenario: Scenario) -> dict[str, Any]:
+def field_values(scenario: Scenario) -> dict[str, Any]:
+    """Every parameter of a scenario as dotted path → value (name and description left out)."""
     data = scenario.model_dump(mode="json")
     for key in _NOT_PARAMETERS:
         data.pop(key, None)
@@ -174,7 +176,7 @@ def group_of(path: str) -> str:
 
 def differing_fields(a: Scenario, b: Scenario) -> dict[str, tuple[Any, Any]]:
     """Dotted path → (A's value, B's value) of every parameter in which A and B differ."""
-    fa, fb = _fields(a), _fields(b)
+    fa, fb = field_values(a), field_values(b)
     return {p: (fa[p], fb[p]) for p in fa if fa[p] != fb[p]}
 
 
@@ -197,7 +199,7 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
 def coalition(a: Scenario, b: Scenario, paths: Iterable[str]) -> Scenario:
     """B with the given fields taken from A (validated; keeps B's name and description)."""
     data = b.model_dump(mode="json")
-    fa = _fields(a)
+    fa = field_values(a)
     for path in paths:
         _set(data, path, fa[path])
     return validate_dict(data, "coalition")
@@ -213,7 +215,7 @@ def _direction(group: str, fields: Mapping[str, tuple[Any, Any]]) -> str:
     kind = _KIND.get(group, "setting")
     if kind == "setting":
         return "changed"
-    default = _fields(Scenario())
+    default = field_values(Scenario())
     a_default = all(va == default.get(p) for p, (va, _vb) in fields.items())
     b_default = all(vb == default.get(p) for p, (_va, vb) in fields.items())
     if a_default and not b_default:

@@ -1,0 +1,1 @@
+"""Panels: self-contained sections a page embeds with one ``render(...)`` call."""
