@@ -5,48 +5,5 @@
   the same seeds, so per seed the parts add up to the whole difference.
 """
 
-from sim.planning.explain import (
-    CACHE,
-    GROUPS,
-    MARKET,
-    MAX_SEEDS,
-    TEXTS,
-    Explanation,
-    KpiCache,
-    band,
-    check_kpi,
-    coalition,
-    coalition_key,
-    count_runs,
-    differing_fields,
-    explain,
-    field_values,
-    group_of,
-    lever_groups,
-    remember,
-    run_kpis,
-    seed_list,
-)
-
-__all__ = [
-    "CACHE",
-    "GROUPS",
-    "MARKET",
-    "MAX_SEEDS",
-    "TEXTS",
-    "Explanation",
-    "KpiCache",
-    "band",
-    "check_kpi",
-    "coalition",
-    "coalition_key",
-    "count_runs",
-    "differing_fields",
-    "explain",
-    "field_values",
-    "group_of",
-    "lever_groups",
-    "remember",
-    "run_kpis",
-    "seed_list",
-]
+from sim.planning.explain import *  # noqa: F403 - the package's API is the module's __all__
+from sim.planning.explain import __all__  # noqa: F401
