@@ -312,3 +312,11 @@ def test_panel_explains_after_the_button_and_follows_the_language(lang):
     at.selectbox(key="xp.b").set_value("more_ads").run()
     assert not at.exception and at.info  # A == B: asks for two different scenarios
     assert not at.get("plotly_chart")
+
+
+def test_finished_runs_leave_no_model_in_mesas_id_counter(pair):
+    import mesa
+
+    before = len(mesa.Agent._ids)
+    planning.run_kpis([(pair[1], 0), (pair[1], 1)], workers=1)
+    assert len(mesa.Agent._ids) == before  # else every coalition run's model stays in memory
