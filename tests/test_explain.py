@@ -320,3 +320,12 @@ def test_finished_runs_leave_no_model_in_mesas_id_counter(pair):
     before = len(mesa.Agent._ids)
     planning.run_kpis([(pair[1], 0), (pair[1], 1)], workers=1)
     assert len(mesa.Agent._ids) == before  # else every coalition run's model stays in memory
+
+
+def test_compare_page_shows_the_panel_below_the_comparison():
+    from test_dashboard import new_app, ok
+
+    at = ok(new_app().run())
+    assert "Why does A beat B?" in [s.value for s in at.subheader]
+    assert at.session_state["xp.b"] == "public_only" and at.session_state["xp.a"] != "public_only"
+    assert any("lever groups differ" in c.value for c in at.caption)
