@@ -202,6 +202,7 @@ def test_waterfall_runs_from_b_through_the_parts_to_a(pair):
     assert min(bar.error_y.array) >= 0 and min(bar.error_y.arrayminus) >= 0
     assert bar.error_y.array[0] == pytest.approx(0.8)  # B over seeds 0..2: q90 1.8 − mean 1
     assert "Why tuned differs from rebate_led" in fig.layout.title.text
+    assert list(bar.text) == ["", "+110", "-20.0", "+7.00", ""]  # sim.report.format_kpi, signed
 
 
 def test_waterfall_texts_are_injectable(pair):

@@ -33,14 +33,19 @@ def explain_figure(expl: Explanation, title: str | None = None, *,
             the keys ``"a"`` and ``"b"`` replace the scenario bars' labels.
         y_title: Y-axis title (default: the KPI and its unit).
         band_label: Hover name of the error bars.
-        fmt: Formats the signed contribution written on each bar.
+        fmt: Formats the signed contribution written on each bar (default
+            :func:`sim.report.format_kpi`).
 
     Returns:
         The figure: one bar trace (floating bars) with ``error_y``, bars in waterfall order.
     """
     label, unit, higher, _ = KPI_INFO[expl.kpi]
     labels = labels or {}
-    show = fmt or (lambda x: f"{x:+,.4g}")
+    if fmt is None:
+        from sim.report import format_kpi
+
+        def fmt(x: float) -> str:
+            return format_kpi(x, unit, signed=True)
 
     def bar(name: str, base: float, values: np.ndarray, color: str, text: str) -> dict:
         """One floating bar: its mean over seeds from ``base``, the seed band at its end."""
@@ -54,7 +59,7 @@ def explain_figure(expl: Explanation, title: str | None = None, *,
         part = expl.contributions[g]
         m = float(part.mean())
         bars.append(bar(labels.get(g) or expl.lever_label(g), level, part,
-                        WATERFALL_COLORS["good" if (m >= 0) == higher else "bad"], show(m)))
+                        WATERFALL_COLORS["good" if (m >= 0) == higher else "bad"], fmt(m)))
         level += m
     bars.append(bar(labels.get("a", expl.a), 0.0, expl.value_a, WATERFALL_COLORS["total"], ""))
     fig = go.Figure(go.Bar(
