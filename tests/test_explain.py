@@ -330,3 +330,12 @@ def test_compare_page_shows_the_panel_below_the_comparison():
     assert "Why does A beat B?" in [s.value for s in at.subheader]
     assert at.session_state["xp.b"] == "public_only" and at.session_state["xp.a"] != "public_only"
     assert any("lever groups differ" in c.value for c in at.caption)
+
+
+def test_the_planning_package_does_not_import_streamlit():
+    import subprocess
+    import sys
+
+    code = "import sys, sim.planning, sim.figures.explain, sim.cli.explain; print('streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
