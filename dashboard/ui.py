@@ -25,6 +25,7 @@ from .i18n import names, param_label, t
 __all__ = [
     "CARD_KPIS",
     "CHARTS",
+    "chart",
     "ensure_comparison",
     "field_widget",
     "fmt",
@@ -56,6 +57,13 @@ def sidebar() -> None:
         st.radio(t("side.language"), ["en", "zh"], key="lang", horizontal=True,
                  format_func=lambda v: {"en": "English", "zh": "中文"}[v])
         st.caption(t("side.about"))
+
+
+def chart(fig: Any, *, key: str, name: str | None = None, **kw: Any) -> None:
+    """A Plotly chart with its slide-export popover (PNG 1920×1080 / 1280×720, SVG; see ``dashboard.panels.export``)."""
+    from .panels.export import chart as _chart
+
+    _chart(fig, key=key, name=name, **kw)
 
 
 def unexpected_error(err: BaseException) -> None:
