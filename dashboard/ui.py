@@ -135,8 +135,13 @@ def run_with_progress(scenarios: Mapping[str, Scenario], seeds: Sequence[int]) -
 
 
 def compare_scenarios(names_: Sequence[str], n_users: int, horizon: int) -> dict[str, Scenario]:
-    """The named library scenarios, sized to the comparison (ScenarioError if one is invalid)."""
-    return {n: runs.sized(state.scenario(n), n_users, horizon) for n in names_}
+    """The named library scenarios, sized to the comparison and in its market (ScenarioError if one is invalid).
+
+    The market is the Compare page's "Market and product" panel (``dashboard.panels.market``).
+    """
+    from .panels import market
+
+    return {n: market.apply(runs.sized(state.scenario(n), n_users, horizon)) for n in names_}
 
 
 def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int) -> runs.Comparison:

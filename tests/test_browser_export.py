@@ -1,0 +1,57 @@
+"""Real-browser test of slide export (marker ``browser``): a chart's PNG, made by kaleido on click.
+
+Reuses the served dashboard of ``tests/test_browser.py`` (its ``server`` fixture: skipped with
+a reason when /usr/bin/chromium is missing, a failure under SIYU_REQUIRE_BROWSER=1). Opens the
+"Export for slides" popover under the Compare page's first chart, clicks PNG and checks that
+the download is a 1920×1080 PNG; then 1280×720. The file goes to ``artifacts/slide_export.png``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from test_browser import ARGS, CHROMIUM, ROOT, _assert_no_errors, _wait_idle, server  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
+    return struct.unpack(">II", data[16:24])
+
+
+def test_a_chart_exports_as_a_slide_png(server):  # noqa: F811 - the fixture imported above
+    from playwright.sync_api import sync_playwright
+
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 2000}, accept_downloads=True)
+            page.goto(server, timeout=60_000)
+            page.wait_for_selector(".js-plotly-plot", timeout=180_000)
+            _wait_idle(page)
+            for label, size in (("1920 × 1080", (1920, 1080)), ("1280 × 720", (1280, 720))):
+                page.get_by_role("button", name="Export for slides").first.click()
+                body = page.locator('[data-testid="stPopoverBody"]').first
+                body.wait_for(timeout=30_000)
+                body.get_by_text(label, exact=True).click()
+                _wait_idle(page)
+                body = page.locator('[data-testid="stPopoverBody"]').first
+                if not body.is_visible():
+                    page.get_by_role("button", name="Export for slides").first.click()
+                with page.expect_download(timeout=120_000) as dl:
+                    page.locator('[data-testid="stPopoverBody"]').first.get_by_role("button", name="PNG").click()
+                path = dl.value.path()
+                data = open(path, "rb").read()
+                assert _png_size(data) == size
+                assert dl.value.suggested_filename.endswith(f"{size[0]}x{size[1]}.png")
+                if size == (1920, 1080):
+                    (artifacts / "slide_export.png").write_bytes(data)
+                page.keyboard.press("Escape")
+                _wait_idle(page)
+            _assert_no_errors(page)
+        finally:
+            browser.close()
