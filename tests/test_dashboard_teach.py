@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_dashboard import new_app as _new_app
+from test_dashboard import ok
 
 from dashboard.i18n import EN, ZH
 from dashboard.panels import market as market_panel
 from sim.figures import export
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-SMALL = {"cmp.n_users": 500, "cmp.horizon": 40, "cmp.seeds": 1,
-         "learn.n_users": 300, "learn.horizon": 60, "learn.seeds": 1}
+TINY = {"cmp.n_users": 500, "cmp.horizon": 40, "cmp.seeds": 1}
 
 
 def new_app(**state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for k, v in {**SMALL, **state}.items():
-        at.session_state[k] = v
-    return at
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    """The dashboard with an even smaller first comparison than ``test_dashboard``'s."""
+    return _new_app(**{**TINY, **state})
 
 
 def test_market_panel_applies_to_every_scenario_and_lists_the_differences():
