@@ -1,7 +1,12 @@
 """The Learn page's demos: one small, live experiment per mechanism of DOMAIN.md.
 
 Each :class:`Demo` says which shipped scenarios it runs, with which overrides, and whether it
-compares variants over time (``variants``) or sweeps one parameter (``sweep``). The demos run
+compares variants over time (``variants``) or sweeps one parameter (``sweep``); the referral
+demo also runs the referral mechanism on its own against the epidemic-threshold theory
+(:func:`threshold_scenarios`, :func:`threshold_table`, :func:`threshold_curve`, from
+``sim.theory``) and compares seeding by influence with random seeding
+(:func:`seeding_variants`). What to tell students about each demo is the text
+``teach.<topic>`` (``dashboard/locales/*/teach.yaml``). The demos run
 on a small market (:data:`DEMO_SIZE`, overridable through session state) so they finish in
 seconds; results come from the shared run cache. Nothing here imports Streamlit.
 """

@@ -63,3 +63,22 @@ def test_simulated_cascades_follow_the_threshold_curve():
         assert _reached(0.5, seed) < 0.02
         for r in (2.0, 3.0):
             assert abs(_reached(r, seed) - theory.final_size(r)) < 0.05, (r, seed)
+
+
+def test_threshold_demo_table_curve_and_figure():
+    from dashboard import learn
+    from sim import figures
+
+    scns = learn.threshold_scenarios(1000, 60, rs=(0.5, 2.0))
+    assert list(scns) == ["r=0.5", "r=2"]
+    assert all(s.public.ad_reach_per_day == pytest.approx(0.005) for s in scns.values())  # ≥ 5 seeds
+    ens = {k: sim.simulate_many(v, seeds=[0, 1], workers=1) for k, v in scns.items()}
+    table = learn.threshold_table(ens)
+    assert len(table) == 4 and set(table.columns) == {"r", "seed", "reached", "seeded"}
+    np.testing.assert_allclose(sorted(set(table["r"].round(3))), [0.5, 2.0], atol=1e-3)
+    assert (table["seeded"] > 0).all()
+    curve = learn.threshold_curve()
+    assert (curve.loc[curve["r"] <= 1.0, "reached"] == 0).all() and curve["reached"].iloc[-1] > 0.9
+    fig = figures.threshold_figure(table, curve, "t")
+    assert [tr.name for tr in fig.data] == ["Theory: S = 1 − e^(−TkS)", "Each seed", "Median, 10–90 % of seeds"]
+    assert len(fig.data[1].x) == 4 and fig.layout.shapes[0].x0 == 1.0
