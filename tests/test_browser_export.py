@@ -21,6 +21,16 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def _popover(page):
+    """The first chart's export popover, opened afresh (closed first, as a rerun may leave it either way)."""
+    body = page.locator('[data-testid="stPopoverBody"]:visible').first
+    page.keyboard.press("Escape")
+    body.wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name="Export for slides").first.click()
+    body.wait_for(state="visible", timeout=60_000)
+    return body
+
+
 def test_a_chart_exports_as_a_slide_png(server):  # noqa: F811 - the fixture imported above
     from playwright.sync_api import sync_playwright
 
@@ -34,24 +44,15 @@ def test_a_chart_exports_as_a_slide_png(server):  # noqa: F811 - the fixture imp
             page.wait_for_selector(".js-plotly-plot", timeout=180_000)
             _wait_idle(page)
             for label, size in (("1920 × 1080", (1920, 1080)), ("1280 × 720", (1280, 720))):
-                page.get_by_role("button", name="Export for slides").first.click()
-                body = page.locator('[data-testid="stPopoverBody"]').first
-                body.wait_for(timeout=30_000)
-                body.get_by_text(label, exact=True).click()
+                _popover(page).get_by_text(label, exact=True).click()
                 _wait_idle(page)
-                body = page.locator('[data-testid="stPopoverBody"]').first
-                if not body.is_visible():
-                    page.get_by_role("button", name="Export for slides").first.click()
                 with page.expect_download(timeout=120_000) as dl:
-                    page.locator('[data-testid="stPopoverBody"]').first.get_by_role("button", name="PNG").click()
-                path = dl.value.path()
-                data = open(path, "rb").read()
+                    _popover(page).get_by_role("button", name="PNG").click()
+                data = open(dl.value.path(), "rb").read()
                 assert _png_size(data) == size
                 assert dl.value.suggested_filename.endswith(f"{size[0]}x{size[1]}.png")
                 if size == (1920, 1080):
                     (artifacts / "slide_export.png").write_bytes(data)
-                page.keyboard.press("Escape")
-                _wait_idle(page)
             _assert_no_errors(page)
         finally:
             browser.close()
