@@ -16,7 +16,7 @@ from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_f
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
 from sim.figures.style import PALETTE, PRIVATE_STAGES, scenario_colors
-from sim.figures.sweeps import sweep_figure
+from sim.figures.sweeps import sweep_band_figure, sweep_figure, sweep_heatmap
 from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band, stage_figure
 
 __all__ = [
@@ -39,5 +39,7 @@ __all__ = [
     "sankey_figure",
     "scenario_colors",
     "stage_figure",
+    "sweep_band_figure",
     "sweep_figure",
+    "sweep_heatmap",
 ]
