@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+from mesa import Agent
 
 from sim.model import SiyuModel
 from sim.population import Stage
@@ -98,9 +99,21 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
             progress(d + 1, horizon)
     daily = model.daily()
     users = model.pop.table()
+    _release(model)
     return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
                      summary=kpis(daily, users, horizon), trace=model.trace(),
                      meta={"stages": [s.name.lower() for s in Stage]})
+
+
+def _release(model: SiyuModel) -> None:
+    """Drop Mesa's reference to a finished model so its memory is freed.
+
+    ``mesa.Agent`` numbers agents with a class-level ``defaultdict`` keyed by model, which keeps
+    every model ever built — population, network and all — alive for the life of the process:
+    about 1.2 MB per 2,000-user run, 5 GB over a 1,000-run sweep of 20,000 users. No agent is
+    added to a model after its run, so its counter is no longer needed.
+    """
+    Agent._ids.pop(model, None)
 
 
 _WARM = False
@@ -129,36 +142,52 @@ def _run(args: tuple[Scenario, int]) -> RunResult:
     return simulate(*args)
 
 
-def pool_map(fn: Callable[[T], R], items: Iterable[T], workers: int,
-             window: int | None = None) -> Iterator[tuple[int, R]]:
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes for :func:`pool_map`, forked after :func:`warm_up` on Linux.
+
+    Forked workers inherit the imported package and the compiled passes; elsewhere they are
+    spawned. The caller shuts it down (``with process_pool(n) as pool: ...``).
+    """
+    warm_up()
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def pool_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: int | None = None,
+             pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[int, R]]:
     """Apply ``fn`` to each item in ``workers`` processes; yield ``(index, result)`` as each finishes.
 
     The one process pool of Siyu (:func:`simulate_many` and the local experiment backend,
     ``sim.experiments.backends.LocalBackend``, use it). ``items`` may be a lazy iterable: at
     most ``window`` items (default ``2 × workers``) are in flight, so memory stays flat however
-    many items there are. With ``workers <= 1`` everything runs here, in order. On Linux the
-    workers are forked after :func:`warm_up`, so they inherit the imported package and the
-    compiled passes; elsewhere they are spawned. ``fn`` must be a module-level function.
+    many items there are. With ``workers <= 1`` everything runs here, in order. ``pool`` reuses
+    a :func:`process_pool` across calls (else one is made and shut down here). ``fn`` must be a
+    module-level function.
     """
     if workers <= 1:
         for i, item in enumerate(items):
             yield i, fn(item)
         return
-    warm_up()
     window = max(1, window if window is not None else 2 * workers)
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
     source = enumerate(items)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        pending: dict[Future[R], int] = {}
+    own = pool is None
+    executor = process_pool(workers) if pool is None else pool
+    pending: dict[Future[R], int] = {}
+    try:
         for i, item in itertools.islice(source, window):
-            pending[pool.submit(fn, item)] = i
+            pending[executor.submit(fn, item)] = i
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 i = pending.pop(fut)
                 yield i, fut.result()
                 for j, item in itertools.islice(source, 1):
-                    pending[pool.submit(fn, item)] = j
+                    pending[executor.submit(fn, item)] = j
+    finally:  # also when the caller stops early: queued items of a shared pool are dropped
+        for fut in pending:
+            fut.cancel()
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def simulate_many(scenario: Scenario, seeds: Iterable[int] | int = 5, progress: Progress | None = None,

@@ -6,11 +6,12 @@ Public API (the planning tools and the dashboard build on these names):
   (``.table``, ``.manifest``, ``.band(kpi, by=path)``, ``.summary()``, ``.daily()``, ``.ensemble()``).
 - :func:`open` — reopen a stored sweep, run or comparison by id.
 - Designs: :func:`grid`, :func:`latin_hypercube`, :func:`from_csv`, :func:`explicit`,
-  :func:`parameter` (a schema field by dotted path, with its bounds).
+  :func:`parameter` (a schema field by dotted path, with its bounds), :func:`sweepable`
+  (every parameter a design can vary).
 - Seeds: :func:`run_seed`, :func:`seed_table` (SeedSequence keyed by experiment seed, point, replicate).
 - Backends: :class:`LocalBackend`, :class:`DaskBackend` — ``backend.run([(scenario, seed), ...])``
   returns KPI dicts in order; ``backend.imap(...)`` streams :class:`RunOutput` as runs finish.
-- Store: :class:`Store` (``list``, ``manifest``, ``table``, ``daily``, ``remove``, ``record``),
+- Store: :class:`Store` (``list``, ``manifest``, ``table``, ``daily``, ``remove``, ``record``, ``find``),
   :func:`resolve_store` (``--store``, ``$SIYU_STORE``, ``./runs``).
 
 One module per concept: ``design``, ``seeds``, ``backends``, ``store``, ``sweep``.
@@ -25,6 +26,7 @@ from sim.experiments.design import (
     grid,
     latin_hypercube,
     parameter,
+    sweepable,
 )
 from sim.experiments.seeds import run_seed, seed_table
 from sim.experiments.store import Store, StoreError, resolve_store
@@ -53,4 +55,5 @@ __all__ = [
     "run_seed",
     "seed_table",
     "sweep",
+    "sweepable",
 ]

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.runner import pool_map, simulate, warm_up
+from sim.runner import pool_map, process_pool, simulate, warm_up
 from sim.scenario import Scenario
 
 __all__ = [
@@ -161,6 +161,10 @@ class Backend:
 class LocalBackend(Backend):
     """Worker processes on this machine (the pool of :func:`sim.runner.pool_map`).
 
+    The processes start at the first batch and are kept (forked after the compiled rules are
+    loaded) until :meth:`close`, so repeated small batches — a planning tool's trials — do not
+    pay for new processes each time.
+
     Args:
         workers: Processes (default: the number of CPUs); 1 runs every run in this process.
         batch: Runs per task (default: about four tasks per worker).
@@ -173,15 +177,23 @@ class LocalBackend(Backend):
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers must be at least 1 (got {workers})")
         self._workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._pool = None
 
     @property
     def workers(self) -> int:  # noqa: D102
         return self._workers
 
     def _imap_batches(self, batches, daily):
+        if self._workers > 1 and self._pool is None:  # started once, kept until close()
+            self._pool = process_pool(self._workers)
         for _, results in pool_map(_run_batch_args, ((b, daily) for b in batches), self._workers,
-                                   window=2 * self._workers):
+                                   window=2 * self._workers, pool=self._pool):
             yield results
+
+    def close(self) -> None:  # noqa: D102
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class DaskBackend(Backend):
@@ -241,25 +253,30 @@ class DaskBackend(Backend):
 
         window = 2 * self.workers
         pending = as_completed()
-        submitted = 0
+        live: set = set()
 
         def submit_next() -> bool:
-            nonlocal submitted
             batch = next(batches, None)
             if batch is None:
                 return False
-            pending.add(self.client.submit(run_batch, batch, daily, pure=False, retries=1))
-            submitted += 1
+            fut = self.client.submit(run_batch, batch, daily, pure=False, retries=1)
+            live.add(fut)
+            pending.add(fut)
             return True
 
-        for _ in range(window):
-            if not submit_next():
-                break
-        for fut in pending:
-            results = fut.result()
-            fut.release()
-            submit_next()
-            yield results
+        try:
+            for _ in range(window):
+                if not submit_next():
+                    break
+            for fut in pending:
+                results = fut.result()
+                live.discard(fut)
+                fut.release()
+                submit_next()
+                yield results
+        finally:  # the caller stopped early (or a batch failed): drop the rest from the cluster
+            if live:
+                self.client.cancel(list(live))
 
     def close(self) -> None:  # noqa: D102
         self.client.close()

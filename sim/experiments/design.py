@@ -48,6 +48,7 @@ __all__ = [
     "latin_hypercube",
     "parameter",
     "parse_vary",
+    "sweepable",
 ]
 
 #: A design larger than this is refused outright (the run-count limit of a sweep is separate).
@@ -142,6 +143,30 @@ def parameter(path: str) -> Parameter:
         kind = "text"
     return Parameter(path=path, kind=kind, lo=lo, hi=hi, unit=str(extra.get("unit", "")),
                      description=fld.description or "", choices=choices)
+
+
+def sweepable(kinds: Sequence[str] = ("int", "float", "bool", "choice")) -> list[Parameter]:
+    """Every parameter of the schema a design can vary (the leaves of the given kinds), in schema order.
+
+    List sections (``shocks``) are left out: their items exist only in scenarios that have them.
+    The dashboard's sweep page offers these, with their bounds, units and descriptions.
+    """
+    out: list[Parameter] = []
+
+    def visit(model: type[BaseModel], prefix: str) -> None:
+        for name, fld in model.model_fields.items():
+            ann = fld.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                visit(ann, f"{prefix}{name}.")
+            elif getattr(ann, "__origin__", None) is list:
+                continue
+            else:
+                par = parameter(f"{prefix}{name}")
+                if par.kind in kinds:
+                    out.append(par)
+
+    visit(Scenario, "")
+    return out
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -177,6 +178,40 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def _take_lock(directory: Path) -> Path:
+    """Mark ``directory`` as being written by this process; refuse if a live process holds it."""
+    lock = directory / ".lock"
+    me = f"{os.getpid()} {socket.gethostname()}"
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                pid_text, host = lock.read_text().split(maxsplit=1)
+                pid = int(pid_text)
+            except (OSError, ValueError):
+                pid, host = -1, ""
+            if host.strip() == socket.gethostname() and pid > 0 and pid != os.getpid() and _alive(pid):
+                raise StoreError(f"experiment {directory.name!r} is being written by process {pid}; "
+                                 "wait for it to finish or stop it, then resume") from None
+            lock.unlink(missing_ok=True)  # stale: its writer is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        return lock
+    raise StoreError(f"cannot lock experiment {directory.name!r} for writing")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class RunWriter:
     """Streams the runs of one experiment into its directory, a chunk at a time.
 
@@ -184,13 +219,16 @@ class RunWriter:
     daily table); every ``chunk_runs`` runs or ``flush_seconds`` seconds the buffer becomes one
     chunk: daily files first, then the table part, then the manifest's counts. A (point,
     replicate) pair already stored is ignored, so a run retried by a backend or re-run by a
-    resume is stored exactly once. :meth:`close` writes the final manifest (``complete`` if
-    every run is stored, else ``partial``).
+    resume is stored exactly once. A ``.lock`` file names the writing process: a second writer
+    of the same id is refused while it lives, and a lock left by a crash is taken over.
+    :meth:`close` writes the final manifest (``complete`` if every run is stored, else
+    ``partial``) and releases the lock.
     """
 
     def __init__(self, directory: Path, manifest: dict[str, Any], dtypes: Mapping[str, str],
                  chunk_runs: int = 64, flush_seconds: float = 10.0) -> None:
         self.directory = directory
+        self._lock = _take_lock(directory)
         self.manifest = manifest
         self.dtypes = dict(dtypes)
         self.chunk_runs = max(1, chunk_runs)
@@ -296,6 +334,7 @@ class RunWriter:
         done = _rows_in(self.directory / TABLE_DIR)
         status = "complete" if error is None and done >= total else "partial"
         self._write_manifest(status, error)
+        self._lock.unlink(missing_ok=True)
         return status
 
 
@@ -403,6 +442,31 @@ class Store:
         df = pd.concat(frames, ignore_index=True)
         df = df[["point", *[c for c in df.columns if c != "point"]]]
         return df.sort_values(["point", "replicate", "day"], kind="stable", ignore_index=True)
+
+    def find(self, kind: str, scenarios: Sequence[Any], seeds: Sequence[int] | None = None,
+             daily: bool = True) -> str | None:
+        """The newest complete experiment of ``kind`` over exactly these scenarios (in order), or None.
+
+        ``scenarios`` are :class:`sim.Scenario` objects, matched by ``Scenario.key()``; with
+        ``seeds``, the replicate seeds must match too; with ``daily``, daily tables must be stored.
+        Lets a front end show a stored comparison instead of recomputing it.
+        """
+        want = [scenario_sha(s.key()) for s in scenarios]
+        for entry in self.list(kind):
+            if entry["status"] != "complete":
+                continue
+            try:
+                m = json.loads((self.path(entry["id"]) / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if [p.get("scenario_sha") for p in m.get("points", [])] != want:
+                continue
+            if seeds is not None and (m.get("seeds") or {}).get("replicate_seeds") != [int(s) for s in seeds]:
+                continue
+            if daily and not m.get("daily"):
+                continue
+            return str(entry["id"])
+        return None
 
     def remove(self, experiment_id: str) -> None:
         """Delete an experiment and everything in it."""
