@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim import Ensemble, RunResult, Scenario, ScenarioError
+from sim import Ensemble, Scenario, ScenarioError
 from sim import experiments as ex
 
 from .editor import FieldSpec, field_specs
@@ -191,29 +191,16 @@ def ensembles(result: ex.SweepResult, scenarios: Mapping[int, Scenario] | None =
     Args:
         result: A stored run or comparison (or a sweep stored with daily tables).
         scenarios: Point → scenario to attach; only these points are rebuilt (default: every
-            point, with its stored scenario).
+            stored point, with its stored scenario).
 
     Raises:
         sim.experiments.StoreError: The experiment has no daily tables.
     """
-    daily = result.daily()
-    table = result.table
     labels = {int(p["point"]): p.get("label", str(p["point"])) for p in result.manifest.get("points", [])}
-    kpis = [k for k in result.kpis if k in table.columns]
+    points = sorted(scenarios) if scenarios is not None else sorted({int(p) for p in result.table["point"]})
     out: dict[str, Ensemble] = {}
-    by_point = {int(k): g for k, g in daily.groupby("point", sort=True)}
-    for point, rows in table.groupby("point", sort=True):
-        point = int(point)
-        d_point = by_point.get(point)
-        if d_point is None or (scenarios is not None and point not in scenarios):
-            continue
-        scn = scenarios[point] if scenarios is not None else result.scenario(point)
-        per_rep = {int(k): g for k, g in d_point.groupby("replicate", sort=True)}
-        runs = []
-        for rep, seed, *values in rows[["replicate", "seed", *kpis]].itertuples(index=False):
-            d = per_rep[int(rep)].drop(columns=["point", "replicate", "seed"]).reset_index(drop=True)
-            runs.append(RunResult(scenario=scn, seed=int(seed), daily=d, users=pd.DataFrame(),
-                                  summary={k: float(v) for k, v in zip(kpis, values, strict=True)}))
-        out[labels.get(point, str(point))] = Ensemble(scenario=scn, runs=runs)
+    for point in points:
+        ens = result.ensemble(point)
+        out[labels.get(point, str(point))] = ens if scenarios is None else Ensemble(
+            scenario=scenarios[point], runs=[replace(r, scenario=scenarios[point]) for r in ens.runs])
     return out
-

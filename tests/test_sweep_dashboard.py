@@ -228,11 +228,14 @@ def test_runs_page_lists_and_reopens_sweeps_comparisons_and_partial_ones(store):
     assert "2 of 6 runs" in at.warning[0].value
 
 
-def test_runs_page_says_when_the_store_is_empty(store):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_runs_page_says_when_the_store_is_empty(store, lang):
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = lang
     at.switch_page("views/store.py")
     ok(at.run())
-    assert at.info[0].value == EN["store.empty"]
+    table = {"en": EN, "zh": ZH}[lang]
+    assert at.title[0].value == table["store.title"] and at.info[0].value == table["store.empty"]
 
 
 # --- the Compare page's default from the store --------------------------------------------------
