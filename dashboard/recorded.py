@@ -2,8 +2,8 @@
 
 A comparison is identified by what decides its results: each scenario's key (which includes
 population size and horizon) and the seeds. :func:`lookup` finds a complete stored ``compare``
-experiment — the dashboard's own or ``siyu compare``'s — that holds those scenarios with those
-seeds *and* their daily tables, and rebuilds the ensembles from it (daily tables and KPIs; no
+experiment — the dashboard's own or ``siyu compare``'s — of those scenarios in that order with
+those seeds *and* their daily tables (:meth:`sim.experiments.Store.find`), and rebuilds the ensembles from it (daily tables and KPIs; no
 users tables, so pages that need users run the comparison for real). :func:`remember` records
 a computed comparison (the dashboard records its default one) unless the store already has it.
 Store problems (unwritable, unreadable) never break a page: they are logged and ignored.
@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 
 from sim import Ensemble, Scenario
 from sim import experiments as ex
-from sim.experiments.store import scenario_sha
 
 from .sweeps import ensembles as stored_ensembles
 
@@ -31,20 +30,10 @@ SOURCE = "dashboard"
 
 
 def find(scenarios: Mapping[str, Scenario], seeds: Sequence[int], store: ex.Store | None = None) -> str | None:
-    """The id of the newest complete stored comparison with these scenarios, seeds and daily tables."""
+    """The id of the newest complete stored comparison of these scenarios (in order), seeds and daily tables."""
     try:
         the_store = store if store is not None else ex.Store()
-        wanted = {scenario_sha(s.key()) for s in scenarios.values()}
-        seeds = [int(s) for s in seeds]
-        for entry in the_store.list(kind="compare"):
-            if entry.get("status") != "complete":
-                continue
-            m = the_store.manifest(entry["id"])
-            if not m.get("daily") or list(m.get("seeds", {}).get("replicate_seeds") or []) != seeds:
-                continue
-            have = {p.get("scenario_sha") for p in m.get("points", [])}
-            if wanted <= have and int(m.get("runs_total") or 0) == len(have) * len(seeds):
-                return str(entry["id"])
+        return the_store.find("compare", list(scenarios.values()), seeds=list(seeds), daily=True)
     except (OSError, ValueError, ex.StoreError) as err:
         log.warning("results store not usable for the comparison: %s", err)
     return None
@@ -58,16 +47,10 @@ def lookup(scenarios: Mapping[str, Scenario], seeds: Sequence[int],
         return None
     try:
         result = ex.open(experiment_id, store)
-        by_sha = {p.get("scenario_sha"): int(p["point"]) for p in result.manifest.get("points", [])}
-        points = {by_sha[scenario_sha(s.key())]: s for s in scenarios.values()}
-        rebuilt = stored_ensembles(result, points)
-        by_point = {int(p["point"]): p.get("label") for p in result.manifest.get("points", [])}
-        out = {}
-        for name, scn in scenarios.items():
-            ens = rebuilt[by_point[by_sha[scenario_sha(scn.key())]]]
-            if [r.seed for r in ens.runs] != [int(s) for s in seeds]:
-                return None
-            out[name] = Ensemble(scenario=scn, runs=ens.runs)
+        rebuilt = stored_ensembles(result, dict(enumerate(scenarios.values())))  # point i = scenario i
+        out = dict(zip(scenarios, rebuilt.values(), strict=True))
+        if any([r.seed for r in e.runs] != [int(s) for s in seeds] for e in out.values()):
+            return None
         return experiment_id, out
     except (OSError, ValueError, KeyError, ex.StoreError) as err:
         log.warning("stored comparison %s not usable: %s", experiment_id, err)

@@ -118,6 +118,7 @@ def test_a_recorded_comparison_reads_back_identical(store):
             pd.testing.assert_frame_equal(r.daily.reset_index(drop=True), s.daily, check_dtype=False)
             assert r.summary == pytest.approx(s.summary, nan_ok=True)
     assert recorded.lookup(scenarios, [0, 1, 2], store) is None  # other seeds
+    assert recorded.lookup(dict(reversed(scenarios.items())), [0, 1], store) is None  # another order
     other = {"x": sim.load_scenario("public_only").with_overrides({**TINY, "horizon_days": 41})}
     assert recorded.lookup(other, [0, 1], store) is None  # another scenario key
 
