@@ -50,7 +50,7 @@ def load_catalogue(lang: str, root: Path = LOCALES) -> dict[str, str]:
 
 
 def _with_model_texts(lang: str) -> dict[str, str]:
-    """This folder's catalogues plus the model's (``sim/locales``: units, scenarios, messages)."""
+    """Read the dashboard's catalogues plus the model's (``sim/locales``: units, scenarios, messages)."""
     from sim.i18n import ROOTS
     from sim.i18n import load_catalogue as load_model
 

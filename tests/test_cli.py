@@ -277,3 +277,19 @@ def test_dashboard_path_and_missing_app(runner, monkeypatch, tmp_path):
     assert cli.dashboard_app_path() == Path(sim.__file__).resolve().parent.parent / "dashboard" / "app.py"
     monkeypatch.setattr(cli_dashboard, "dashboard_app_path", lambda: tmp_path / "missing.py")
     one_line_error(runner.invoke(app, ["dashboard"]), "dashboard not found")
+
+
+def test_compare_refuses_the_same_scenario_twice(runner):
+    result = runner.invoke(app, ["compare", "content_led", "content_led", *TINY])
+    one_line_error(result, "'content_led' is given twice")
+
+
+def test_compare_report_language_option(runner, tmp_path):
+    report = tmp_path / "zh.html"
+    result = runner.invoke(app, ["compare", "content_led", "spam_blast", *TINY, "--html", str(report),
+                                 "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "关键指标" in page
+    one_line_error(runner.invoke(app, ["compare", "content_led", "spam_blast", *TINY, "--lang", "fr"]),
+                   "--lang must be en or zh")

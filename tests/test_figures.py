@@ -207,5 +207,17 @@ def test_sweep_figure_medians_and_error_bars():
 
 def test_scenario_colors_are_stable():
     cols = figures.scenario_colors(["a", "b", "c"])
-    assert cols["a"] == figures.PALETTE[0] and len(set(cols.values())) == 3
-    assert figures.scenario_colors(["a", "b"]) == {k: cols[k] for k in ("a", "b")}
+    assert len(set(cols.values())) == 3
+    assert figures.scenario_colors(["c", "a", "b"]) == cols  # order does not matter
+
+
+def test_a_scenario_keeps_its_colour_whatever_else_is_shown():
+    shipped = list(figures.SCENARIO_COLORS)
+    assert len(set(figures.SCENARIO_COLORS.values())) == len(shipped)
+    for subset in (["content_led"], ["rebate_led", "content_led"], ["public_only", "rebate_led", "content_led"],
+                   ["content_led", "mine", "spam_blast", "public_only", "x-2", "hybrid_referral"]):
+        cols = figures.scenario_colors(subset)
+        assert cols["content_led"] == figures.SCENARIO_COLORS["content_led"]
+        assert len(set(cols.values())) == len(subset)
+    assert figures.scenario_colors(["mine"])["mine"] == figures.scenario_color("mine")
+    assert figures.scenario_color("mine") not in figures.SCENARIO_COLORS.values()

@@ -15,7 +15,13 @@ from sim.figures.cascades import cascade_size_figure, cascade_tree, cascade_tree
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
-from sim.figures.style import PALETTE, PRIVATE_STAGES, scenario_colors
+from sim.figures.style import (
+    PALETTE,
+    PRIVATE_STAGES,
+    SCENARIO_COLORS,
+    scenario_color,
+    scenario_colors,
+)
 from sim.figures.sweeps import sweep_figure
 from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band, stage_figure
 
@@ -37,6 +43,8 @@ __all__ = [
     "prob_matrix_figure",
     "quantile_band",
     "sankey_figure",
+    "SCENARIO_COLORS",
+    "scenario_color",
     "scenario_colors",
     "stage_figure",
     "sweep_figure",
