@@ -11,7 +11,12 @@ The functions live in one module per topic (``style``, ``timeseries``, ``money``
 ``cascades``, ``journey``, ``sweeps``); import them from here.
 """
 
-from sim.figures.cascades import cascade_size_figure, cascade_tree, cascade_tree_figure
+from sim.figures.cascades import (
+    cascade_size_figure,
+    cascade_sunburst_figure,
+    cascade_tree,
+    cascade_tree_figure,
+)
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
@@ -30,6 +35,7 @@ __all__ = [
     "PRIVATE_STAGES",
     "band_figure",
     "cascade_size_figure",
+    "cascade_sunburst_figure",
     "cascade_tree",
     "cascade_tree_figure",
     "cost_figure",
