@@ -9,11 +9,10 @@ import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_dashboard import PAGES, new_app, ok
 
 from dashboard import state
 from dashboard.i18n import EN, ZH
-
-from test_dashboard import PAGES, new_app, ok
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
