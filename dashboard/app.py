@@ -35,6 +35,7 @@ page = st.navigation([
     st.Page(VIEWS / "editor.py", title=t("nav.editor"), icon=":material/tune:"),
     st.Page(VIEWS / "journey.py", title=t("nav.journey"), icon=":material/person_pin_circle:"),
     st.Page(VIEWS / "learn.py", title=t("nav.learn"), icon=":material/school:"),
+    st.Page(VIEWS / "guide.py", title=t("nav.guide"), icon=":material/menu_book:"),
 ])
 try:
     page.run()

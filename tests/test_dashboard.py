@@ -22,9 +22,10 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 SMALL = {"cmp.n_users": 1000, "cmp.horizon": 60, "cmp.seeds": 2,
          "learn.n_users": 300, "learn.horizon": 60, "learn.seeds": 1}
 PAGES = ["views/compare.py", "views/flows.py", "views/cascades.py", "views/editor.py",
-         "views/journey.py", "views/learn.py"]
+         "views/journey.py", "views/learn.py", "views/guide.py"]
 TITLES = {"views/compare.py": "cmp.title", "views/flows.py": "flows.title", "views/cascades.py": "casc.title",
-          "views/editor.py": "ed.title", "views/journey.py": "jr.title", "views/learn.py": "learn.title"}
+          "views/editor.py": "ed.title", "views/journey.py": "jr.title", "views/learn.py": "learn.title",
+          "views/guide.py": "guide.title"}
 
 
 def new_app(**state) -> AppTest:

@@ -1,6 +1,8 @@
-"""AppTest tests of issue 12's dashboard paths: cards, "never"/"—", the editor's layout and
-status, "Run this scenario", never-days, translated errors, and every page in 中文 without
-untranslated UI text."""
+"""AppTest tests of issue 12's dashboard paths.
+
+Cards, "never"/"—", the editor's layout and status, "Run this scenario", never-days,
+translated errors, the reading guide, and every page in 中文 without untranslated UI text.
+"""
 
 from __future__ import annotations
 
@@ -168,3 +170,14 @@ def test_the_untranslated_text_check_can_fail():
     assert _untranslated(["Valid scenario — 2 parameters differ"]) == ["Valid scenario — 2 parameters differ"]
     assert not _untranslated(["方案有效", "content_led", "¥12,109", "12.5%", "LTV:CAC"])
     assert set(EN) == set(ZH)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_reading_guide_has_every_section(lang):
+    at = new_app(lang=lang).run()
+    at = ok(at.switch_page("views/guide.py").run())
+    table = EN if lang == "en" else ZH
+    assert at.title[0].value == table["guide.title"]
+    assert [h.value for h in at.subheader] == [table[f"guide.{k}.title"] for k in
+                                               ("bands", "beats", "levels", "undefined", "defaults", "seeds")]
+    assert any(table["common.never"] in m.value and "—" in m.value for m in at.markdown)
