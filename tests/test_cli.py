@@ -263,11 +263,11 @@ def test_dashboard_launches_streamlit(runner, monkeypatch, tmp_path):
     app_py.write_text("")
     calls = []
     monkeypatch.setattr(cli_dashboard, "dashboard_app_path", lambda: app_py)
-    monkeypatch.setattr(cli_dashboard.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(cli_dashboard, "run_child", lambda cmd: calls.append(cmd) or 3)
     result = runner.invoke(app, ["dashboard", "--port", "8765", "--headless"])
     assert result.exit_code == 3  # streamlit's exit code is passed through
     assert calls == [[sys.executable, "-m", "streamlit", "run", str(app_py), "--server.port", "8765",
-                      "--browser.gatherUsageStats", "false", "--server.headless", "true"]]
+                      "--server.address", "127.0.0.1", *cli_dashboard.STREAMLIT_FLAGS, "--server.headless", "true"]]
     calls.clear()
     assert runner.invoke(app, ["dashboard"]).exit_code == 3
     assert "--server.headless" not in calls[0] and calls[0][calls[0].index("--server.port") + 1] == "8501"
