@@ -221,6 +221,8 @@ def test_dashboard_in_a_real_browser(server):
             _wait_idle(page)
             assert page.get_by_text("new runs to simulate").count() == 1
             page.get_by_role("button", name="Run comparison").click()
+            # under load the run may start after _wait_idle's first look: wait for the notice to go
+            page.get_by_text("new runs to simulate").wait_for(state="detached", timeout=180_000)
             _wait_idle(page)
             assert page.get_by_text("new runs to simulate").count() == 0
             assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
