@@ -204,8 +204,22 @@ tr.pbeat th,tr.pbeat td{border-top:2px solid #999}
 """
 
 
+def _explanation_html(expl: Any) -> str:
+    """The "why does A beat B?" section: waterfall (plotly.js already on the page) and sentence."""
+    from sim.figures import explain_figure
+
+    fig = explain_figure(expl, f"Why {html.escape(expl.a)} differs from {html.escape(expl.b)} "
+                               f"on {KPI_INFO[expl.kpi][0]}: mean over seeds, bars 10–90% of seeds",
+                         labels={"a": html.escape(expl.a), "b": html.escape(expl.b)})
+    div = fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+    return (f"<h2>Why does {html.escape(expl.a)} differ from {html.escape(expl.b)}?</h2>"
+            f"<p>{html.escape(expl.sentence())}</p><div class=fig>{div}</div>"
+            "<p class=meta>Exact Shapley values over the lever groups in which the two differ, every "
+            "coalition simulated on the same seeds; per seed the parts add up to the difference.</p>")
+
+
 def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None = None,
-                        title: str | None = None, lang: str = "en") -> str:
+                        title: str | None = None, lang: str = "en", explanation: Any = None) -> str:
     """One self-contained HTML page comparing several scenarios.
 
     Args:
@@ -213,6 +227,8 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
         baseline: Label of the scenario the others are compared with; defaults to the first.
         title: Page title (default: "Siyu scenario comparison" in ``lang``).
         lang: Language of the page (``"en"`` or ``"zh"``; ``<html lang=...>`` follows).
+        explanation: A :class:`sim.planning.Explanation` of two of the scenarios, shown as a
+            waterfall and its sentence after the figures (optional).
 
     Returns:
         The complete HTML document (plotly.js embedded once, no external resources).
@@ -261,6 +277,7 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 {_kpi_table_html(ensembles, baseline, lang)}
 <h2>{html.escape(t("report.over_time", lang))}</h2>
 {figs}
+{_explanation_html(explanation) if explanation is not None else ""}
 <p class=meta>{html.escape(t("report.footer", lang, version=package_version()))}</p>
 </body>
 </html>

@@ -20,7 +20,7 @@ cascades = {n: [r.cascades() for r in e.runs] for n, e in ens.items()}
 
 # ---- sizes in every scenario ---------------------------------------------------------------
 st.subheader(t("casc.sizes"))
-st.plotly_chart(figures.cascade_size_figure(cascades, t("casc.sizes"), colors=colors, x_title=t("casc.size_x"),
+ui.chart(figures.cascade_size_figure(cascades, t("casc.sizes"), colors=colors, x_title=t("casc.size_x"),
                                             y_title=t("casc.size_y")), key="casc.sizes_fig")
 stats = pd.DataFrame({
     t("casc.col.cascades"): {n: np.mean([len(c) for c in cs]) for n, cs in cascades.items()},
@@ -53,7 +53,7 @@ else:
     fig = figures.cascade_sunburst_figure(run.users, int(row["root"]), title, max_nodes=max_nodes,
                                           names=names("stage"), user_label=t("casc.user"),
                                           referrals_label=t("casc.referrals"), trust_label=t("casc.trust"))
-    st.plotly_chart(fig, key="casc.tree_fig")
+    ui.chart(fig, key="casc.tree_fig")
     total = int(row["size"]) + 1
     st.caption(t("casc.shown", shown=min(total, max_nodes), total=total))
 
@@ -81,7 +81,7 @@ m1.metric(t("casc.targeted") + " · " + t("kpi.referral_joins_total"),
 m2.metric(t("casc.random") + " · " + t("kpi.referral_joins_total"),
           ui.fmt("referral_joins_total", rnd.summaries["referral_joins_total"].median()), border=True)
 m3.metric(t("casc.p_targeted"), f"{prob_beats(tgt, rnd, 'referral_joins_total'):.0%}", border=True)
-st.plotly_chart(figures.band_figure(pair, "referral_joins", t("casc.seeding_chart"), cumulative=True,
+ui.chart(figures.band_figure(pair, "referral_joins", t("casc.seeding_chart"), cumulative=True,
                                     y_title=t("kpi.referral_joins_total"), x_title=t("common.day"),
                                     band_label=t("common.band"), median_label=t("common.median")),
                 key="casc.seeding_fig")
