@@ -120,7 +120,7 @@ def test_upload_errors_in_chinese():
 # --- every page in 中文: no untranslated UI text -------------------------------------------------
 #: Texts that may stay Latin in 中文: scenario ids, units, KPI acronyms, numbers, code.
 ALLOWED = re.compile(
-    r"^(?:[\W\d_]*|[a-z0-9_\-.]+(?: · .*)?|.*(?:LTV|CAC|GMV|ROI|YAML|CSV|HTML|Siyu|ID|P\(|Beta|`).*|"
+    r"^(?:[\W\d_]*|[a-z0-9_\-.]+(?: · .*)?|.*(?:LTV|CAC|GMV|ROI|YAML|CSV|HTML|PNG|SVG|JSON|Siyu|ID|P\(|Beta|`).*|"
     r"English|中文|Language / 语言|¥.*|[-+−]?[\d.,]+\s*[%kM]?)$")
 
 
