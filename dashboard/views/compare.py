@@ -96,7 +96,7 @@ with right:
         st.caption(t("cmp.report_missing"))
     else:
         st.download_button(t("cmp.dl_report"),
-                           data=lambda: compare_report_html(ens, baseline).encode("utf-8"),
+                           data=lambda: compare_report_html(ens, baseline, lang=lang).encode("utf-8"),
                            file_name="siyu_comparison.html", mime="text/html", key="cmp.report_dl",
                            icon=":material/description:", on_click="ignore")
 
