@@ -25,7 +25,7 @@ DAILY_COLUMNS = [
     "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
     "cost_accounts", "cost_commission", "profit", "cum_profit", "mean_trust", "mean_fatigue",
     "group_activity", "messages_sent", "referrals", "referral_joins", "mutes", "leaves",
-    "failures", "cost_per_exposure", "cac_platform", "public_open",
+    "failures", "cost_per_exposure", "cac_platform", "public_open", "budget_bound", "budget_left",
 ]
 
 COST_COLUMNS = [
@@ -52,6 +52,8 @@ KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "gmv_total": ("GMV", "RMB", True, "Gross merchandise value over the horizon."),
     "mutes_total": ("Mutes", "users", False, "Mute events over the horizon."),
     "referral_joins_total": ("Referral joins", "users", True, "Users who joined through a friend's share."),
+    "budget_bound_day": ("Budget bound from day", "day", True, "First day a budget cap bound (the operator stopped or cut spending); never (inf; JSON null) if it never bound or there is no cap."),
+    "budget_binds": ("Budget binds", "share", False, "Whether a budget cap bound on any day (1/0 per run; over seeds: P(budget binds))."),
 }
 
 

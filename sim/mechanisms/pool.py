@@ -30,6 +30,7 @@ import numpy as np
 from sim.arrays import union_sorted
 from sim.jit import chance, occurs, rule
 from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
+from sim.mechanisms.budget import RED_PACKET_KEY
 from sim.population import NEVER, Event, Stage
 
 _FOLLOWER, _PARTNER = Stage.FOLLOWER.value, Stage.PARTNER.value
@@ -288,6 +289,7 @@ def morning(model) -> None:
     led.add("mutes", mutes)
     led.add("leaves", leaves)
     led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
+    led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
     model.add_churned(leaves)
     model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
 
