@@ -34,7 +34,7 @@ from sim.mechanisms.budget import BudgetTracker
 from sim.mechanisms.acquisition import cost_per_exposure
 from sim.mechanisms.day import Day, Ledger
 from sim.network import build_network
-from sim.population import Event, Population, Stage
+from sim.population import CAUSE_NAMES, Event, Population, Stage
 from sim.results import DAILY_COLUMNS
 from sim.scenario import Scenario
 
@@ -159,6 +159,8 @@ class SiyuModel(Model):
                 "day": t, "user": ids, "stage": pop.stage[ids], "trust": pop.trust[ids],
                 "fatigue": pop.fatigue[ids], "messages": self.msg_today[ids],
                 "purchases": pop.purchases[ids], "events": pop.events[ids],
+                "cause": np.where(pop.events[ids] & Event.LEFT.value, pop.leave_cause[ids],
+                                  np.where(pop.events[ids] & Event.MUTED.value, pop.mute_cause[ids], 0)),
             }))
 
     # --- outputs ---------------------------------------------------------------------------------
@@ -177,4 +179,5 @@ class SiyuModel(Model):
         df["events"] = [
             "|".join(e.name.lower() for e in Event if v & e) for v in df["events"].to_numpy()
         ]
+        df["cause"] = pd.Categorical.from_codes(df["cause"].astype(int), CAUSE_NAMES)  # of today's mute or leave
         return df

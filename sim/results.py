@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.population import LEAVE_COLUMNS as _LEAVE_BY_CAUSE
 from sim.scenario import Scenario
 
 DAILY_COLUMNS = [
@@ -25,6 +26,7 @@ DAILY_COLUMNS = [
     "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
     "cost_accounts", "cost_commission", "profit", "cum_profit", "mean_trust", "mean_fatigue",
     "group_activity", "messages_sent", "referrals", "referral_joins", "mutes", "leaves",
+    *_LEAVE_BY_CAUSE.values(),
     "failures", "cost_per_exposure", "cac_platform", "public_open", "budget_bound", "budget_left",
 ]
 
@@ -32,6 +34,9 @@ COST_COLUMNS = [
     "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content",
     "cost_staff", "cost_accounts", "cost_commission",
 ]
+
+#: daily columns counting leaves by cause (they add up to ``leaves``; see ``sim.population.Cause``)
+LEAVE_COLUMNS = list(_LEAVE_BY_CAUSE.values())
 
 STAGE_COLUMNS = ["public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned"]
 

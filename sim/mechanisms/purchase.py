@@ -29,7 +29,7 @@ import numpy as np
 from sim.jit import rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
-from sim.population import Event, Stage
+from sim.population import Cause, Event, Stage
 
 
 @rule
@@ -111,8 +111,10 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
         lost = lost[pop.stage[lost] <= Stage.PARTNER.value]
         pop.stage[lost] = Stage.CHURNED.value
         pop.leave_day[lost] = day.t
+        pop.leave_cause[lost] = Cause.FAILED_ORDER.value
         pop.events[lost] |= Event.LEFT.value
         led.add("leaves", len(lost))
+        led.add("leaves_failed_order", len(lost))
         model.add_churned(len(lost))
 
 
