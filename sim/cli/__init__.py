@@ -8,7 +8,7 @@ is in :mod:`sim.cli.common`; each command is a module of this package that regis
 on the app when imported here.
 """
 
-from sim.cli import compare, dashboard, run, scenarios  # noqa: F401 - importing registers the commands
+from sim.cli import compare, dashboard, diff, run, scenarios  # noqa: F401 - importing registers the commands
 from sim.cli.common import app, dashboard_app_path
 
 __all__ = ["app", "dashboard_app_path"]

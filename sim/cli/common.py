@@ -31,7 +31,7 @@ from rich.progress import (
 from typer.core import TyperGroup
 
 import sim
-from sim.io import OutputExistsError, existing_results
+from sim.io import OutputExistsError, existing_results, json_text
 from sim.loader import parse_override
 from sim.report import format_kpi
 
@@ -115,6 +115,11 @@ def user_errors() -> Iterator[None]:
         fail(f"{where}{err.strerror or err}", IO_EXIT)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as ONE strict JSON document on stdout (NaN and ±inf become ``null``)."""
+    typer.echo(json_text(obj))
 
 
 def stdout_console() -> Console:

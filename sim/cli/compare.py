@@ -1,4 +1,10 @@
-"""``siyu compare``: several scenarios side by side, P(beats baseline), and the HTML report."""
+"""``siyu compare``: several scenarios side by side, P(beats baseline), incremental KPIs, the HTML report.
+
+With ``--baseline NAME`` (default: the first scenario) the table is followed by the incremental
+KPIs of every other scenario against the baseline, seed pair by seed pair
+(:mod:`sim.incremental`); ``--json`` prints everything as one JSON document instead of tables.
+A scenario whose budget cap binds gets a warning on stderr (its planned spending exceeds it).
+"""
 
 from __future__ import annotations
 
@@ -25,13 +31,17 @@ from sim.cli.common import (
     collect_overrides,
     fail,
     load_with,
+    print_json,
     progress_bar,
     scenario_desc,
     simulate_seeds,
     stdout_console,
     user_errors,
 )
+from sim.incremental import INCREMENTAL_INFO, incremental_summary
+from sim.mechanisms import budget as budget_rule
 from sim.report import display_unit
+from sim.results import quantile
 
 
 def _labels(args: list[str], scenarios: list[sim.Scenario]) -> list[str]:
@@ -74,11 +84,18 @@ def compare_command(
         "--baseline", metavar="NAME", help="Scenario the others are compared with (default: the first).")] = None,
     html: Annotated[Path | None, typer.Option(
         "--html", metavar="FILE", help="Write a self-contained HTML report here.")] = None,
+    payback_before: Annotated[int, typer.Option(
+        "--payback-before", metavar="DAY",
+        help="Report P(incremental payback before this day) against the baseline.")] = 180,
+    json_out: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON document (KPIs, incremental KPIs, budget) instead of tables.")] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
 ) -> None:
-    """Compare scenarios: KPI medians with 10–90% bands and P(beats baseline) on profit."""
+    """Compare scenarios: KPI medians with 10–90% bands, P(beats baseline), incremental KPIs vs the baseline."""
     check_seeds(seeds)
+    if payback_before < 1:
+        fail(f"--payback-before must be a day ≥ 1 (got {payback_before})")
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
     with user_errors():
@@ -93,6 +110,17 @@ def compare_command(
     with user_errors(), progress_bar() as progress:
         for label, scn in zip(labels, loaded, strict=True):
             ensembles[label] = simulate_seeds(scn, seeds, progress, label, workers)
+    with user_errors():
+        inc = incremental_summary(ensembles, base, payback_before)
+    for label, ens in ensembles.items():
+        note = budget_warning(label, ens)
+        if note:
+            typer.echo(f"warning: {note}", err=True)
+    if json_out:
+        print_json(compare_json(ensembles, base, inc))
+        if html is not None:
+            _write_html(html, ensembles, base, force, None)
+        return
 
     first = loaded[0]
     same = all(s.population.n_users == first.population.n_users
@@ -118,12 +146,85 @@ def compare_command(
     table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = stdout_console()
     console.print(table)
+    console.print(_incremental_table(inc, base, payback_before))
 
     if html is not None:
-        from sim.io import atomic_write_text
-        from sim.report import compare_report_html
+        _write_html(html, ensembles, base, force, console)
 
-        with user_errors():
-            page = compare_report_html(ensembles, baseline=base)
-            atomic_write_text(html, page, overwrite=force)
+
+def _incremental_table(inc: dict, base: str, payback_before: int) -> Table:
+    table = Table(title=escape(f"Incremental vs {base} — same-seed pairs (common random numbers); "
+                               "median [p10–p90]"))
+    table.add_column("KPI")
+    table.add_column("unit")
+    for label in inc:
+        table.add_column(escape(label), justify="right")
+    for kpi, (name, unit, _higher, _desc) in INCREMENTAL_INFO.items():
+        cells = []
+        for part in inc.values():
+            med, rng = band_text(*part["bands"].loc[kpi, ["q10", "q50", "q90"]], unit)
+            cells.append(f"{med} [{rng}]")
+        table.add_row(*map(escape, (name, display_unit(unit), *cells)))
+    table.add_section()
+    table.add_row(escape(f"P(incremental payback before day {payback_before})"), "probability",
+                  *[f"{part['p_payback_before']:.0%}" for part in inc.values()])
+    return table
+
+
+def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force: bool, console) -> None:
+    from sim.io import atomic_write_text
+    from sim.report import compare_report_html
+
+    with user_errors():
+        page = compare_report_html(ensembles, baseline=base)
+        atomic_write_text(html, page, overwrite=force)
+    if console is not None:
         console.print(escape(f"wrote {html}"))
+    else:
+        typer.echo(f"wrote {html}", err=True)
+
+
+def budget_warning(label: str, ens: sim.Ensemble) -> str | None:
+    """One line if the scenario's budget cap bound in any seed (its planned spending exceeds the budget)."""
+    b = ens.scenario.budget
+    binds = ens.summaries["budget_binds"].to_numpy(dtype=float)
+    if not budget_rule.caps(b) or binds.sum() == 0:
+        return None
+    caps = ", ".join(f"{'monthly' if days == budget_rule.MONTH_DAYS else 'yearly'} cap {cap:,.0f} RMB"
+                     for days, cap in budget_rule.caps(b))
+    first = quantile(ens.summaries["budget_bound_day"].to_numpy(dtype=float), 0.5)
+    when = f"from day {first:.0f} (median)" if first == first and first != float("inf") else "in some seeds"
+    return (f"{label}: planned spending exceeds the budget ({caps}): the cap binds in {int(binds.sum())}/"
+            f"{len(binds)} seeds {when}; the operator stops {', '.join(budget_rule.CUT_ORDER).replace('_', ' ')} "
+            "in that order, then new joins (docs/MODEL.md, budget cap rule)")
+
+
+def compare_json(ensembles: dict[str, sim.Ensemble], base: str, inc: dict) -> dict:
+    """The comparison as one JSON-ready document (``inf``/NaN become ``null`` when printed)."""
+    from sim.io import package_version
+
+    out: dict = {"siyu_version": package_version(), "baseline": base,
+                 "kpi_info": {k: dict(zip(("label", "unit", "higher_is_better", "description"), v, strict=True))
+                              for k, v in sim.KPI_INFO.items()},
+                 "incremental_info": {k: dict(zip(("label", "unit", "higher_is_better", "description"), v,
+                                                  strict=True)) for k, v in INCREMENTAL_INFO.items()},
+                 "scenarios": {}}
+    for label, ens in ensembles.items():
+        bands = ens.summary_bands()
+        entry = {
+            "scenario": ens.scenario.model_dump(mode="json"),
+            "seeds": [int(s) for s in ens.seeds],
+            "kpis": [{"seed": int(seed), **row} for seed, row in ens.summaries.to_dict("index").items()],
+            "bands": {kpi: bands.loc[kpi].to_dict() for kpi in bands.index},
+            "p_beats_baseline": None if label == base else sim.prob_beats(ens, ensembles[base], "cum_profit"),
+            "budget_warning": budget_warning(label, ens),
+        }
+        if label in inc:
+            part = inc[label]
+            entry["incremental"] = {
+                "per_seed": [{"seed": int(seed), **row} for seed, row in part["table"].to_dict("index").items()],
+                "bands": {kpi: part["bands"].loc[kpi].to_dict() for kpi in part["bands"].index},
+                "p_payback_before": part["p_payback_before"], "before_day": part["before_day"],
+            }
+        out["scenarios"][label] = entry
+    return out
