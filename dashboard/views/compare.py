@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import runs, state, ui
+from dashboard.panels import incremental as incremental_panel
 from dashboard.i18n import current, t
 from sim import KPI_INFO, ScenarioError, figures, prob_beats
 
@@ -65,6 +66,8 @@ st.success(verdict, icon=":material/emoji_events:")
 
 st.subheader(t("cmp.cards"))
 ui.kpi_cards(comp, baseline)
+
+incremental_panel.render(comp, baseline)  # incremental KPIs, budget warnings, leaves by cause
 
 st.subheader(t("cmp.charts"))
 chart = ui.choice(st.radio, t("cmp.chart"), ui.CHARTS, key="cmp.chart", horizontal=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import editor, state, ui
+from dashboard.panels import diff as diff_panel
 from dashboard.i18n import t
 from sim import ScenarioError
 
@@ -104,6 +105,7 @@ except ScenarioError as err:
     st.error(t("ed.invalid", err=str(err)), icon="⚠️")
 else:
     st.success(t("ed.valid", n=len(editor.changed_paths(base, scenario)), base=ss["ed.base"]))
+diff_panel.render(scenario, state.library(), ss["ed.base"])  # diff against any library scenario
 flash = ss.pop("ed.flash", None)
 if flash:
     (st.error if flash[0] == "error" else st.success)(flash[1])

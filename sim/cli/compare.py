@@ -9,6 +9,7 @@ A scenario whose budget cap binds gets a warning on stderr (its planned spending
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -41,7 +42,6 @@ from sim.cli.common import (
 from sim.incremental import INCREMENTAL_INFO, incremental_summary
 from sim.mechanisms import budget as budget_rule
 from sim.report import display_unit
-from sim.results import quantile
 
 
 def _labels(args: list[str], scenarios: list[sim.Scenario]) -> list[str]:
@@ -186,16 +186,13 @@ def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force
 
 def budget_warning(label: str, ens: sim.Ensemble) -> str | None:
     """One line if the scenario's budget cap bound in any seed (its planned spending exceeds the budget)."""
-    b = ens.scenario.budget
-    binds = ens.summaries["budget_binds"].to_numpy(dtype=float)
-    if not budget_rule.caps(b) or binds.sum() == 0:
+    hit = budget_rule.binding(ens.summaries, ens.scenario.budget)
+    if hit is None:
         return None
-    caps = ", ".join(f"{'monthly' if days == budget_rule.MONTH_DAYS else 'yearly'} cap {cap:,.0f} RMB"
-                     for days, cap in budget_rule.caps(b))
-    first = quantile(ens.summaries["budget_bound_day"].to_numpy(dtype=float), 0.5)
-    when = f"from day {first:.0f} (median)" if first == first and first != float("inf") else "in some seeds"
-    return (f"{label}: planned spending exceeds the budget ({caps}): the cap binds in {int(binds.sum())}/"
-            f"{len(binds)} seeds {when}; the operator stops {', '.join(budget_rule.CUT_ORDER).replace('_', ' ')} "
+    first = hit["first_day_median"]
+    when = f"from day {first:.0f} (median)" if math.isfinite(first) else "in some seeds"
+    return (f"{label}: planned spending exceeds the budget ({budget_rule.caps_text(ens.scenario.budget)}): "
+            f"the cap binds in {hit['seeds_bound']:.0f}/{hit['seeds']:.0f} seeds {when}; the operator stops {', '.join(budget_rule.CUT_ORDER).replace('_', ' ')} "
             "in that order, then new joins (docs/MODEL.md, budget cap rule)")
 
 

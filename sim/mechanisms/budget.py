@@ -136,6 +136,31 @@ def bound_from_day(daily: pd.DataFrame) -> float:
     return float(hit[0]) if len(hit) else math.inf
 
 
+def binding(summaries: pd.DataFrame, params: BudgetParams) -> dict[str, float] | None:
+    """How often a scenario's caps bound over its seeds (``None`` if it has no cap or they never bound).
+
+    Args:
+        summaries: ``Ensemble.summaries`` (columns ``budget_binds`` and ``budget_bound_day``).
+        params: The scenario's ``budget`` section.
+
+    Returns:
+        ``{"seeds_bound", "seeds", "first_day_median"}`` (the median counts "never" as largest).
+    """
+    from sim.results import quantile
+
+    binds = summaries["budget_binds"].to_numpy(dtype=float)
+    if not caps(params) or binds.sum() == 0:
+        return None
+    return {"seeds_bound": float(binds.sum()), "seeds": float(len(binds)),
+            "first_day_median": quantile(summaries["budget_bound_day"].to_numpy(dtype=float), 0.5)}
+
+
+def caps_text(params: BudgetParams) -> str:
+    """``"monthly cap 2,500 RMB, yearly cap 30,000 RMB"``."""
+    return ", ".join(f"{'monthly' if days == MONTH_DAYS else 'yearly'} cap {cap:,.0f} RMB"
+                     for days, cap in caps(params))
+
+
 class BudgetTracker:
     """The budget state of one run: spending so far in each period, today's room and cuts."""
 
@@ -287,6 +312,7 @@ class BudgetTracker:
 
 
 __all__ = [
-    "CUT_ORDER", "KINDS", "MONTH_DAYS", "YEAR_DAYS", "BudgetTracker", "bound_from_day", "caps", "check_caps",
+    "CUT_ORDER", "KINDS", "MONTH_DAYS", "YEAR_DAYS", "BudgetTracker", "binding", "bound_from_day", "caps",
+    "caps_text", "check_caps",
     "covered_columns", "covered_spending", "fixed_daily_cost", "max_overspend", "running_costs",
 ]

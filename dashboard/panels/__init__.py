@@ -1,0 +1,1 @@
+"""Panels: self-contained blocks of a page (one ``render()`` each) that several pages may embed."""
