@@ -43,6 +43,7 @@ __all__ = [
     "incremental_summary",
     "incremental_table",
     "payback_probability",
+    "unpairable",
 ]
 
 #: incremental KPI name -> (label, unit, higher_is_better, description)
@@ -113,12 +114,28 @@ def incremental_bands(table: pd.DataFrame, quantiles: tuple[float, ...] = (0.1, 
                          for q in quantiles})
 
 
+def unpairable(ensembles: Mapping[str, Ensemble], baseline: str) -> dict[str, str]:
+    """Scenarios that cannot be paired with ``baseline`` (other seeds or horizon) → the one-line reason."""
+    out = {}
+    for name, ens in ensembles.items():
+        if name != baseline:
+            try:
+                check_pairable(ens, ensembles[baseline], name, baseline)
+            except ScenarioError as err:
+                out[name] = str(err)
+    return out
+
+
 def incremental_summary(ensembles: Mapping[str, Ensemble], baseline: str,
-                        before_day: float) -> dict[str, dict[str, Any]]:
+                        before_day: float, strict: bool = True) -> dict[str, dict[str, Any]]:
     """For every scenario but the baseline: per-pair table, bands and P(payback before ``before_day``).
 
+    With ``strict=False`` scenarios that cannot be paired with the baseline are left out
+    (:func:`unpairable` names them and says why).
+
     Raises:
-        ScenarioError: ``baseline`` is not one of ``ensembles``, or a scenario cannot be paired with it.
+        ScenarioError: ``baseline`` is not one of ``ensembles``, or (``strict``) a scenario
+            cannot be paired with it.
     """
     if baseline not in ensembles:
         raise ScenarioError(f"baseline {baseline!r} is not one of the compared scenarios "
@@ -128,6 +145,11 @@ def incremental_summary(ensembles: Mapping[str, Ensemble], baseline: str,
     for name, ens in ensembles.items():
         if name == baseline:
             continue
+        if not strict:
+            try:
+                check_pairable(ens, base, name, baseline)
+            except ScenarioError:
+                continue
         check_pairable(ens, base, name, baseline)
         table = incremental_table(ens, base)
         out[name] = {"table": table, "bands": incremental_bands(table),

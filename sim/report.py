@@ -4,7 +4,10 @@
 that opens offline: plotly.js is embedded inline once (in the first figure), every later
 figure reuses it. The page holds the KPI comparison table (median, 10–90% band and the
 difference to a baseline scenario), time-series figures with a median line and a 10–90%
-band per scenario (shock windows shaded), and the median costs by kind, stacked. Scenario
+band per scenario (shock windows shaded), the median costs by kind, stacked, and the median
+leaves by cause, stacked. With a baseline it also holds the incremental KPIs of every other
+scenario against it, seed pair by seed pair (:mod:`sim.incremental`), the cumulative
+incremental profit over time, and a warning for every scenario whose budget cap bound. Scenario
 names are escaped everywhere. The figures are the dashboard's (:mod:`sim.figures`); they, and plotly, are
 imported only when a report is built, so the CLI can use :func:`format_kpi` cheaply.
 """
@@ -118,7 +121,55 @@ def _figures(ensembles: Mapping[str, Ensemble]) -> list[go.Figure]:
         for column, (title, unit, smooth) in SERIES.items()
     ]
     figs.append(figures.cost_figure(shown, "Costs by kind over the horizon (median of seeds)"))
+    figs.append(figures.leaves_by_cause_figure(shown, "Why users left: leaves by cause over the horizon (median of seeds)"))
     return figs
+
+
+def _incremental_html(ensembles: Mapping[str, Ensemble], baseline: str, before_day: float) -> tuple[str, list[go.Figure]]:
+    """The incremental KPI table against ``baseline`` and its figure (empty if nothing to pair)."""
+    from sim import figures
+    from sim.incremental import INCREMENTAL_INFO, incremental_summary
+
+    inc = incremental_summary(ensembles, baseline, before_day, strict=False)
+    if not inc:
+        return "", []
+    names = list(inc)
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for kpi, (label, unit, _higher, desc) in INCREMENTAL_INFO.items():
+        cells = []
+        for n in names:
+            b = inc[n]["bands"].loc[kpi]
+            never = kpi == "inc_payback_day"
+            f = (lambda v: "never" if never and math.isinf(v) else format_kpi(v, unit))  # noqa: E731
+            cells.append(f"<td><b>{f(b['q50'])}</b><br><span class=band>[{f(b['q10'])} – {f(b['q90'])}]</span></td>")
+        rows.append(f"<tr><th title='{html.escape(desc, quote=True)}'>{html.escape(label)}</th>"
+                    f"<td class=unit>{html.escape(display_unit(unit))}</td>{''.join(cells)}</tr>")
+    cells = "".join(f"<td><b>{inc[n]['p_payback_before']:.0%}</b></td>" for n in names)
+    rows.append(f"<tr class=pbeat><th>P(incremental payback before day {before_day:.0f})</th>"
+                f"<td class=unit>probability</td>{cells}</tr>")
+    table = (f"<table class=kpi><thead><tr><th>Incremental KPI</th><th>unit</th>{head}</tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")
+    shown = {html.escape(n): e for n, e in ensembles.items()}
+    fig = figures.incremental_profit_figure(
+        shown, html.escape(baseline),
+        f"Cumulative profit minus {html.escape(baseline)}'s, same seeds — median and 10–90% band of seed pairs")
+    return table, [fig]
+
+
+def _budget_html(ensembles: Mapping[str, Ensemble]) -> str:
+    from sim.mechanisms import budget
+
+    notes = []
+    for name, ens in ensembles.items():
+        hit = budget.binding(ens.summaries, ens.scenario.budget)
+        if hit is not None:
+            first = hit["first_day_median"]
+            when = f"from day {first:.0f} (median)" if math.isfinite(first) else "in some seeds"
+            notes.append(f"<li><b>{html.escape(name)}</b>: planned spending exceeds the budget "
+                         f"({html.escape(budget.caps_text(ens.scenario.budget))}); the cap binds in "
+                         f"{hit['seeds_bound']:.0f} of {hit['seeds']:.0f} seeds {when}.</li>")
+    return f"<div class=warn><b>Budget warnings</b><ul>{''.join(notes)}</ul></div>" if notes else ""
 
 
 def _kpi_table_html(ensembles: Mapping[str, Ensemble], baseline: str | None) -> str:
@@ -169,18 +220,19 @@ table.kpi td.unit{color:#777;text-align:left}
 table.kpi thead th:nth-child(-n+2){text-align:left} .band{color:#666;font-size:.85em} .base{color:#888;font-weight:400}
 .diff{font-size:.85em} .good{color:#1a7f37} .bad{color:#c62828} .flat{color:#666} .arrow{color:#999}
 tr.pbeat th,tr.pbeat td{border-top:2px solid #999}
-.fig{margin:1.5rem 0}
+.fig{margin:1.5rem 0} .warn{background:#fff4e5;border-left:4px solid #E69F00;padding:.5rem 1rem}
 """
 
 
 def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None = None,
-                        title: str = "Siyu scenario comparison") -> str:
+                        title: str = "Siyu scenario comparison", payback_before: float = 180) -> str:
     """One self-contained HTML page comparing several scenarios.
 
     Args:
         ensembles: Scenario label → its ensemble (labels are shown, escaped, as given).
         baseline: Label of the scenario the others are compared with; defaults to the first.
         title: Page title.
+        payback_before: Day D of P(incremental payback before day D).
 
     Returns:
         The complete HTML document (plotly.js embedded once, no external resources).
@@ -198,8 +250,9 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 
     from sim.io import package_version
 
+    inc_table, inc_figs = _incremental_html(ensembles, baseline, payback_before) if baseline else ("", [])
     divs = []
-    for i, fig in enumerate(_figures(ensembles)):
+    for i, fig in enumerate(_figures(ensembles) + inc_figs):
         divs.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
                                 include_mathjax=False, config={"displaylogo": False}))
     runs = "; ".join(
@@ -210,7 +263,13 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
         for n, e in ensembles.items())
     base_txt = (f"Differences (Δ) are to the baseline <b>{html.escape(baseline)}</b>, as the median "
                 "[10%, 90%] over all seed pairs; green is better." if baseline else "")
-    figs = "".join(f"<div class=fig>{d}</div>" for d in divs)
+    n_inc = len(inc_figs)
+    figs = "".join(f"<div class=fig>{d}</div>" for d in (divs[:-n_inc] if n_inc else divs))
+    inc_figs_html = "".join(f"<div class=fig>{d}</div>" for d in divs[len(divs) - n_inc:]) if n_inc else ""
+    inc_section = (f"<h2>Incremental KPIs against {html.escape(baseline)}</h2>"
+                   "<p>Each scenario minus the baseline on the same seed (common random numbers): median "
+                   "[10%, 90%] over seed pairs. The incremental payback day is the first day after which the "
+                   f"cumulative extra profit stays ≥ 0.</p>{inc_table}{inc_figs_html}") if inc_table else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -226,7 +285,9 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 <ul>{descs}</ul>
 <h2>Key figures</h2>
 <p>Median over seeds, with the 10–90% band below it. {base_txt}</p>
+{_budget_html(ensembles)}
 {_kpi_table_html(ensembles, baseline)}
+{inc_section}
 <h2>Over time</h2>
 {figs}
 <p class=meta>Generated by Siyu {html.escape(package_version())}. Self-contained: opens offline.</p>

@@ -68,7 +68,7 @@ def render(comp: runs.Comparison, baseline: str) -> None:
     st.subheader(t("plan.inc.title", base=baseline), help=t("plan.inc.help"))
     try:
         summary = comp.memo(("incremental", baseline),
-                            lambda: incremental_summary(comp.ensembles, baseline, comp.horizon))
+                            lambda: incremental_summary(comp.ensembles, baseline, comp.horizon, strict=False))
     except ScenarioError as err:
         st.error(str(err), icon="⚠️")
         return

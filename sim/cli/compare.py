@@ -39,7 +39,7 @@ from sim.cli.common import (
     stdout_console,
     user_errors,
 )
-from sim.incremental import INCREMENTAL_INFO, incremental_summary
+from sim.incremental import INCREMENTAL_INFO, incremental_summary, unpairable
 from sim.mechanisms import budget as budget_rule
 from sim.report import display_unit
 
@@ -111,7 +111,9 @@ def compare_command(
         for label, scn in zip(labels, loaded, strict=True):
             ensembles[label] = simulate_seeds(scn, seeds, progress, label, workers)
     with user_errors():
-        inc = incremental_summary(ensembles, base, payback_before)
+        inc = incremental_summary(ensembles, base, payback_before, strict=False)
+    for label, reason in unpairable(ensembles, base).items():
+        typer.echo(f"warning: no incremental KPIs for {label}: {reason}", err=True)
     for label, ens in ensembles.items():
         note = budget_warning(label, ens)
         if note:
@@ -119,7 +121,7 @@ def compare_command(
     if json_out:
         print_json(compare_json(ensembles, base, inc))
         if html is not None:
-            _write_html(html, ensembles, base, force, None)
+            _write_html(html, ensembles, base, force, None, payback_before)
         return
 
     first = loaded[0]
@@ -146,10 +148,11 @@ def compare_command(
     table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = stdout_console()
     console.print(table)
-    console.print(_incremental_table(inc, base, payback_before))
+    if inc:
+        console.print(_incremental_table(inc, base, payback_before))
 
     if html is not None:
-        _write_html(html, ensembles, base, force, console)
+        _write_html(html, ensembles, base, force, console, payback_before)
 
 
 def _incremental_table(inc: dict, base: str, payback_before: int) -> Table:
@@ -171,12 +174,13 @@ def _incremental_table(inc: dict, base: str, payback_before: int) -> Table:
     return table
 
 
-def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force: bool, console) -> None:
+def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force: bool, console,
+                payback_before: int) -> None:
     from sim.io import atomic_write_text
     from sim.report import compare_report_html
 
     with user_errors():
-        page = compare_report_html(ensembles, baseline=base)
+        page = compare_report_html(ensembles, baseline=base, payback_before=payback_before)
         atomic_write_text(html, page, overwrite=force)
     if console is not None:
         console.print(escape(f"wrote {html}"))
