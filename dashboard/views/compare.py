@@ -67,8 +67,6 @@ st.success(verdict, icon=":material/emoji_events:")
 st.subheader(t("cmp.cards"))
 ui.kpi_cards(comp, baseline)
 
-incremental_panel.render(comp, baseline)  # incremental KPIs, budget warnings, leaves by cause
-
 st.subheader(t("cmp.charts"))
 chart = ui.choice(st.radio, t("cmp.chart"), ui.CHARTS, key="cmp.chart", horizontal=True,
                   text=lambda c: t("chart." + c), label_visibility="collapsed", persist_state="session")
@@ -98,6 +96,8 @@ with right:
                            data=lambda: compare_report_html(ens, baseline).encode("utf-8"),
                            file_name="siyu_comparison.html", mime="text/html", key="cmp.report_dl",
                            icon=":material/description:", on_click="ignore")
+
+incremental_panel.render(comp, baseline)  # incremental KPIs, budget warnings, leaves by cause
 
 with st.expander(t("cmp.table")):
     st.dataframe(ui.kpi_table(comp, baseline), width="stretch")
