@@ -30,8 +30,8 @@ from mesa import Model
 from sim import jit
 from sim.agents import Operator, PublicChannel, Touchpoints
 from sim.mechanisms import community, pool, purchase
-from sim.mechanisms.budget import BudgetTracker
 from sim.mechanisms.acquisition import cost_per_exposure
+from sim.mechanisms.budget import BudgetTracker
 from sim.mechanisms.day import Day, Ledger
 from sim.network import build_network
 from sim.population import CAUSE_NAMES, Event, Population, Stage

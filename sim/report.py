@@ -139,10 +139,8 @@ def _incremental_html(ensembles: Mapping[str, Ensemble], baseline: str, before_d
     for kpi, (label, unit, _higher, desc) in INCREMENTAL_INFO.items():
         cells = []
         for n in names:
-            b = inc[n]["bands"].loc[kpi]
-            never = kpi == "inc_payback_day"
-            f = (lambda v: "never" if never and math.isinf(v) else format_kpi(v, unit))  # noqa: E731
-            cells.append(f"<td><b>{f(b['q50'])}</b><br><span class=band>[{f(b['q10'])} – {f(b['q90'])}]</span></td>")
+            q10, q50, q90 = (_inc_text(kpi, inc[n]["bands"].loc[kpi, q], unit) for q in ("q10", "q50", "q90"))
+            cells.append(f"<td><b>{q50}</b><br><span class=band>[{q10} – {q90}]</span></td>")
         rows.append(f"<tr><th title='{html.escape(desc, quote=True)}'>{html.escape(label)}</th>"
                     f"<td class=unit>{html.escape(display_unit(unit))}</td>{''.join(cells)}</tr>")
     cells = "".join(f"<td><b>{inc[n]['p_payback_before']:.0%}</b></td>" for n in names)
@@ -155,6 +153,13 @@ def _incremental_html(ensembles: Mapping[str, Ensemble], baseline: str, before_d
         shown, html.escape(baseline),
         f"Cumulative profit minus {html.escape(baseline)}'s, same seeds — median and 10–90% band of seed pairs")
     return table, [fig]
+
+
+def _inc_text(kpi: str, value: float, unit: str) -> str:
+    """An incremental KPI value: "never" for no incremental payback, else :func:`format_kpi`."""
+    if kpi == "inc_payback_day" and math.isinf(value):
+        return "never"
+    return format_kpi(value, unit)
 
 
 def _budget_html(ensembles: Mapping[str, Ensemble]) -> str:

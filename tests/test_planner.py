@@ -22,7 +22,12 @@ import sim
 from sim import jit
 from sim.cli import app
 from sim.diff import scenario_diff
-from sim.incremental import INCREMENTAL_INFO, incremental_summary, incremental_table, payback_probability
+from sim.incremental import (
+    INCREMENTAL_INFO,
+    incremental_summary,
+    incremental_table,
+    payback_probability,
+)
 from sim.mechanisms import budget, fatigue
 from sim.model import SiyuModel
 from sim.population import Cause

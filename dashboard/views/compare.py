@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import runs, state, ui
-from dashboard.panels import incremental as incremental_panel
 from dashboard.i18n import current, t
+from dashboard.panels import incremental as incremental_panel
 from sim import KPI_INFO, ScenarioError, figures, prob_beats
 
 st.title(t("cmp.title"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import editor, state, ui
-from dashboard.panels import diff as diff_panel
 from dashboard.i18n import t
+from dashboard.panels import diff as diff_panel
 from sim import ScenarioError
 
 ss = st.session_state
