@@ -320,3 +320,13 @@ def test_editor_diffs_against_any_scenario(editor):
     ok(editor.number_input(key="ed.strategy.ad_posts_per_day").set_value(7.0).run())
     table = editor.dataframe[0].value
     assert len(table) == 1 and table.iloc[0]["content_led"] == "0.15" and table.iloc[0][EN["plan.diff.edited"]] == "7"
+
+
+def test_editor_refuses_a_budget_below_the_fixed_costs_inline(editor):
+    assert editor.number_input(key="ed.budget.monthly_cap").min == 0  # a negative cap cannot be typed
+    editor.number_input(key="ed.budget.monthly_cap").set_value(100.0).run()
+    assert not editor.exception
+    messages = [e.value for e in editor.error]
+    assert any("budget.monthly_cap" in m and "below the plan's fixed costs" in m for m in messages)
+    assert editor.button(key="ed.save_btn").disabled
+    ok(editor.number_input(key="ed.budget.monthly_cap").set_value(5000.0).run())
