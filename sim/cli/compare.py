@@ -9,7 +9,6 @@ A scenario whose budget cap binds gets a warning on stderr (its planned spending
 from __future__ import annotations
 
 import difflib
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +26,7 @@ from sim.cli.common import (
     WorkersOpt,
     app,
     band_text,
+    budget_warning,
     check_new_file,
     check_seeds,
     collect_overrides,
@@ -38,9 +38,9 @@ from sim.cli.common import (
     simulate_seeds,
     stdout_console,
     user_errors,
+    warn_budgets,
 )
 from sim.incremental import INCREMENTAL_INFO, incremental_summary, unpairable
-from sim.mechanisms import budget as budget_rule
 from sim.report import display_unit
 
 
@@ -114,10 +114,7 @@ def compare_command(
         inc = incremental_summary(ensembles, base, payback_before, strict=False)
     for label, reason in unpairable(ensembles, base).items():
         typer.echo(f"warning: no incremental KPIs for {label}: {reason}", err=True)
-    for label, ens in ensembles.items():
-        note = budget_warning(label, ens)
-        if note:
-            typer.echo(f"warning: {note}", err=True)
+    warn_budgets(ensembles)
     if json_out:
         print_json(compare_json(ensembles, base, inc))
         if html is not None:
@@ -186,18 +183,6 @@ def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force
         console.print(escape(f"wrote {html}"))
     else:
         typer.echo(f"wrote {html}", err=True)
-
-
-def budget_warning(label: str, ens: sim.Ensemble) -> str | None:
-    """One line if the scenario's budget cap bound in any seed (its planned spending exceeds the budget)."""
-    hit = budget_rule.binding(ens.summaries, ens.scenario.budget)
-    if hit is None:
-        return None
-    first = hit["first_day_median"]
-    when = f"from day {first:.0f} (median)" if math.isfinite(first) else "in some seeds"
-    return (f"{label}: planned spending exceeds the budget ({budget_rule.caps_text(ens.scenario.budget)}): "
-            f"the cap binds in {hit['seeds_bound']:.0f}/{hit['seeds']:.0f} seeds {when}; the operator stops {', '.join(budget_rule.CUT_ORDER).replace('_', ' ')} "
-            "in that order, then new joins (docs/MODEL.md, budget cap rule)")
 
 
 def compare_json(ensembles: dict[str, sim.Ensemble], base: str, inc: dict) -> dict:
