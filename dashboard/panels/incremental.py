@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import runs
+from dashboard import runs, ui
 from dashboard.i18n import current, names, t
 from sim import ScenarioError, figures
 from sim.incremental import INCREMENTAL_INFO, incremental_summary, payback_probability
@@ -77,11 +77,11 @@ def render(comp: runs.Comparison, baseline: str) -> None:
                              help=t("plan.inc.before_help"))
     st.dataframe(incremental_rows(summary, int(before)), width="stretch")
     lang = current()
-    st.plotly_chart(comp.memo(("inc_fig", baseline, lang), lambda: figures.incremental_profit_figure(
+    ui.chart(comp.memo(("inc_fig", baseline, lang), lambda: figures.incremental_profit_figure(
         comp.ensembles, baseline, t("plan.inc.chart", base=baseline), x_title=t("common.day"),
         y_title=t("plan.inc.chart_y"), band_label=t("plan.inc.band"), median_label=t("plan.inc.median"),
         zero_label=t("plan.inc.zero"))), key="plan.inc_fig")
     st.subheader(t("plan.churn.title"), help=t("plan.churn.help"))
-    st.plotly_chart(comp.memo(("churn_fig", lang), lambda: figures.leaves_by_cause_figure(
+    ui.chart(comp.memo(("churn_fig", lang), lambda: figures.leaves_by_cause_figure(
         comp.ensembles, t("plan.churn.chart"), names=names("plan.leaves"), y_title=t("plan.churn.chart_y"))),
         key="plan.churn_fig")
