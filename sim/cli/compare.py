@@ -8,7 +8,10 @@ A scenario whose budget cap binds gets a warning on stderr (its planned spending
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +43,8 @@ from sim.cli.common import (
     user_errors,
     warn_budgets,
 )
+from sim.cli.recording import NoStoreOpt, StoreOpt, record
+from sim.experiments.store import utc_now
 from sim.incremental import INCREMENTAL_INFO, incremental_summary, unpairable
 from sim.report import display_unit
 
@@ -91,11 +96,14 @@ def compare_command(
         "--json", help="Print one JSON document (KPIs, incremental KPIs, budget) instead of tables.")] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Compare scenarios: KPI medians with 10–90% bands, P(beats baseline), incremental KPIs vs the baseline."""
     check_seeds(seeds)
     if payback_before < 1:
         fail(f"--payback-before must be a day ≥ 1 (got {payback_before})")
+    started, t0 = utc_now(), time.monotonic()
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
     with user_errors():
@@ -116,6 +124,8 @@ def compare_command(
         typer.echo(f"warning: no incremental KPIs for {label}: {reason}", err=True)
     warn_budgets(ensembles)
     if json_out:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout holds the one JSON document only
+            record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
         print_json(compare_json(ensembles, base, inc))
         if html is not None:
             _write_html(html, ensembles, base, force, None, payback_before)
@@ -145,6 +155,7 @@ def compare_command(
     table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = stdout_console()
     console.print(table)
+    record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
     if inc:
         console.print(_incremental_table(inc, base, payback_before))
 
