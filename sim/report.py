@@ -158,6 +158,7 @@ def _incremental_html(ensembles: Mapping[str, Ensemble], baseline: str, before_d
         for n in names:
             q10, q50, q90 = (_inc_text(kpi, inc[n]["bands"].loc[kpi, q], unit, lang) for q in ("q10", "q50", "q90"))
             cells.append(f"<td><b>{q50}</b><br><span class=band>[{q10} – {q90}]</span></td>")
+        label, desc = t(f"report.inc_kpis.{kpi}", lang), t(f"report.inc_kpis.{kpi}_desc", lang)
         rows.append(f"<tr><th title='{html.escape(desc, quote=True)}'>{html.escape(label)}</th>"
                     f"<td class=unit>{html.escape(display_unit(unit, lang))}</td>{''.join(cells)}</tr>")
     cells = "".join(f"<td><b>{inc[n]['p_payback_before']:.0%}</b></td>" for n in names)

@@ -323,7 +323,8 @@ def test_editor_diffs_against_any_scenario(editor):
 
 
 def test_editor_refuses_a_budget_below_the_fixed_costs_inline(editor):
-    assert editor.number_input(key="ed.budget.monthly_cap").min == 0  # a negative cap cannot be typed
+    editor.number_input(key="ed.budget.monthly_cap").set_value(-5.0).run()  # typed out of range: shown, not clamped
+    assert not editor.exception and any("budget.monthly_cap" in e.value for e in editor.error)
     editor.number_input(key="ed.budget.monthly_cap").set_value(100.0).run()
     assert not editor.exception
     messages = [e.value for e in editor.error]

@@ -108,7 +108,6 @@ except ScenarioError as err:
 kind, line = layout.status(t, error=build_error, n_changed=len(diffs), base=ss["ed.base"],
                            upload_error=upload_error)
 {"error": st.error, "info": st.info, "success": st.success}[kind](line)
-diff_panel.render(scenario, state.library(), ss["ed.base"])  # diff against any library scenario
 flash = ss.pop("ed.flash", None)
 if flash:
     (st.error if flash[0] == "error" else st.success)(flash[1])
@@ -176,3 +175,6 @@ with st.expander(t("ed.shocks"), expanded=bool(shocks) or any(k.startswith("shoc
 if scenario is not None:
     with st.expander(t("ed.yaml")):
         st.code(scenario.to_yaml(), language="yaml")
+
+# ---- differences from any other scenario of the library ----------------------------------------
+diff_panel.render(scenario, state.library(), ss["ed.base"])  # diff against any library scenario
