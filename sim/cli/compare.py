@@ -22,6 +22,8 @@ from sim.cli.common import (
     band_text,
     check_new_file,
     check_seeds,
+    check_work,
+    check_workers,
     collect_overrides,
     fail,
     load_with,
@@ -79,11 +81,13 @@ def compare_command(
 ) -> None:
     """Compare scenarios: KPI medians with 10–90% bands and P(beats baseline) on profit."""
     check_seeds(seeds)
+    check_workers(workers)
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
     with user_errors():
         overrides = collect_overrides(set_, users, days)
         loaded = [load_with(name, overrides) for name in scenarios]
+        check_work(loaded, seeds)
     labels = _labels(scenarios, loaded)
     base = _pick_baseline(baseline, labels, scenarios)
     if html is not None:
