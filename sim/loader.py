@@ -80,7 +80,7 @@ def _resolve(name_or_path: str | Path, base_dir: Path | None = None, shipped_onl
     if shipped_only:
         if raw in list_scenarios():
             return SCENARIO_DIR / f"{raw}.yaml"
-        raise ScenarioError(f"'extends' of an uploaded scenario must name a shipped scenario, "
+        raise ScenarioError(f"{option} must name a shipped scenario (an upload may not extend a file), "
                             f"not {shown}{_not_found_hint(raw)}")
     cand = Path(raw)
     candidates = []
@@ -127,8 +127,8 @@ def _merge_extends(data: dict[str, Any], base_dir: Path | None, depth: int,
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise ScenarioError(f"{cut(where)}: 'extends' must be a scenario name or path, "
-                            f"got {cut(repr(parent), 40)}")
+        what = "the name of a shipped scenario" if shipped_only else "a scenario name or path"
+        raise ScenarioError(f"{cut(where)}: 'extends' must be {what}, got {cut(repr(parent), 40)}")
     base = _load_dict(_resolve(parent, base_dir, shipped_only, option=f"{cut(where, 40)}: extends"),
                       depth + 1, seen)
     base.pop("name", None)

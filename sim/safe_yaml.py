@@ -69,9 +69,9 @@ class _SafeLoader(yaml.SafeLoader):
         elif isinstance(parent, SequenceNode) and isinstance(index, int):
             here = (*here, index)
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(here, line, "YAML aliases (*name) are not allowed")
+            raise _Refused(here, line, "YAML anchors and aliases (&name, *name) are not allowed")
         if getattr(event, "anchor", None) is not None:
-            raise _Refused(here, line, "YAML anchors (&name) are not allowed")
+            raise _Refused(here, line, "YAML anchors and aliases (&name, *name) are not allowed")
         if len(self._paths) > MAX_DEPTH:
             raise _Refused(here, line, f"nested too deeply (allowed at most {MAX_DEPTH} levels)")
         self._paths.append(here)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import editor, state, ui
 from dashboard.i18n import t
+from dashboard.text import plain
 from sim import ScenarioError
 
 ss = st.session_state
@@ -25,12 +26,12 @@ def _save() -> None:
     try:
         scn = editor.build(values, shocks)
     except ScenarioError as err:
-        ss["ed.flash"] = ("error", str(err))
+        ss["ed.flash"] = ("error", plain(err))
         return
     name = state.add_scenario(scn, "edited")
     state.set_choice("ed.base", name)
     ss[editor.widget_key("name")] = name
-    ss["ed.flash"] = ("success", t("ed.saved", name=name))
+    ss["ed.flash"] = ("success", t("ed.saved", name=plain(name)))
 
 
 st.title(t("ed.title"))
@@ -45,12 +46,12 @@ with c_upload:  # handled first: a good upload becomes the base before the picke
         try:
             scn = editor.read_upload(upload.name, upload.getvalue())
         except ScenarioError as err:
-            ss["ed.upload_msg"] = ("error", str(err))
+            ss["ed.upload_msg"] = ("error", plain(err))
         else:
             name = state.add_scenario(scn, "uploaded")
             state.set_choice("ed.base", name)
             editor.load_into_state(ss, state.library()[name])
-            ss["ed.upload_msg"] = ("success", t("ed.upload_ok", name=name, file=upload.name))
+            ss["ed.upload_msg"] = ("success", t("ed.upload_ok", name=plain(name), file=plain(upload.name)))
     if upload is not None and ss.get("ed.upload_msg"):
         kind, msg = ss["ed.upload_msg"]
         (st.error if kind == "error" else st.success)(msg)
@@ -101,7 +102,7 @@ scenario = None
 try:
     scenario = editor.build(values, shocks)
 except ScenarioError as err:
-    st.error(t("ed.invalid", err=str(err)), icon="⚠️")
+    st.error(t("ed.invalid", err=plain(err)), icon="⚠️")
 else:
     st.success(t("ed.valid", n=len(editor.changed_paths(base, scenario)), base=ss["ed.base"]))
 flash = ss.pop("ed.flash", None)
