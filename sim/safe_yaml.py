@@ -129,8 +129,9 @@ def load(data: bytes | str, source: str) -> Any:
     """
     text = decode(data, source)
     where = cut(source)
-    loader = _SafeLoader(text)
+    loader = None
     try:
+        loader = _SafeLoader(text)
         return loader.get_single_data()
     except _Refused as err:
         field = _path_text(err.path)
@@ -147,4 +148,5 @@ def load(data: bytes | str, source: str) -> Any:
     except (RecursionError, MemoryError):  # a last guard: MAX_DEPTH stops nesting long before
         raise ScenarioError(f"{where}: YAML is nested too deeply (allowed at most {MAX_DEPTH} levels)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
