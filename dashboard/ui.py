@@ -101,7 +101,7 @@ def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) 
     x = as_number(value)
     if x is None:
         return "n/a"
-    if kpi == "payback_day" and not signed and horizon is not None and x > horizon:
+    if kpi == "payback_day" and math.isinf(x):
         return t("common.never")
     if unit.startswith("RMB") and not math.isinf(x):
         sign = "-" if x < 0 else ("+" if signed else "")

@@ -8,6 +8,7 @@ seeds, in worker processes when there is more than one core and enough work, and
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import sys
@@ -25,17 +26,25 @@ from sim.scenario import Scenario
 Progress = Callable[[int, int], None]
 
 
+def payback_day(cum_profit: np.ndarray) -> float:
+    """First day from which a cumulative series stays ≥ 0: 0 if never negative, ``inf`` if never.
+
+    "Never paid back" is a state, not a number: it is ``math.inf`` (JSON ``null``, shown
+    "never"), and the companion KPI ``paid_back`` says whether the run paid back at all.
+    """
+    neg = np.flatnonzero(np.asarray(cum_profit) < 0)
+    if len(neg) == 0:
+        return 0.0
+    if neg[-1] == len(cum_profit) - 1:
+        return math.inf
+    return float(neg[-1] + 1)
+
+
 def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, float]:
     """The KPIs of one run (see ``sim.results.KPI_INFO`` for definitions)."""
     cost = float(daily["cost_total"].sum())
     cum = daily["cum_profit"].to_numpy()
-    neg = np.flatnonzero(cum < 0)
-    if len(neg) == 0:
-        payback = 0.0
-    elif neg[-1] == len(cum) - 1:
-        payback = float(horizon + 1)
-    else:
-        payback = float(neg[-1] + 1)
+    payback = payback_day(cum)
     customers = int((users["purchases"] > 0).sum())
     new_customers = float(daily["first_purchases"].sum())
     acq = float(daily["acq_cost"].sum())
@@ -58,6 +67,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "cum_profit": float(cum[-1]),
         "roi": float(cum[-1] / cost) if cost else 0.0,
         "payback_day": payback,
+        "paid_back": float(math.isfinite(payback)),
         "cac": cac,
         "ltv": ltv,
         "ltv_referral": ltv_ref,

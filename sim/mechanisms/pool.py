@@ -26,11 +26,13 @@ from __future__ import annotations
 from typing import NamedTuple, get_type_hints
 
 import numpy as np
+from pydantic import BaseModel
 
 from sim.arrays import union_sorted
 from sim.jit import chance, occurs, rule
 from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
 from sim.population import NEVER, Event, Stage
+from sim.scenario import Mechanisms, Scenario
 
 _FOLLOWER, _PARTNER = Stage.FOLLOWER.value, Stage.PARTNER.value
 _DORMANT, _CHURNED = Stage.DORMANT.value, Stage.CHURNED.value
@@ -39,98 +41,64 @@ _MUTED, _REACTIVATED, _LEFT = Event.MUTED.value, Event.REACTIVATED.value, Event.
 _PROMOTED = Event.PROMOTED.value
 
 
-class Rules(NamedTuple):
-    """The scenario's parameters of the per-user rules, as plain numbers for the compiled passes."""
+#: scenario sections whose every number and switch the per-user rules may read, under the
+#: field's own name (``r.mute_rate`` is ``scenario.fatigue.mute_rate``); names are unique across them
+RULE_SECTIONS = ("strategy", "trust", "fatigue", "community", "purchase", "referral")
 
-    fatigue_on: bool
-    trust_on: bool
-    purchase_on: bool
-    incentive_on: bool
-    ladder_on: bool
-    # messaging
-    content: float
-    ads: float
-    selling_in_group: bool
-    routing_by_tags: bool
-    # fatigue and churn
-    retention: float
-    ad_weight: float
-    content_weight: float
-    activity_bonus: float
-    mute_rate: float
-    leave_multiple: float
-    leave_rate: float
-    cleanup_rate: float
-    reactivation_rate: float
-    incentive_memory_days: float
-    incentive_leave_rate: float
-    background_hazard: float
-    # trust
-    content_gain: float
-    interaction_gain: float
-    consistent: bool
-    consistency_gain: float
-    familiarity_gain: float
-    hard_sell_loss: float
-    exaggeration_loss: float
-    exaggeration: float
-    # purchase
-    conversion_floor: float
-    conversion_ceiling: float
-    trust_exponent: float
-    event_lift: float
-    cashback_lift: float
-    group_activity_lift: float
-    unprompted_share: float
-    reminder_per_ad: float
-    reminder_per_content: float
-    cross_sell_per_year: float
-    mini_program_lift: float
-    # referral and lifecycle
-    share_rate: float
-    partner_share_multiplier: float
-    membership: bool
-    member_min_purchases: int
-    partner_program: bool
-    partner_min_trust: float
-    partner_min_referrals: int
+#: quantities the rules need that are derived from the scenario (see :func:`rules_for`)
+DERIVED: dict[str, type] = {
+    "retention": float,            # fatigue.retention(fatigue.half_life_days)
+    "ad_weight": float,            # fatigue.targeted_weight for targeted ads, else 1
+    "background_hazard": float,    # fatigue.background_hazard(fatigue.base_churn_per_year)
+    "consistent": bool,            # ≥ 1 content post a day keeps the cadence
+    "mini_program_factor": float,  # 1 + touchpoints.mini_program_lift if a mini-program runs, else 1
+}
 
+
+def _number_fields(section: type[BaseModel]) -> list[tuple[str, type]]:
+    """(name, type) of the section's numeric and switch fields, in schema order."""
+    return [(name, f.annotation) for name, f in section.model_fields.items() if f.annotation in (bool, int, float)]
+
+
+def _rule_fields() -> list[tuple[str, type]]:
+    fields = [(f"{name}_on", bool) for name in Mechanisms.model_fields]  # the switches
+    for sec in RULE_SECTIONS:
+        fields += _number_fields(Scenario.model_fields[sec].annotation)
+    fields += list(DERIVED.items())
+    names = [n for n, _ in fields]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        raise TypeError(f"rule parameter names must be unique across {RULE_SECTIONS}: {clash}")
+    return fields
+
+
+Rules = NamedTuple("Rules", _rule_fields())
+Rules.__doc__ = """The scenario's parameters of the per-user rules, as plain numbers for the compiled passes.
+
+Derived from the schema: every switch of ``scenario.mechanisms`` as ``<name>_on``, every
+number and switch of the :data:`RULE_SECTIONS` under its own name, and the :data:`DERIVED`
+quantities. A new schema field is therefore available to the rules without listing it here.
+"""
 
 _RULE_TYPES = get_type_hints(Rules)
 
 
 def rules_for(sc) -> Rules:
     """The :class:`Rules` of scenario ``sc``."""
-    st, fat, tr, pu, rf, mech = sc.strategy, sc.fatigue, sc.trust, sc.purchase, sc.referral, sc.mechanisms
-    values = dict(
-        fatigue_on=mech.fatigue, trust_on=mech.trust, purchase_on=mech.purchase,
-        incentive_on=mech.incentive_churn, ladder_on=mech.lifecycle,
-        content=float(st.content_posts_per_day), ads=float(st.ad_posts_per_day),
-        selling_in_group=st.selling_in_group, routing_by_tags=st.routing_by_tags,
+    fat, tp = sc.fatigue, sc.touchpoints
+    values = {f"{name}_on": getattr(sc.mechanisms, name) for name in Mechanisms.model_fields}
+    for sec in RULE_SECTIONS:
+        part = getattr(sc, sec)
+        values.update({name: getattr(part, name) for name, _ in _number_fields(type(part))})
+    values.update(
         retention=fatigue.retention(fat.half_life_days),
-        ad_weight=fat.targeted_weight if st.ads_targeted else 1.0, content_weight=fat.content_weight,
-        activity_bonus=sc.community.activity_tolerance_bonus, mute_rate=fat.mute_rate,
-        leave_multiple=fat.leave_multiple, leave_rate=fat.leave_rate,
-        cleanup_rate=fat.dormant_cleanup_rate, reactivation_rate=fat.reactivation_rate,
-        incentive_memory_days=fat.incentive_memory_days, incentive_leave_rate=fat.incentive_leave_rate,
+        ad_weight=fat.targeted_weight if sc.strategy.ads_targeted else 1.0,
         background_hazard=fatigue.background_hazard(fat.base_churn_per_year),
-        content_gain=tr.content_gain, interaction_gain=tr.interaction_gain,
-        consistent=st.content_posts_per_day >= 1.0, consistency_gain=tr.consistency_gain,
-        familiarity_gain=tr.familiarity_gain, hard_sell_loss=tr.hard_sell_loss,
-        exaggeration_loss=tr.exaggeration_loss, exaggeration=st.exaggeration,
-        conversion_floor=pu.conversion_floor, conversion_ceiling=pu.conversion_ceiling,
-        trust_exponent=pu.trust_exponent, event_lift=pu.event_lift, cashback_lift=pu.cashback_lift,
-        group_activity_lift=pu.group_activity_lift, unprompted_share=pu.unprompted_share,
-        reminder_per_ad=pu.reminder_per_ad, reminder_per_content=pu.reminder_per_content,
-        cross_sell_per_year=pu.cross_sell_per_year,
-        mini_program_lift=1.0 + sc.touchpoints.mini_program_lift if sc.touchpoints.mini_program else 1.0,
-        share_rate=rf.share_rate, partner_share_multiplier=rf.partner_share_multiplier,
-        membership=st.membership, member_min_purchases=rf.member_min_purchases,
-        partner_program=st.partner_program, partner_min_trust=rf.partner_min_trust,
-        partner_min_referrals=rf.partner_min_referrals,
+        consistent=sc.strategy.content_posts_per_day >= 1.0,
+        mini_program_factor=1.0 + tp.mini_program_lift if tp.mini_program else 1.0,
     )
     # exact Python types, so every scenario shares one compiled version of each pass
-    return Rules(**{k: _RULE_TYPES[k](v) for k, v in values.items()})
+    return Rules(**{k: t(values[k]) for k, t in _RULE_TYPES.items()})
 
 
 # --- the compiled passes -------------------------------------------------------------------------
@@ -154,12 +122,12 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         g = c.group[i]
         act = activity[g] if g >= 0 else 0.0
         if s == _DORMANT:  # muted: clean-up or, on event days, re-engagement when rested
-            if chance(draws, r.cleanup_rate):
+            if chance(draws, r.dormant_cleanup_rate):
                 c.stage[i] = _CHURNED
                 c.leave_day[i] = t
                 c.events[i] |= _LEFT
                 n_leaves += 1
-            elif reactivate and c.fatigue[i] < 0.5 * fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_bonus):
+            elif reactivate and c.fatigue[i] < 0.5 * fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus):
                 if chance(draws, r.reactivation_rate):
                     c.stage[i] = c.rung[i]
                     c.events[i] |= _REACTIVATED
@@ -167,7 +135,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         reach[n_reach] = i
         n_reach += 1
         # messages and chats
-        content, ads, notices = messaging.received(r.content, r.ads, notice, g, c.purchases[i],
+        content, ads, notices = messaging.received(r.content_posts_per_day, r.ad_posts_per_day, notice, g, c.purchases[i],
                                                    r.selling_in_group, r.routing_by_tags)
         sent = content + ads + notices
         c.messages[i] += sent
@@ -188,7 +156,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         ratio = 0.0
         if r.fatigue_on:
             c.fatigue[i] += fatigue.added(ads, notices, content, deal, r.ad_weight, r.content_weight)
-            ratio = c.fatigue[i] / fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_bonus)
+            ratio = c.fatigue[i] / fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus)
         if r.trust_on:
             c.trust[i] = trust.updated(
                 c.trust[i], content, deal, chatted, r.consistent, act if g >= 0 else 0.25,
@@ -200,7 +168,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         if r.fatigue_on and ratio > 1.0:
             hazard += fatigue.overload_hazard(ratio, r.leave_multiple, r.leave_rate)
             mute = occurs(draws, fatigue.mute_hazard(ratio, r.mute_rate))
-        if r.incentive_on and c.last_reward[i] > NEVER:
+        if r.incentive_churn_on and c.last_reward[i] > NEVER:
             hazard += fatigue.incentive_hazard(t - c.last_reward[i], deal, c.trust[i],
                                                r.incentive_memory_days, r.incentive_leave_rate)
         if occurs(draws, hazard):
@@ -218,7 +186,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         if r.purchase_on:
             h = purchase.hazard(
                 c.need[i], c.cycle[i], c.trust[i], t - c.last_purchase[i], c.price_sens[i], deal,
-                act, ads + notices, content, chatted, demand, discount, cashback, r.mini_program_lift,
+                act, ads + notices, content, chatted, demand, discount, cashback, r.mini_program_factor,
                 r.conversion_floor, r.conversion_ceiling, r.trust_exponent, r.event_lift, r.cashback_lift,
                 r.group_activity_lift, r.unprompted_share, r.reminder_per_ad, r.reminder_per_content,
                 r.cross_sell_per_year)
@@ -249,7 +217,7 @@ def _evening(r, c, joined, reach, counts):
         s = c.stage[i]
         if s > _PARTNER:
             continue
-        new = lifecycle.rung(c.purchases[i], c.trust[i], c.referrals[i], r.ladder_on, r.membership,
+        new = lifecycle.rung(c.purchases[i], c.trust[i], c.referrals[i], r.lifecycle_on, r.membership,
                              r.member_min_purchases, r.partner_program, r.partner_min_trust,
                              r.partner_min_referrals)
         old = c.rung[i]
