@@ -444,7 +444,7 @@ def new_temp_dir(target: str | os.PathLike[str]) -> Path:
     raise FileExistsError(errno.EEXIST, "cannot create a temporary directory", str(target.parent))
 
 
-def swap_dir(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+def swap_dir(new: str | os.PathLike[str], target: str | os.PathLike[str], replace: bool = True) -> None:
     """Make directory ``new`` (a finished staging directory beside it) become ``target``, as a whole.
 
     One rename: onto a missing or empty ``target`` with :func:`os.rename`, onto a full one
@@ -454,7 +454,14 @@ def swap_dir(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> Non
     :func:`clean_stale_temps` removes later. Where no atomic exchange exists, the old
     directory is first renamed aside (``target`` is missing for that instant).
 
+    Args:
+        new: The finished directory (on the same file system, normally from :func:`new_temp_dir`).
+        target: Where it goes.
+        replace: Replace a ``target`` that holds files; otherwise raise :class:`OutputExistsError`
+            (an empty ``target`` is always replaced).
+
     Raises:
+        OutputExistsError: ``target`` holds files and ``replace`` is false.
         OSError: ``target`` exists and is not a directory, or the rename fails.
     """
     new, target = Path(new), Path(target)
@@ -466,6 +473,8 @@ def swap_dir(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> Non
     except OSError as err:
         if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
             raise
+        if not replace:
+            raise OutputExistsError(target) from None
     if _exchange(new, target):
         _fsync_dir(target.parent)
         shutil.rmtree(new, ignore_errors=True)  # the old content, now under the staging name
@@ -557,7 +566,7 @@ def write_results(ensemble: Ensemble, out_dir: str | os.PathLike[str], fmt: str 
             with contextlib.suppress(OSError):
                 staging.chmod(stat.S_IMODE(out.stat().st_mode))  # keep the directory's mode
             _write_set(ensemble, staging, fmt, overwrite=False)
-            swap_dir(staging, out)
+            swap_dir(staging, out, replace=overwrite)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -159,3 +159,17 @@ def test_live_writers_temporaries_are_kept(tmp_path):
     mine = tmp_path / f".x.csv.{os.getpid()}-0123abcd.tmp"
     mine.write_text("")
     assert sio.clean_stale_temps(tmp_path) == [] and mine.exists()
+
+
+def test_swap_dir_never_replaces_a_full_directory_unless_asked(tmp_path):
+    target = tmp_path / "t"
+    target.mkdir()
+    (target / "theirs.txt").write_text("keep")
+    new = sio.new_temp_dir(target)
+    (new / "mine.txt").write_text("new")
+    with pytest.raises(sio.OutputExistsError):
+        sio.swap_dir(new, target, replace=False)
+    assert (target / "theirs.txt").read_text() == "keep"
+    sio.swap_dir(new, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]  # the old content is gone, no temporaries
+    assert [p.name for p in target.iterdir()] == ["mine.txt"]
