@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
+from mesa import Agent
 
 from sim.model import SiyuModel
 from sim.population import Stage
@@ -94,9 +95,21 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
             progress(d + 1, horizon)
     daily = model.daily()
     users = model.pop.table()
+    _release(model)
     return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
                      summary=kpis(daily, users, horizon), trace=model.trace(),
                      meta={"stages": [s.name.lower() for s in Stage]})
+
+
+def _release(model: SiyuModel) -> None:
+    """Drop Mesa's reference to a finished model so its memory is freed.
+
+    ``mesa.Agent`` numbers agents with a class-level ``defaultdict`` keyed by model, which keeps
+    every model ever built — population, network and all — alive for the life of the process:
+    about 1.2 MB per 2,000-user run, 5 GB over a 1,000-run sweep of 20,000 users. No agent is
+    added to a model after its run, so its counter is no longer needed.
+    """
+    Agent._ids.pop(model, None)
 
 
 _WARM = False

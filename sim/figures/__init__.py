@@ -8,19 +8,22 @@ from the English/internal key to the text to show) and explicit titles. Bands ar
 10–90 % range of the seeds with the median drawn as a line, so uncertainty is never hidden.
 
 The functions live in one module per topic (``style``, ``timeseries``, ``money``, ``flows``,
-``cascades``, ``journey``, ``sweeps``); import them from here.
+``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``); import them from here.
 """
 
 from sim.figures.cascades import cascade_size_figure, cascade_tree, cascade_tree_figure
+from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
 from sim.figures.style import PALETTE, PRIVATE_STAGES, scenario_colors
 from sim.figures.sweeps import sweep_figure
+from sim.figures.threshold import threshold_figure
 from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band, stage_figure
 
 __all__ = [
     "PALETTE",
+    "WATERFALL_COLORS",
     "PRIVATE_STAGES",
     "band_figure",
     "cascade_size_figure",
@@ -28,6 +31,7 @@ __all__ = [
     "cascade_tree_figure",
     "cost_figure",
     "cost_table",
+    "explain_figure",
     "flow_counts",
     "funnel_figure",
     "funnel_table",
@@ -40,4 +44,5 @@ __all__ = [
     "scenario_colors",
     "stage_figure",
     "sweep_figure",
+    "threshold_figure",
 ]
