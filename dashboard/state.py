@@ -26,6 +26,7 @@ __all__ = [
     "USER_KEY",
     "add_scenario",
     "init",
+    "is_default",
     "library",
     "origin",
     "restore_choices",
@@ -180,6 +181,12 @@ def settings() -> tuple[int, int, int]:
     return (int(s.get("cmp.n_users", DEFAULTS["cmp.n_users"])),
             int(s.get("cmp.horizon", DEFAULTS["cmp.horizon"])),
             int(s.get("cmp.seeds", DEFAULTS["cmp.seeds"])))
+
+
+def is_default(names: list[str] | tuple[str, ...], n_users: int, horizon: int, n_seeds: int) -> bool:
+    """True for the first comparison a visitor sees (the :data:`DEFAULTS`), which is kept in the results store."""
+    return (list(names) == list(DEFAULTS["cmp.scenarios"]) and int(n_users) == DEFAULTS["cmp.n_users"]
+            and int(horizon) == DEFAULTS["cmp.horizon"] and int(n_seeds) == DEFAULTS["cmp.seeds"])
 
 
 def results() -> runs.Comparison | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import streamlit as st
 from sim import KPI_INFO, Ensemble, Scenario, ScenarioError, compare_table, figures
 from sim.report import as_number, format_kpi
 
-from . import runs, state
+from . import recorded, runs, state
 from .editor import FieldSpec, format_number
 from .i18n import names, param_label, t
 
@@ -30,6 +31,7 @@ __all__ = [
     "field_widget",
     "fmt",
     "kpi_cards",
+    "missing_runs",
     "run_with_progress",
     "scenario_label",
     "sidebar",
@@ -144,22 +146,48 @@ def compare_scenarios(names_: Sequence[str], n_users: int, horizon: int) -> dict
     return {n: market.apply(runs.sized(state.scenario(n), n_users, horizon)) for n in names_}
 
 
-def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int) -> runs.Comparison:
-    """Run (or fetch from cache) a comparison and remember it in the session."""
+def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int,
+                   use_store: bool = True) -> runs.Comparison:
+    """Run (or fetch from cache or the results store) a comparison and remember it in the session.
+
+    Runs not in the cache are read from a stored comparison when there is one
+    (``dashboard.recorded``, unless ``use_store`` is false); the default comparison, once
+    simulated, is recorded there so the next cold start shows it at once.
+    """
     seeds = list(range(int(n_seeds)))
     scenarios = compare_scenarios(names_, n_users, horizon)
-    ens = run_with_progress(scenarios, seeds)
+    prev = state.results()
+    if use_store and prev is not None and prev.stored and prev.covers(scenarios, seeds):
+        return prev
+    found = recorded.lookup(scenarios, seeds) if use_store and runs.count_missing(scenarios, seeds) else None
+    if found is not None:
+        stored, ens = found
+    else:
+        stored, t0 = None, time.perf_counter()
+        ens = run_with_progress(scenarios, seeds)
+        if state.is_default(names_, n_users, horizon, n_seeds):
+            recorded.remember(ens, wall_seconds=time.perf_counter() - t0)
     comp = runs.Comparison(names=list(names_), n_users=int(n_users), horizon=int(horizon),
-                           seeds=seeds, ensembles=ens)
+                           seeds=seeds, ensembles=ens, stored=stored)
     state.set_results(comp)
     return comp
+
+
+def missing_runs(scenarios: Mapping[str, Scenario], n_seeds: int, comp: runs.Comparison | None) -> int:
+    """Runs still to simulate for these settings (none when ``comp`` already holds them)."""
+    seeds = list(range(int(n_seeds)))
+    if comp is not None and comp.covers(scenarios, seeds):
+        return 0
+    return runs.count_missing(scenarios, seeds)
 
 
 def ensure_comparison() -> runs.Comparison:
     """The session's comparison; runs the Compare page's current settings if there is none yet."""
     res = state.results()
-    if res is not None:
+    if res is not None and res.stored is None:
         return res
+    if res is not None:  # read from the store: no users tables, so simulate it for real
+        return run_comparison(res.names, res.n_users, res.horizon, len(res.seeds), use_store=False)
     chosen = list(st.session_state.get("cmp.scenarios") or state.DEFAULT_SCENARIOS)
     if not 2 <= len(chosen) <= 6:
         chosen = [n for n in state.DEFAULT_SCENARIOS if n in state.library()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,8 @@ from sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from sim.cli.recording import NoStoreOpt, StoreOpt, record
+from sim.experiments.store import utc_now
 from sim.report import display_unit
 
 
@@ -78,10 +81,13 @@ def compare_command(
         "--html", metavar="FILE", help="Write a self-contained HTML report here.")] = None,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Compare scenarios: KPI medians with 10–90% bands and P(beats baseline) on profit."""
     check_seeds(seeds)
     check_workers(workers)
+    started, t0 = utc_now(), time.monotonic()
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
     with user_errors():
@@ -122,6 +128,7 @@ def compare_command(
     table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = stdout_console()
     console.print(table)
+    record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
 
     if html is not None:
         from sim.io import atomic_write_text

@@ -17,7 +17,7 @@ from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_f
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
 from sim.figures.style import PALETTE, PRIVATE_STAGES, scenario_colors
-from sim.figures.sweeps import sweep_figure
+from sim.figures.sweeps import sweep_band_figure, sweep_figure, sweep_heatmap
 from sim.figures.threshold import threshold_figure
 from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band, stage_figure
 
@@ -43,6 +43,8 @@ __all__ = [
     "sankey_figure",
     "scenario_colors",
     "stage_figure",
+    "sweep_band_figure",
     "sweep_figure",
+    "sweep_heatmap",
     "threshold_figure",
 ]
