@@ -20,8 +20,8 @@ from sim import safe_yaml
 from sim.errors import ScenarioError, cut, cut_path
 from sim.overrides import apply_overrides, parse_override
 from sim.scenario import Scenario
+from sim.validation import _num, _range_text, _walk, validate  # noqa: F401 - the helpers were here before
 from sim.validation import format_validation_error as _format_validation_error
-from sim.validation import validate
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_BYTES = safe_yaml.MAX_BYTES

@@ -35,8 +35,8 @@ import yaml
 from pydantic import BaseModel
 
 from sim.errors import ScenarioError
-from sim.loader import _num, _range_text, _walk
 from sim.scenario import Scenario
+from sim.validation import _num, _range_text, _walk
 
 __all__ = [
     "MAX_POINTS",
