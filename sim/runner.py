@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from mesa import Agent
 
+from sim.mechanisms.budget import bound_from_day
 from sim.model import SiyuModel
 from sim.population import Stage
 from sim.results import Ensemble, RunResult
@@ -50,6 +51,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
     cost = float(daily["cost_total"].sum())
     cum = daily["cum_profit"].to_numpy()
     payback = payback_day(cum)
+    bound = bound_from_day(daily)
     customers = int((users["purchases"] > 0).sum())
     new_customers = float(daily["first_purchases"].sum())
     acq = float(daily["acq_cost"].sum())
@@ -63,8 +65,8 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         brought = np.bincount(ref[ref >= 0], weights=spend[ref >= 0], minlength=len(users))
         idx = private_customers.index.to_numpy()
         ltv_ref = float((spend[idx] + brought[idx]).mean())
-    else:
-        ltv_ref = 0.0
+    else:  # no private customer: undefined, not zero
+        ltv_ref = float("nan")
     ever = int(joined.sum())
     buyers = int((users["purchases"] >= 1).sum())
     pool = users[joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])]
@@ -79,11 +81,14 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "ltv_cac": ltv / cac if cac and not np.isnan(cac) else float("nan"),
         "final_private_pool": float(len(pool)),
         "repeat_rate": float((users["purchases"] >= 2).sum() / buyers) if buyers else 0.0,
-        "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else 0.0,
-        "mean_trust": float(pool["trust"].mean()) if len(pool) else 0.0,
+        # undefined (NaN, shown "—") when nobody ever joined / nobody is left in the pool
+        "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else float("nan"),
+        "mean_trust": float(pool["trust"].mean()) if len(pool) else float("nan"),
         "gmv_total": float(daily["gmv"].sum()),
         "mutes_total": float(daily["mutes"].sum()),
         "referral_joins_total": float(daily["referral_joins"].sum()),
+        "budget_bound_day": bound,
+        "budget_binds": float(math.isfinite(bound)),
     }
 
 

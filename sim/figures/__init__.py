@@ -8,15 +8,29 @@ from the English/internal key to the text to show) and explicit titles. Bands ar
 10–90 % range of the seeds with the median drawn as a line, so uncertainty is never hidden.
 
 The functions live in one module per topic (``style``, ``timeseries``, ``money``, ``flows``,
-``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``); import them from here.
+``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``, ``churn``,
+``incremental``); import them from here.
 """
 
-from sim.figures.cascades import cascade_size_figure, cascade_tree, cascade_tree_figure
+from sim.figures.cascades import (
+    cascade_size_figure,
+    cascade_sunburst_figure,
+    cascade_tree,
+    cascade_tree_figure,
+)
+from sim.figures.churn import leave_cause_table, leaves_by_cause_figure, leaves_over_time_figure
 from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
+from sim.figures.incremental import incremental_band, incremental_profit_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
-from sim.figures.style import PALETTE, PRIVATE_STAGES, scenario_colors
+from sim.figures.style import (
+    PALETTE,
+    PRIVATE_STAGES,
+    SCENARIO_COLORS,
+    scenario_color,
+    scenario_colors,
+)
 from sim.figures.sweeps import sweep_band_figure, sweep_figure, sweep_heatmap
 from sim.figures.threshold import threshold_figure
 from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band, stage_figure
@@ -27,6 +41,7 @@ __all__ = [
     "PRIVATE_STAGES",
     "band_figure",
     "cascade_size_figure",
+    "cascade_sunburst_figure",
     "cascade_tree",
     "cascade_tree_figure",
     "cost_figure",
@@ -35,12 +50,19 @@ __all__ = [
     "flow_counts",
     "funnel_figure",
     "funnel_table",
+    "incremental_band",
+    "incremental_profit_figure",
     "journey_figure",
+    "leave_cause_table",
+    "leaves_by_cause_figure",
+    "leaves_over_time_figure",
     "multi_band_figure",
     "prob_matrix",
     "prob_matrix_figure",
     "quantile_band",
     "sankey_figure",
+    "SCENARIO_COLORS",
+    "scenario_color",
     "scenario_colors",
     "stage_figure",
     "sweep_band_figure",
