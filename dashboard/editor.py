@@ -5,9 +5,10 @@ editable value (dotted path, kind, bounds, unit, source and help text, all from 
 so the editor never repeats a default or a bound. :func:`flatten` turns a scenario into
 ``{path: value}`` plus a list of shock windows; :func:`build` validates such values back
 into a scenario (raising :class:`sim.ScenarioError` with one line); :func:`field_errors`
-places each validation problem next to the field it concerns. :func:`read_upload` checks an
-uploaded file (size, encoding, hostile YAML, ``extends`` only to shipped scenarios) before
-:func:`sim.parse_scenario_text` validates it. Nothing here imports Streamlit.
+places each validation problem next to the field it concerns. :func:`read_upload` reads an
+uploaded file through the one safe YAML reader (size, encoding, hostile YAML, ``extends`` only
+to shipped scenarios) and :func:`safe_name` derives a safe scenario name from it. Nothing
+here imports Streamlit.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim import Scenario, ScenarioError, list_scenarios, parse_scenario_text
+from sim import Scenario, ScenarioError, parse_scenario_text, safe_yaml
+from sim.errors import cut
 from sim.loader import validate_dict
 from sim.scenario import Shock
 
@@ -40,13 +41,14 @@ __all__ = [
     "load_into_state",
     "read_upload",
     "remove_shock",
+    "safe_name",
     "shock_key",
     "shock_specs",
     "values_from_state",
     "widget_key",
 ]
 
-MAX_UPLOAD_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = safe_yaml.MAX_BYTES
 
 #: Editor sections in display order ("strategy.hooks" is split out of "strategy").
 SECTIONS = ["general", "strategy", "strategy.hooks", "population", "product", "public",
@@ -252,47 +254,43 @@ def format_number(x: float | None) -> str:
     return f"{x:g}"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader refusing aliases, used only to look at an upload's ``extends`` key."""
+#: Longest scenario name derived from an upload (the library adds "-2"… for clashes).
+MAX_NAME_CHARS = 60
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
-        if self.check_event(yaml.AliasEvent):
-            raise ScenarioError("YAML aliases (*name) are not allowed in scenario files")
-        return super().compose_node(parent, index)
+
+def safe_name(text: str, fallback: str = "uploaded") -> str:
+    """A scenario name safe to show and store, from a file name or a scenario's ``name``.
+
+    Any directory part is dropped (``../../etc/passwd`` → ``passwd``) and a ``.yaml``/``.yml``
+    suffix removed; only letters and digits (any script, so 中文 stays), spaces, ``-``, ``_``
+    and single inner dots are kept, each other run of characters becoming ``_``.
+    """
+    base = re.split(r"[\\/]", str(text))[-1]
+    stem = re.sub(r"\.ya?ml$", "", base, flags=re.IGNORECASE)
+    clean = re.sub(r"[^\w\-. ]+", "_", stem)
+    clean = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", clean))
+    clean = " ".join(clean.split()).strip(" ._-")[:MAX_NAME_CHARS].strip(" ._-")
+    return clean or fallback
 
 
 def read_upload(filename: str, data: bytes) -> Scenario:
     """Check and parse an uploaded scenario file; every problem is one-line ScenarioError.
 
-    Refuses files over 1 MB, non-UTF-8 bytes, YAML aliases (no "billion laughs"), nesting
-    deep enough to exhaust the parser, and ``extends`` pointing anywhere but a shipped
-    scenario (an upload must not make the server read its own files).
+    The bytes go through the one safe YAML reader (:mod:`sim.safe_yaml`: 1 MB, UTF-8, no
+    anchors/aliases, bounded depth and numbers, duplicate keys refused) and ``extends`` may
+    only name a shipped scenario (an upload must not make the server read its own files).
+    Any other exception bad bytes could raise is turned into the same one line. The
+    scenario's name is made safe with :func:`safe_name` (the file name when it has none).
     """
-    where = filename or "upload"
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(f"{where}: file is larger than 1 MB ({len(data):,} bytes)")
+    where = cut(filename or "upload")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{where}: not a UTF-8 text file") from None
-    try:
-        try:
-            head = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
-        except yaml.YAMLError:
-            head = None  # parse_scenario_text reports the syntax error with its line
-        except ScenarioError as err:
-            raise ScenarioError(f"{where}: {err}") from None
-        if isinstance(head, dict) and "extends" in head:
-            parent = head["extends"]
-            if not isinstance(parent, str) or parent not in list_scenarios():
-                raise ScenarioError(f"{where}: 'extends' must name a shipped scenario "
-                                    f"({', '.join(list_scenarios())}), got {str(parent)[:40]!r}")
-        scenario = parse_scenario_text(text, where=where)
-    except (RecursionError, MemoryError):
-        raise ScenarioError(f"{where}: YAML is nested too deeply to be a scenario") from None
-    if scenario.name == "unnamed" and filename:
-        scenario = scenario.with_overrides({"name": filename.rsplit(".", 1)[0][:80]})
-    return scenario
+        scenario = parse_scenario_text(data, where=where)
+    except ScenarioError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as err:
+        raise ScenarioError(f"{where}: cannot read this file as a scenario ({type(err).__name__})") from None
+    name = safe_name(filename) if scenario.name == "unnamed" and filename else safe_name(scenario.name)
+    return scenario.with_overrides({"name": name}) if name != scenario.name else scenario
 
 
 # ---- the editor's draft in session state (plain mappings: st.session_state or a dict) ------

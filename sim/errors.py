@@ -3,13 +3,41 @@
 Everything that can go wrong with user input (a scenario file, an override, a CLI argument,
 an upload) ends up as a :class:`ScenarioError` whose ``str()`` is a single line naming the
 field, the value given and what is allowed. Callers print that line; nobody shows a traceback.
+Anything a user typed is echoed through :func:`cut` (at most :data:`ECHO_CHARS` characters),
+and the whole line is capped at :data:`MAX_MESSAGE_CHARS`, so hostile input cannot flood a
+terminal or a page.
 """
 
 from __future__ import annotations
 
+__all__ = ["ECHO_CHARS", "MAX_MESSAGE_CHARS", "PATH_CHARS", "ScenarioError", "cut", "cut_path"]
+
+#: Characters of user input (a value, a key, a path) echoed in a message.
+ECHO_CHARS = 80
+#: Characters of a path echoed in a message (its end is kept: the file name).
+PATH_CHARS = 160
+#: Longest message a :class:`ScenarioError` carries (a last guard; echoed parts are cut first).
+MAX_MESSAGE_CHARS = 300
+
+
+def cut(text: object, limit: int = ECHO_CHARS, tail: bool = False) -> str:
+    """``text`` on one line, cut to ``limit`` characters with "…" when longer.
+
+    ``tail=True`` keeps the end instead (for paths, whose file name is at the end).
+    """
+    line = " ".join(str(text).split())
+    if len(line) <= limit:
+        return line
+    return "…" + line[1 - limit:] if tail else line[: limit - 1] + "…"
+
+
+def cut_path(path: object) -> str:
+    """A path for a message: whole up to :data:`PATH_CHARS` characters, else "…" and its end."""
+    return cut(path, PATH_CHARS, tail=True)
+
 
 class ScenarioError(ValueError):
-    """Invalid scenario input; ``str(err)`` is one line fit to show a user."""
+    """Invalid scenario input; ``str(err)`` is one line (≤ 300 characters) fit to show a user."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
+        super().__init__(cut(message, MAX_MESSAGE_CHARS))

@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.overrides import apply_overrides
+
 __all__ = [
     "Budget",
     "Scenario",
@@ -400,8 +402,6 @@ class Scenario(Section):
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """Return a validated copy with dotted-path overrides, e.g. ``{"strategy.ad_posts_per_day": 5}``."""
-        from sim.loader import apply_overrides
-
         return apply_overrides(self, overrides)
 
     def to_yaml(self) -> str:

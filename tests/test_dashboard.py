@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 import sim
 from dashboard import runs
 from dashboard.i18n import EN, ZH
+from dashboard.text import unplain
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 SMALL = {"cmp.n_users": 1000, "cmp.horizon": 60, "cmp.seeds": 2,
@@ -191,6 +192,9 @@ HOSTILE = {
     "escape.yaml": (b"extends: /etc/passwd\n", "shipped scenario"),
     "list.yaml": (b"- 1\n- 2\n", "mapping"),
     "broken.yaml": (b"strategy: {ad_posts_per_day: 3\n", "not valid YAML"),
+    "huge_int.yaml": (b"population: {n_users: " + b"9" * 4301 + b"}\n", "population.n_users: a number of 4,301"),
+    "dup.yaml": (b"horizon_days: 99999\nhorizon_days: 10\n", "lines 1 and 2"),
+    "[click me](http://example.com) **bold**.yaml": (b"horizon_days: 0\n", "horizon_days"),
 }
 
 
@@ -200,9 +204,24 @@ def test_bad_uploads_show_a_readable_inline_error(editor, filename):
     editor.file_uploader(key="ed.upload").upload(filename, data, "application/x-yaml").run()
     assert not editor.exception, [e.value for e in editor.exception]
     messages = [e.value for e in editor.error]
-    assert len(messages) == 1 and expected in messages[0] and filename in messages[0]
-    assert "\n" not in messages[0] and "Traceback" not in messages[0]
+    assert len(messages) == 1 and "](" not in messages[0] and "**" not in messages[0]  # plain text
+    shown = unplain(messages[0])
+    assert expected in shown and filename in shown
+    assert "\n" not in shown and "Traceback" not in shown and len(shown) < 300
     assert editor.session_state["lib.user"] == {}
+    assert editor.selectbox(key="ed.base").value == "content_led"  # the page and the draft survive
+
+
+def test_upload_names_are_plain_text_and_safe(editor):
+    hostile = "[click me](http://example.com) **bold**.yaml"
+    ok(editor.file_uploader(key="ed.upload").upload(hostile, b"horizon_days: 30\n", "application/x-yaml").run())
+    (message,) = [s.value for s in editor.success if "click" in s.value]
+    assert "[click me](http" not in message and "**bold**" not in message  # no live link, no bold
+    assert hostile in unplain(message)
+    ok(editor.file_uploader(key="ed.upload").upload("../../etc/passwd.yaml", b"horizon_days: 31\n",
+                                                    "application/x-yaml").run())
+    names = set(editor.session_state["lib.user"])
+    assert "passwd" in names and not any("/" in n or n.startswith(".") for n in names)
 
 
 def test_good_upload_lands_in_editor_and_library(editor):

@@ -148,7 +148,7 @@ def small_ensemble():
 def test_write_results_files_and_refusal(tmp_path, small_ensemble):
     out = tmp_path / "res"
     paths = sio.write_results(small_ensemble, out, "csv")
-    assert sorted(p.name for p in paths) == ["daily.csv", "scenario.yaml", "summary.json"]
+    assert sorted(p.name for p in paths) == ["daily.csv", "manifest.json", "scenario.yaml", "summary.json"]
     daily = pd.read_csv(out / "daily.csv")
     assert daily.columns[0] == "seed"
     assert sorted(daily["seed"].unique()) == [0, 1]
@@ -161,7 +161,8 @@ def test_write_results_files_and_refusal(tmp_path, small_ensemble):
     assert summary["bands"]["gmv_total"]["q50"] == pytest.approx(
         float(np.median([r.summary["gmv_total"] for r in small_ensemble.runs])))
     assert yaml.safe_load((out / "scenario.yaml").read_text())["horizon_days"] == 30
-    assert sio.existing_results(out) == ["daily.csv", "scenario.yaml", "summary.json"]
+    assert sio.existing_results(out) == ["daily.csv", "scenario.yaml", "summary.json", "manifest.json"]
+    assert sio.results_status(out).complete
 
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(OutputExistsError):
@@ -169,4 +170,4 @@ def test_write_results_files_and_refusal(tmp_path, small_ensemble):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing written
 
     sio.write_results(small_ensemble, out, "parquet", overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["daily.parquet", "scenario.yaml", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["daily.parquet", "manifest.json", "scenario.yaml", "summary.json"]

@@ -9,6 +9,7 @@ from dashboard import editor_layout as layout
 from dashboard.display import error_text
 from dashboard.i18n import current, param_label, t
 from dashboard.panels import diff as diff_panel
+from dashboard.text import plain
 from sim import ScenarioError
 
 ss = st.session_state
@@ -28,12 +29,12 @@ def _save() -> str | None:
     try:
         scn = editor.build(values, shocks)
     except ScenarioError as err:
-        ss["ed.flash"] = ("error", error_text(err, current()))
+        ss["ed.flash"] = ("error", plain(error_text(err, current())))
         return None
     name = state.add_scenario(scn, "edited")
     state.set_choice("ed.base", name)
     ss[editor.widget_key("name")] = name
-    ss["ed.flash"] = ("success", t("ed.saved", name=name))
+    ss["ed.flash"] = ("success", t("ed.saved", name=plain(name)))
     return name
 
 
@@ -76,12 +77,12 @@ with c_upload:  # handled first: a good upload becomes the base before the picke
             name = state.add_scenario(scn, "uploaded")
             state.set_choice("ed.base", name)
             editor.load_into_state(ss, state.library()[name])
-            ss["ed.upload_msg"] = ("success", t("ed.upload_ok", name=name, file=upload.name))
+            ss["ed.upload_msg"] = ("success", t("ed.upload_ok", name=plain(name), file=plain(upload.name)))
     upload_error = None
     if upload is not None and ss.get("ed.upload_msg"):
         kind, msg = ss["ed.upload_msg"]
         if kind == "error":
-            upload_error = error_text(msg, current())
+            upload_error = plain(error_text(msg, current()))
             st.error(upload_error, icon="⚠️")
         else:
             st.success(msg)
@@ -104,7 +105,7 @@ build_error = None
 try:
     scenario = editor.build(values, shocks)
 except ScenarioError as err:
-    build_error = error_text(err, current())
+    build_error = plain(error_text(err, current()))
 kind, line = layout.status(t, error=build_error, n_changed=len(diffs), base=ss["ed.base"],
                            upload_error=upload_error)
 {"error": st.error, "info": st.info, "success": st.success}[kind](line)

@@ -9,6 +9,7 @@ lives in its own module of this package and registers itself on :data:`app`.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import sys
@@ -32,9 +33,10 @@ from rich.progress import (
 from typer.core import TyperGroup
 
 import sim
-from sim.io import OutputExistsError, existing_results, json_text
-from sim.loader import parse_override
+from sim.errors import cut, cut_path
+from sim.io import OutputExistsError, clean_stale_temps, json_text, results_status
 from sim.mechanisms import budget as budget_rule
+from sim.overrides import parse_override
 from sim.report import format_kpi
 
 try:  # typer >= 0.2x vendors click; older versions use click itself
@@ -44,6 +46,14 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 USAGE_EXIT = 2
 IO_EXIT = 1
+
+#: Largest ``--seeds`` (replicates of one scenario).
+MAX_SEEDS = 1_000
+#: Largest ``--workers``.
+MAX_WORKERS = 256
+#: Most work one command may ask for: users × days × seeds, summed over its scenarios, in
+#: user-days (1e11 ≈ 45 min at the ≈ 37 M user-days/s measured for 1M users on 2 cores).
+MAX_USER_DAYS = 100_000_000_000
 
 
 def one_line(text: object) -> str:
@@ -111,12 +121,28 @@ def user_errors() -> Iterator[None]:
     except sim.ScenarioError as err:
         fail(err)
     except OutputExistsError as err:
-        fail(f"{err.path} already exists; pass --force to overwrite it")
+        fail(f"{cut_path(err.path)} already exists; pass --force to overwrite it")
     except OSError as err:
-        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
-        fail(f"{where}{err.strerror or err}", IO_EXIT)
+        fail(os_error_text(err), USAGE_EXIT if err.errno in _USER_ERRNOS else IO_EXIT)
+    except (RecursionError, MemoryError) as err:
+        fail(f"input is too large or nested too deeply ({type(err).__name__})")
+    except (ValueError, OverflowError) as err:  # a last guard: bad input the checks above missed
+        fail(f"invalid input: {cut(err, 200)}")
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+#: OS errors caused by what the user typed (exit 2, like any bad option), not by the machine.
+_USER_ERRNOS = {errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.EEXIST}
+
+
+def os_error_text(err: OSError) -> str:
+    """One line for an OSError: the file (cut, keeping its end) and what went wrong."""
+    where = f"{cut_path(err.filename)}: " if getattr(err, "filename", None) else ""
+    what = err.strerror or str(err)
+    if err.errno == errno.ENAMETOOLONG:
+        what = "name too long (allowed at most 255 bytes per path component, 4,096 in all)"
+    return f"{where}{cut(what, 120)}"
 
 
 def print_json(obj: Any) -> None:
@@ -167,18 +193,30 @@ def progress_bar() -> Progress:
     )
 
 
+#: Shortcut options and the field each one sets.
+SHORTCUTS = {"--users": "population.n_users", "--days": "horizon_days"}
+
+
 def collect_overrides(sets: list[str] | None, users: int | None, days: int | None) -> dict[str, Any]:
-    """Collect ``--set key=value`` pairs and the ``--users``/``--days`` shortcuts."""
+    """Collect ``--set key=value`` pairs and the ``--users``/``--days`` shortcuts.
+
+    A key given twice, or a shortcut together with a ``--set`` of the same field, is refused
+    (one-line ScenarioError) rather than one value silently winning.
+    """
     out: dict[str, Any] = {}
     for text in sets or []:
         key, value = parse_override(text)
-        if not key:
-            raise sim.ScenarioError(f"override {text!r} must look like section.field=value")
+        if key in out:
+            raise sim.ScenarioError(f"--set {cut(key, 60)} is given twice; give it once")
         out[key] = value
-    if users is not None:
-        out["population.n_users"] = users
-    if days is not None:
-        out["horizon_days"] = days
+    for option, value in (("--users", users), ("--days", days)):
+        if value is None:
+            continue
+        field = SHORTCUTS[option]
+        if field in out:
+            raise sim.ScenarioError(f"{option} {value} conflicts with --set {field}={cut(out[field], 40)}; "
+                                    "give only one of them")
+        out[field] = value
     return out
 
 
@@ -188,10 +226,30 @@ def load_with(name: str, overrides: dict[str, Any]) -> sim.Scenario:
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
-def check_seeds(seeds: int) -> None:
-    """Refuse a seed count below one."""
-    if seeds < 1:
-        fail(f"--seeds must be at least 1 (got {seeds})")
+def check_seeds(seeds: int, option: str = "--seeds") -> None:
+    """Refuse a seed count outside 1..:data:`MAX_SEEDS` (one ``error:`` line, exit 2)."""
+    if not 1 <= seeds <= MAX_SEEDS:
+        fail(f"{option} must be between 1 and {MAX_SEEDS:,} (got {cut(f'{seeds:,}', 40)})")
+
+
+def check_workers(workers: int | None, option: str = "--workers") -> None:
+    """Refuse a worker count outside 1..:data:`MAX_WORKERS` (``None`` = automatic is fine)."""
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        fail(f"{option} must be between 1 and {MAX_WORKERS} (got {cut(f'{workers:,}', 40)})")
+
+
+def work_user_days(scenarios: Sequence[sim.Scenario], seeds: int) -> int:
+    """Users × days × seeds summed over ``scenarios``: the work a command asks for, in user-days."""
+    return sum(s.population.n_users * s.horizon_days for s in scenarios) * seeds
+
+
+def check_work(scenarios: Sequence[sim.Scenario], seeds: int) -> None:
+    """Refuse more than :data:`MAX_USER_DAYS` of work (users × days × seeds, over all scenarios)."""
+    total = work_user_days(scenarios, seeds)
+    if total > MAX_USER_DAYS:
+        what = "--users × --days × --seeds" + (" × scenarios" if len(scenarios) > 1 else "")
+        fail(f"{what} = {total:,} user-days is too much work (allowed at most {MAX_USER_DAYS:,}); "
+             "reduce --users, --days or --seeds")
 
 
 def simulate_seeds(scenario: sim.Scenario, seeds: int, progress: Progress, label: str,
@@ -209,22 +267,33 @@ def simulate_seeds(scenario: sim.Scenario, seeds: int, progress: Progress, label
 
 
 def check_out_dir(out: Path, force: bool) -> None:
-    """Refuse an output directory that is a file, or holds results, unless ``force``."""
-    if out.exists() and not out.is_dir():
-        fail(f"--out {out} is a file, not a directory")
-    if out.is_dir() and not force:
-        present = existing_results(out)
-        if present:
-            fail(f"{out} already contains results ({', '.join(present)}); "
-                  "pass --force to replace them")
+    """Refuse an output directory that is a file, or holds results (complete or not), unless ``force``.
+
+    Temporaries left by a killed writer are removed first; an interrupted set is reported as
+    incomplete, never as "results".
+    """
+    try:
+        if out.exists() and not out.is_dir():
+            fail(f"--out {cut_path(out)} is a file, not a directory")
+        if out.is_dir():
+            clean_stale_temps(out)
+            status = results_status(out)
+            if status.present and not force:
+                fail(f"{status.describe(out)}; pass --force to replace "
+                     f"{'them' if status.complete else 'it'}")
+    except OSError as err:
+        fail(f"--out {os_error_text(err)}")
 
 
 def check_new_file(path: Path, force: bool, option: str) -> None:
     """Refuse an output file that is a directory, or exists, unless ``force``."""
-    if path.is_dir():
-        fail(f"{option} {path} is a directory")
-    if path.exists() and not force:
-        fail(f"{path} already exists; pass --force to overwrite it")
+    try:
+        if path.is_dir():
+            fail(f"{option} {cut_path(path)} is a directory")
+        if path.exists() and not force:
+            fail(f"{cut_path(path)} already exists; pass --force to overwrite it")
+    except OSError as err:
+        fail(f"{option} {os_error_text(err)}")
 
 
 def scenario_desc(scenario: sim.Scenario) -> str:

@@ -32,6 +32,8 @@ from sim.cli.common import (
     budget_warning,
     check_new_file,
     check_seeds,
+    check_work,
+    check_workers,
     collect_overrides,
     fail,
     load_with,
@@ -103,6 +105,7 @@ def compare_command(
 ) -> None:
     """Compare scenarios: KPI medians with 10–90% bands, P(beats baseline), incremental KPIs vs the baseline."""
     check_seeds(seeds)
+    check_workers(workers)
     if payback_before < 1:
         fail(f"--payback-before must be a day ≥ 1 (got {payback_before})")
     started, t0 = utc_now(), time.monotonic()
@@ -116,6 +119,7 @@ def compare_command(
     with user_errors():
         overrides = collect_overrides(set_, users, days)
         loaded = [load_with(name, overrides) for name in scenarios]
+        check_work(loaded, seeds)
     labels = _labels(scenarios, loaded)
     base = _pick_baseline(baseline, labels, scenarios)
     if html is not None:

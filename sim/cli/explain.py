@@ -19,6 +19,7 @@ from sim.cli.common import (
     UsersOpt,
     app,
     check_new_file,
+    check_work,
     collect_overrides,
     fail,
     load_with,
@@ -110,6 +111,7 @@ def explain_command(
         sa, sb = load_with(a, overrides), load_with(b, overrides)
         if not planning.lever_groups(sa, sb):
             fail(f"{a} and {b} have the same parameters (name and description aside); nothing to explain")
+        check_work([sa] * 2 ** len(planning.lever_groups(sa, sb)), seeds)  # 2^k coalitions
     if html is not None:
         check_new_file(html, force, "--html")
     labels = (sa.name, sb.name) if sa.name != sb.name else (a, b)

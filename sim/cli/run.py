@@ -26,6 +26,8 @@ from sim.cli.common import (
     band_text,
     check_out_dir,
     check_seeds,
+    check_work,
+    check_workers,
     collect_overrides,
     load_with,
     progress_bar,
@@ -59,9 +61,11 @@ def run_command(
 ) -> None:
     """Run one scenario over several seeds and print its KPIs with 10–90% bands."""
     check_seeds(seeds)
+    check_workers(workers)
     started, t0 = utc_now(), time.monotonic()
     with user_errors():
         scn = load_with(scenario, collect_overrides(set_, users, days))
+        check_work([scn], seeds)
         if out is not None:
             check_out_dir(out, force)
         with progress_bar() as progress:
