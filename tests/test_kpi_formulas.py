@@ -116,3 +116,18 @@ def test_kpis_of_a_run_without_a_private_pool():
     assert set(k) >= {"cum_profit", "roi", "payback_day", "cac", "ltv", "ltv_referral", "ltv_cac",
                       "final_private_pool", "repeat_rate", "churn_rate", "mean_trust", "gmv_total",
                       "mutes_total", "referral_joins_total"}
+
+
+def test_every_private_stage_counts_in_the_final_pool_and_its_trust():
+    private = ["follower", "customer", "repeat", "member", "partner", "dormant"]
+    rows = [{"stage": s, "join_day": 0, "trust": 0.1 * (i + 1)} for i, s in enumerate(private)]
+    rows += [{"stage": "churned", "join_day": 0, "trust": 0.99}, {"stage": "public", "trust": 0.99}]
+    k = kpis(daily([0]), users(rows), 1)
+    assert k["final_private_pool"] == 6.0 and k["mean_trust"] == pytest.approx(0.35)
+    assert k["churn_rate"] == pytest.approx(1 / 7)
+    for drop in private:  # each stage on its own is counted
+        one = [r for r in rows if r["stage"] != drop]
+        assert kpis(daily([0]), users(one), 1)["final_private_pool"] == 5.0
+    # a user who never joined is not in the pool whatever its stage says
+    ghost = users([{"stage": "follower", "join_day": NEVER, "trust": 0.5}])
+    assert kpis(daily([0]), ghost, 1)["final_private_pool"] == 0.0

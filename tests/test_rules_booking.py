@@ -517,3 +517,95 @@ def test_group_activity_rule():
     community.update_activity(quiet)
     assert quiet.groups.activity[0] == pytest.approx(0.5 * 0.8)
     assert joined(tiny(), 0).groups.mean_activity() == 0.0
+
+
+# --- joins along the network and campaign seeds --------------------------------------------------
+def _exposure_edges(m, sharers):
+    g = m.graph
+    counts = {}
+    for s in sharers:
+        for t in g.indices[g.indptr[s]:g.indptr[s + 1]]:
+            if m.pop.stage[t] == Stage.PUBLIC:
+                counts.setdefault(int(t), []).append(int(s))
+    return counts
+
+
+@pytest.mark.parametrize("group_buy", [0, 2])
+def test_network_joins_follow_the_join_rule(group_buy):
+    sc = tiny(population__n_users=3000, network__kind="random", network__mean_degree=12.0,
+              referral__join_prob=0.6, strategy__referral_reward=10.0, referral__reward_share_lift=2.0,
+              product__order_value=50.0, strategy__group_buy_size=group_buy, strategy__group_buy_discount=0.4,
+              purchase__event_lift=3.0)
+    m = joined(sc, 60, trust=0.3)
+    new_day(m, 2, rebates_active=True)
+    sharers = np.arange(60, dtype=np.int64)
+    edges = _exposure_edges(m, sharers)
+    cash = referral.cash_appeal(sc, True)
+    assert cash == pytest.approx(0.4)
+    pop = m.pop
+    p = []
+    for t, owners in edges.items():
+        q = 0.6 * min(1.0, 0.3 + float(pop.deal[t]) * cash) * (0.5 + float(pop.need[t]))
+        if group_buy:
+            q *= 1 + 3.0 * 0.4 * float(pop.price_sens[t])
+        p.append(1 - (1 - min(q, 1.0)) ** len(owners))
+    got = referral.spread(m, sharers)
+    assert set(got.tolist()) <= set(edges)
+    assert abs(len(got) - sum(p)) < _four_sd(np.array(p))
+    assert all(int(m.pop.referrer[t]) in edges[int(t)] for t in got)  # each joiner credited to a sharer who reached them
+
+
+def test_campaign_seeds_targeted_by_influence_or_at_random():
+    sc = tiny(strategy__seeds_per_campaign=0.1, strategy__seeding="targeted", referral__join_prob=0.0,
+              network__kind="random")
+    m = joined(sc, 100, trust=0.2)
+    pool_ids = np.arange(100, dtype=np.int64)
+    m.pop.trust[:100] = np.linspace(0.0, 0.9, 100)
+    m.pop.group_buys[:5] = 3
+    score = m.pop.sociability[:100] * m.fresh_reach(pool_ids) * (0.1 + m.pop.trust[:100]) * (1 + m.pop.group_buys[:100])
+    got = referral.pick_seeds(m, pool_ids)
+    assert sorted(got.tolist()) == sorted(np.argsort(-score)[:10].tolist())
+    rnd = joined(sc.with_overrides({"strategy.seeding": "random"}), 100, trust=0.2)
+    picks = referral.pick_seeds(rnd, pool_ids)
+    assert len(picks) == 10 and len(set(picks.tolist())) == 10
+    assert len(referral.pick_seeds(m, pool_ids[:4])) == 0   # round(0.1 × 4) = 0
+    assert len(referral.pick_seeds(m, pool_ids[:15])) == 2
+    assert len(referral.pick_seeds(m, pool_ids[:0])) == 0
+
+
+def test_share_on_a_campaign_day_adds_the_seeds_and_skips_the_gone():
+    sc = tiny(strategy__seeds_per_campaign=0.5, strategy__seeding="random", referral__join_prob=0.0,
+              referral__share_rate=0.0)
+    m = joined(sc, 40, trust=0.2)
+    m.pop.stage[:20] = Stage.CHURNED
+    new_day(m, 5, campaign=True)
+    m.day.reach = np.arange(40, dtype=np.int64)
+    pool.share(m)
+    shared = np.flatnonzero(m.pop.events & Event.SHARED)
+    assert len(shared) == 10 and (shared >= 20).all() and m.ledger["referrals"] == 10
+    new_day(m, 6)
+    m.pop.events[:] = 0
+    m.day.reach = np.arange(40, dtype=np.int64)
+    pool.share(m)
+    assert m.ledger["referrals"] == 0   # no campaign, no share rate: nobody shares
+    off = joined(sc.with_overrides({"mechanisms.referral": False}), 40, trust=0.2)
+    new_day(off, 5, campaign=True)
+    off.day.reach = np.arange(40, dtype=np.int64)
+    pool.share(off)
+    assert off.ledger["referrals"] == 0
+
+
+def test_morning_trace_records_the_messages_of_the_day():
+    sc = tiny(strategy__content_posts_per_day=1.5, strategy__ad_posts_per_day=2.0, horizon_days=3,
+              public__ad_reach_per_day=0.2, strategy__hooks__gift__enabled=True, strategy__hooks__gift__take_up=1.0)
+    from sim.model import SiyuModel
+    m = SiyuModel(sc, seed=1, trace_users=list(range(400)))
+    for _ in range(3):
+        m.step()
+    tr = m.trace()
+    last = tr[tr["day"] == 2]
+    reach = last["stage"].astype(str).isin(["follower", "customer", "repeat", "member", "partner"])
+    never = m.pop.join_day[last["user"].to_numpy()] == NEVER
+    assert reach.sum() > 50 and never.sum() > 50
+    assert (last.loc[reach.to_numpy(), "messages"] == 3.5).all()   # joiners of the day included
+    assert (last.loc[never, "messages"] == 0).all()

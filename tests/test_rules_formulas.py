@@ -243,3 +243,10 @@ def test_sample_public_rate_and_public_only():
     assert len(acquisition.sample_public(stage, 0.0, rng)) == 0
     every = acquisition.sample_public(np.zeros(2000, dtype=np.int8), 5.0, rng)  # share capped at 1
     assert len(every) == pytest.approx(2000 * (1 - math.exp(-1)), rel=0.08)
+
+
+def test_trust_update_bounds_trust_in_the_unit_interval_even_from_outside():
+    args = (0.0, 0.0, False, False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert trust.updated(1.5, *args) == 1.0
+    assert trust.updated(-0.5, *args) == 0.0
+    assert trust.updated(0.25, *args) == 0.25
