@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from siyu_harness import joined, new_day, tiny
 
@@ -59,18 +60,19 @@ def test_organic_exposure_is_free_and_a_closed_public_channel_does_nothing():
 
 @pytest.mark.parametrize("demand", [1.0, 0.5])
 def test_platform_orders_follow_the_platform_rule(demand):
-    sc = tiny(population__n_users=2000, public__ad_reach_per_day=0.5, public__platform_conversion=0.8,
-              product__decision_touches=2.0, public__platform_repeat_boost=1.5)
+    sc = tiny(population__n_users=2000, public__ad_reach_per_day=0.5, public__platform_conversion=0.3,
+              product__decision_touches=2.0, public__platform_repeat_boost=4.0)
     m = joined(sc, 0)
-    m.pop.purchases[:1000] = 1
-    m.pop.last_purchase[:1000] = -5  # day 10 − (−5) = 15 days since the order
+    m.pop.purchases[:1000] = 1        # one past order each: the boost applies from the first
+    m.pop.last_purchase[:1000] = -5   # day 10 − (−5) = 15 days since the order
+    m.pop.last_purchase[:500] = -200  # long ago: fully ready again
     last = m.pop.last_purchase.copy()
     new_day(m, 10, demand=demand)
     acquisition.acquire(m)
     exposed = np.flatnonzero(m.pop.events & Event.EXPOSED)
     pop = m.pop
     ready = np.minimum(1.0, (10 - last[exposed]) / pop.cycle[exposed])
-    p = 0.4 * pop.need[exposed] * ready * (1 + 1.5 * (exposed < 1000)) * demand
+    p = 0.15 * pop.need[exposed] * ready * (1 + 4.0 * (exposed < 1000)) * demand
     bought = m.ledger["platform_purchases"]
     assert abs(bought - p.sum()) < _four_sd(p)
     assert m.ledger["cost_commission"] == pytest.approx(sc.public.platform_commission * bought * sc.product.order_value)
@@ -308,3 +310,70 @@ def test_model_helpers_and_trace():
     g.use_edges(np.array([0, 0, 3]))
     assert g.fresh_reach(np.array([0, 3])).tolist() == [deg[0] - 2, deg[3] - 1]
     assert g.edge_used.shape == (g.graph.nnz,) and not g.edge_used.any()
+
+
+def test_model_seed_determinism_and_bookkeeping():
+    sc = tiny(horizon_days=5, public__ad_reach_per_day=0.2, strategy__hooks__gift__enabled=True,
+              strategy__hooks__gift__take_up=0.5)
+
+    def run(*args, **kw):
+        m = SiyuModel(sc, *args, **kw)
+        for _ in range(5):
+            m.step()
+        return m
+
+    a, b, c = run(), run(seed=0), run(seed=3)
+    assert a.seed == 0 and c.seed == 3
+    pd.testing.assert_frame_equal(a.daily(), b.daily())
+    assert not a.daily()["new_joins"].equals(c.daily()["new_joins"])
+    assert a.daily()["followers"].dtype.kind == "i" and a.daily()["churned"].dtype.kind == "i"
+    m = joined(tiny(), 10)
+    m.add_churned(3)
+    m.add_churned(2)
+    assert m.n_churned() == 5
+
+
+def test_trace_columns_values_and_event_names():
+    sc = tiny(horizon_days=2, public__ad_reach_per_day=0.5, strategy__hooks__gift__enabled=True,
+              strategy__hooks__gift__take_up=1.0, strategy__content_posts_per_day=1.0)
+    m = SiyuModel(sc, seed=1, trace_users=[0])
+    assert m.trace_on and m.msg_today.dtype == np.float32
+    m.step()
+    m.step()
+    tr = m.trace()
+    assert list(tr.columns) == ["day", "user", "stage", "trust", "fatigue", "messages", "purchases", "events"]
+    assert list(tr.index) == [0, 1]
+    last = tr.iloc[-1]
+    assert last["trust"] == m.pop.trust[0] and last["fatigue"] == m.pop.fatigue[0]
+    assert last["purchases"] == m.pop.purchases[0] and last["stage"] == Stage(m.pop.stage[0]).name.lower()
+    names = {e.name.lower() for e in Event}
+    for text in tr["events"]:
+        assert text == "" or set(text.split("|")) <= names
+    full = SiyuModel(sc, seed=1, trace_users=list(range(400)))
+    full.step()
+    day0 = full.trace()
+    joined_ = day0[day0["events"].str.contains("joined")]
+    assert len(joined_) > 0 and (joined_["events"].str.split("|").str[0] == "exposed").all()
+    assert (joined_["events"].str.count(r"\|") >= 1).all()
+    untouched = day0[full.pop.events[day0["user"]] == 0]
+    assert len(untouched) > 0 and (untouched["events"] == "").all() and (untouched["messages"] == 0).all()
+    assert sorted(set(day0["events"].str.cat(sep="|").split("|")) - {""}) == sorted(
+        {e.name.lower() for e in Event if np.bitwise_or.reduce(full.pop.events) & e})
+    with pytest.raises(ValueError, match=r"user ids in 0\.\.399"):
+        SiyuModel(sc, trace_users=[400])
+    assert SiyuModel(sc, trace_users=[0, 399]).trace_on
+
+
+def test_capacity_of_one_order_per_10000_users():
+    m = SiyuModel(tiny(population__n_users=20_000, fulfilment__capacity_per_day=1.0, mechanisms__acquisition=False), seed=0)
+    m.step()
+    assert m.capacity_left == 2
+
+
+def test_group_activity_column_is_the_groups_mean():
+    sc = tiny(touchpoints__group_share=1.0, touchpoints__group_size=10, community__initial_activity=0.7,
+              community__activity_decay=0.5, horizon_days=1)
+    m = joined(sc, 25)
+    m.step()
+    assert m.rows[-1]["group_activity"] == pytest.approx(m.groups.mean_activity()) and m.groups.count == 3
+    assert 0 < m.rows[-1]["group_activity"] < 0.7

@@ -609,3 +609,254 @@ def test_morning_trace_records_the_messages_of_the_day():
     assert reach.sum() > 50 and never.sum() > 50
     assert (last.loc[reach.to_numpy(), "messages"] == 3.5).all()   # joiners of the day included
     assert (last.loc[never, "messages"] == 0).all()
+
+
+def test_repeat_orders_accumulate_spend_and_counts_and_keep_the_day_s_events():
+    sc = tiny(product__order_value=30.0)
+    m = joined(sc, 10, trust=0.5)
+    m.pop.events[:10] |= Event.PROMO
+    buyers = np.arange(5, dtype=np.int64)
+    new_day(m, 1)
+    m.record_orders(buyers, channel="private", discount=0.0)
+    new_day(m, 2)
+    m.record_orders(buyers, channel="private", discount=0.5)
+    assert m.pop.spend[:5].tolist() == pytest.approx([45.0] * 5)
+    assert (m.pop.private_purchases[:5] == 2).all() and (m.pop.purchases[:5] == 2).all()
+    assert (m.pop.events[:5] & Event.PROMO).all() and (m.pop.events[:5] & Event.BOUGHT).all()
+    assert m.ledger["first_purchases"] == 0
+    bad = joined(tiny(fulfilment__failure_rate=1.0, trust__failure_loss=0.0), 10, trust=1.0)
+    bad.pop.events[:10] |= Event.CHAT
+    bad.record_orders(np.arange(10, dtype=np.int64), channel="private", discount=0.0)
+    assert (bad.pop.events[:10] & Event.CHAT).all() and (bad.pop.events[:10] & Event.FAILED).all()
+
+
+def test_no_cash_back_rate_means_no_reward_even_while_rebates_run():
+    m = joined(tiny(strategy__cashback_rate=0.0), 10, trust=0.5)
+    new_day(m, 4, rebates_active=True)
+    m.record_orders(np.arange(10, dtype=np.int64), channel="private", discount=0.0)
+    assert (m.pop.last_reward[:10] == NEVER).all() and not (m.pop.events[:10] & Event.REWARDED).any()
+
+
+def test_capacity_below_one_order_a_day_fails_every_order():
+    sc = tiny(population__n_users=1000, fulfilment__capacity_per_day=1.0)  # int(1 × 1000 / 10,000) = 0
+    m = joined(sc, 20, trust=0.5)
+    m.step()
+    assert m.capacity_left == 0
+    new_day(m, 1)
+    m.record_orders(np.arange(20, dtype=np.int64), channel="private", discount=0.0)
+    assert m.ledger["failures"] == 20
+
+
+def test_partners_and_members_can_leave_after_a_failed_order_but_not_the_gone():
+    sc = tiny(fulfilment__failure_rate=1.0, trust__failure_loss=1.0)  # leave probability 1 × (1 − 0)
+    m = joined(sc, 30, trust=0.4)
+    m.pop.stage[:10] = Stage.PARTNER
+    m.pop.stage[10:20] = Stage.MEMBER
+    m.pop.stage[20:30] = Stage.DORMANT   # e.g. a group-buy joiner who muted: stays dormant
+    m.record_orders(np.arange(30, dtype=np.int64), channel="private", discount=0.0)
+    assert (m.pop.stage[:20] == Stage.CHURNED).all() and (m.pop.stage[20:30] == Stage.DORMANT).all()
+    assert m.ledger["leaves"] == 20
+
+
+# --- more of the morning pass ------------------------------------------------------------------
+ALL_BITS_KEPT = Event.JOINED  # set by the harness's admission on day 0
+
+
+def test_events_are_added_bits_that_keep_the_others():
+    sc = _quiet_morning(touchpoints__group_share=1.0, strategy__one_to_one=True, touchpoints__users_per_staff=100.0,
+                        touchpoints__interactions_per_staff_per_day=1000.0, fatigue__dormant_cleanup_rate=1.0)
+    m = joined(sc, 30, trust=0.5)
+    m.pop.stage[20:30] = Stage.DORMANT
+    new_day(m, 3, event=True, red_packet=True)
+    pool.morning(m)
+    ev = m.pop.events
+    assert ((ev[:20] & (Event.PROMO | Event.CHAT | Event.RED_PACKET | ALL_BITS_KEPT)) ==
+            (Event.PROMO | Event.CHAT | Event.RED_PACKET | ALL_BITS_KEPT)).all()
+    assert ((ev[20:30] & (Event.LEFT | ALL_BITS_KEPT)) == (Event.LEFT | ALL_BITS_KEPT)).all()
+    # muting, leaving, re-engaging and promotion keep the day's other bits too
+    sc = _quiet_morning(fatigue__leave_rate=0.0, fatigue__mute_rate=5.0, fatigue__reactivation_rate=1.0,
+                        fatigue__dormant_cleanup_rate=0.0)
+    m = joined(sc, 20, trust=0.5)
+    m.pop.fatigue[:10] = 1e4
+    m.pop.stage[10:20] = Stage.DORMANT
+    m.pop.rung[10:20] = Stage.FOLLOWER
+    new_day(m, 3, event=True)
+    pool.morning(m)
+    assert (m.pop.stage[:10] == Stage.DORMANT).all() and (m.pop.stage[10:20] == Stage.FOLLOWER).all()
+    assert ((m.pop.events[:10] & (Event.MUTED | Event.PROMO | ALL_BITS_KEPT)) == (Event.MUTED | Event.PROMO | ALL_BITS_KEPT)).all()
+    assert ((m.pop.events[10:20] & (Event.REACTIVATED | ALL_BITS_KEPT)) == (Event.REACTIVATED | ALL_BITS_KEPT)).all()
+    m.pop.purchases[10:20] = 1
+    m.day.reach = np.arange(10, 20, dtype=np.int64)
+    pool.evening(m)
+    assert ((m.pop.events[10:20] & (Event.PROMOTED | ALL_BITS_KEPT)) == (Event.PROMOTED | ALL_BITS_KEPT)).all()
+    sc = _quiet_morning(fatigue__base_churn_per_year=1.0)
+    m = joined(sc, 60, trust=0.5)
+    new_day(m, 3)
+    pool.morning(m)
+    gone = m.pop.stage[:60] == Stage.CHURNED
+    assert gone.any() and ((m.pop.events[:60][gone] & (Event.LEFT | ALL_BITS_KEPT)) == (Event.LEFT | ALL_BITS_KEPT)).all()
+
+
+def test_no_event_notice_no_promo_bit_and_messages_accumulate():
+    sc = _quiet_morning(strategy__content_posts_per_day=1.0, strategy__ad_posts_per_day=0.5, mechanisms__fatigue=False)
+    m = joined(sc, 10, trust=0.5)
+    for t in (1, 2, 3):
+        new_day(m, t)
+        pool.morning(m)
+    assert (m.pop.messages[:10] == 4.5).all() and not (m.pop.events[:10] & Event.PROMO).any()
+    assert m.ledger["messages_sent"] == 15.0
+
+
+@pytest.mark.parametrize("partners", [0, 200])
+def test_chat_probability_counts_every_reachable_rung(partners):
+    # chats = 400 users / 100 per staff × 100 chats = 400 → p = 1 without partners counted only
+    sc = _quiet_morning(strategy__one_to_one=True, touchpoints__users_per_staff=100.0,
+                        touchpoints__interactions_per_staff_per_day=100.0 if not partners else 50.0,
+                        mechanisms__fatigue=False)
+    m = joined(sc, 400, trust=0.1)
+    m.pop.stage[:partners] = Stage.PARTNER
+    new_day(m, 1)
+    pool.morning(m)
+    chatted = (m.pop.events[:400] & Event.CHAT) > 0
+    if partners:  # 200 chats among 400 reachable (200 of them partners): p = 0.5
+        assert abs(chatted.sum() - 200) < _four_sd(np.full(400, 0.5))
+    else:
+        assert chatted.all()
+
+
+def test_reactivation_needs_fatigue_below_half_the_threshold():
+    sc = _quiet_morning(fatigue__dormant_cleanup_rate=0.0, fatigue__reactivation_rate=1.0)
+    m = joined(sc, 30, trust=0.5)
+    m.pop.stage[:30] = Stage.DORMANT
+    m.pop.rung[:30] = Stage.CUSTOMER
+    r = fatigue.retention(sc.fatigue.half_life_days)
+    theta = fatigue.threshold(m.pop.tolerance[:30].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    m.pop.fatigue[:10] = 0.3 * theta[:10] / r      # rested after today's decay
+    m.pop.fatigue[10:20] = 0.8 * theta[10:20] / r  # not rested enough
+    m.pop.fatigue[20:30] = 1.2 * theta[20:30] / r
+    new_day(m, 2, event=True)
+    pool.morning(m)
+    assert (m.pop.stage[:10] == Stage.CUSTOMER).all() and (m.pop.stage[10:30] == Stage.DORMANT).all()
+
+
+def test_background_churn_still_applies_to_overloaded_and_rewarded_users():
+    sc = _quiet_morning(fatigue__base_churn_per_year=1.0, fatigue__mute_rate=0.0, fatigue__leave_multiple=20.0)
+    m = joined(sc, 400, trust=0.5)
+    r = fatigue.retention(sc.fatigue.half_life_days)
+    theta = fatigue.threshold(m.pop.tolerance[:400].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    m.pop.fatigue[:400] = 1.5 * theta / r   # overloaded, far below the leave threshold
+    new_day(m, 2)
+    pool.morning(m)
+    p = np.full(400, 1 - math.exp(-1.0))
+    assert abs(m.ledger["leaves"] - p.sum()) < _four_sd(p)
+    sc = tiny(mechanisms__purchase=False, mechanisms__trust=False, fatigue__base_churn_per_year=0.5,
+              fatigue__incentive_leave_rate=0.5, fatigue__incentive_memory_days=10.0)
+    m = joined(sc, 400, trust=0.3)
+    m.pop.last_reward[:400] = 5
+    new_day(m, 20)
+    pool.morning(m)
+    deal = m.pop.deal[:400].astype(float)
+    h = fatigue.background_hazard(0.5) + fatigue.incentive_hazard(15.0, deal, 0.3, 10.0, 0.5)
+    p = 1 - np.exp(-h)
+    assert abs(m.ledger["leaves"] - p.sum()) < _four_sd(p)
+
+
+def test_morning_purchases_with_a_one_to_one_chat_as_reminder():
+    sc = tiny(mechanisms__trust=False, mechanisms__fatigue=False, mechanisms__incentive_churn=False,
+              strategy__one_to_one=True, touchpoints__users_per_staff=100.0,
+              touchpoints__interactions_per_staff_per_day=100.0, purchase__unprompted_share=0.05,
+              product__purchase_cycle_days=10.0, population__need_mean=0.9)
+    m = joined(sc, 400, trust=0.8)
+    m.pop.last_purchase[:400] = -100
+    p = _purchase_probability(m, sc, 1, chatted=True)
+    q = _purchase_probability(m, sc, 1, chatted=False)
+    assert p.sum() > 3 * q.sum()
+    new_day(m, 1)
+    pool.morning(m)
+    assert (m.pop.events[:400] & Event.CHAT).all()
+    assert abs(m.ledger["private_purchases"] - p.sum()) < _four_sd(p)
+
+
+@pytest.mark.parametrize("rebates", [True, False])
+def test_cash_back_lifts_morning_purchases_only_while_rebates_run(rebates):
+    sc = tiny(mechanisms__trust=False, mechanisms__fatigue=False, mechanisms__incentive_churn=False,
+              strategy__cashback_rate=0.5, purchase__cashback_lift=6.0, product__purchase_cycle_days=10.0,
+              population__need_mean=0.9, population__n_users=1500, population__deal_seeking_mean=0.7,
+              purchase__unprompted_share=1.0)
+    m = joined(sc, 1500, trust=0.8)
+    m.pop.last_purchase[:1500] = -100
+    p = _purchase_probability(m, sc, 1, cashback=0.5 if rebates else 0.0)
+    other = _purchase_probability(m, sc, 1, cashback=0.0 if rebates else 0.5)
+    assert abs(p.sum() - other.sum()) > 2 * max(_four_sd(p), _four_sd(other))
+    new_day(m, 1, rebates_active=rebates)
+    pool.morning(m)
+    assert abs(m.ledger["private_purchases"] - p.sum()) < _four_sd(p)
+
+
+def test_group_members_get_ads_when_selling_in_groups():
+    sc = _quiet_morning(touchpoints__group_share=1.0, strategy__ad_posts_per_day=2.0, mechanisms__fatigue=False)
+    m = joined(sc, 10, trust=0.2)
+    new_day(m, 1)
+    pool.morning(m)
+    assert m.ledger["messages_sent"] == 20.0
+
+
+def test_partners_and_one_order_buyers_share_non_buyers_without_cash_do_not():
+    sc = tiny(referral__share_rate=0.3, referral__partner_share_multiplier=4.0, referral__join_prob=0.0,
+              population__n_users=1000)
+    m = joined(sc, 600, trust=0.7)
+    m.pop.purchases[:400] = 1
+    m.pop.stage[:200] = Stage.PARTNER
+    new_day(m, 3, rebates_active=False)
+    m.day.reach = np.arange(600, dtype=np.int64)
+    pool.share(m)
+    shared = (m.pop.events[:600] & Event.SHARED) > 0
+    assert not shared[400:].any()
+    soc = m.pop.sociability[:400].astype(float)
+    for lo, hi, mult in ((0, 200, 4.0), (200, 400, 1.0)):
+        p = 1 - np.exp(-0.3 * 0.49 * soc[lo:hi] * mult)
+        assert abs(shared[lo:hi].sum() - p.sum()) < _four_sd(p), (lo, mult)
+
+
+def test_a_single_reachable_user_can_share_and_partners_are_campaign_seeds():
+    sc = tiny(strategy__seeds_per_campaign=1.0, strategy__seeding="random", referral__join_prob=0.0)
+    m = joined(sc, 5, trust=0.5)
+    m.pop.stage[:5] = Stage.PARTNER
+    new_day(m, 5, campaign=True)
+    m.day.reach = np.arange(1, dtype=np.int64)
+    pool.share(m)
+    assert m.ledger["referrals"] == 1
+    new_day(m, 10, campaign=True)
+    m.day.reach = np.arange(5, dtype=np.int64)
+    pool.share(m)
+    assert m.ledger["referrals"] == 5
+
+
+def test_evening_promotes_past_gone_users_and_makes_partners():
+    sc = tiny(strategy__partner_program=True, referral__partner_min_trust=0.6, referral__partner_min_referrals=2)
+    m = joined(sc, 6, trust=0.8)
+    m.pop.stage[0] = Stage.DORMANT
+    m.pop.stage[1] = Stage.CHURNED
+    m.pop.purchases[:6] = 1
+    m.pop.referrals[:6] = [5, 5, 2, 1, 3, 0]
+    new_day(m, 1)
+    m.day.reach = np.arange(6, dtype=np.int64)
+    pool.evening(m)
+    assert list(m.pop.stage[:6]) == [Stage.DORMANT, Stage.CHURNED, Stage.PARTNER, Stage.CUSTOMER,
+                                     Stage.PARTNER, Stage.CUSTOMER]
+
+
+def test_groups_keep_their_activity_when_new_members_arrive_and_are_capped_at_full():
+    sc = tiny(community__initial_activity=0.5, touchpoints__group_size=10, community__activity_decay=0.0,
+              community__content_stimulus=0.7, community__check_in_stimulus=0.6, strategy__content_posts_per_day=1.0,
+              strategy__check_ins=True)
+    m = joined(sc, 0)
+    g = m.groups
+    assert g.activity.dtype == np.float32
+    assert g.assign(4).tolist() == [0, 0, 0, 0]
+    new_day(m, 1)
+    community.update_activity(m)   # stimulus 1.3 is capped at 1: activity becomes full, not past it
+    assert g.activity[0] == 1.0
+    ids = g.assign(9)
+    assert ids.tolist() == [0] * 6 + [1] * 3 and g.seats_filled == 13 and ids.dtype == np.int32
+    assert g.activity[:2].tolist() == [1.0, 0.5]

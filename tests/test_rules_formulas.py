@@ -250,3 +250,22 @@ def test_trust_update_bounds_trust_in_the_unit_interval_even_from_outside():
     assert trust.updated(1.5, *args) == 1.0
     assert trust.updated(-0.5, *args) == 0.0
     assert trust.updated(0.25, *args) == 0.25
+
+
+def test_rule_boundaries_just_past_the_thresholds():
+    assert fatigue.overload_hazard(3.0, 2.0, 0.4) == pytest.approx(0.6)   # 1.5 × the leave threshold
+    assert fatigue.overload_hazard(2.2, 2.0, 0.4) == pytest.approx(0.44)
+    sc = Scenario.model_validate({"strategy": {"referral_reward": 1.0}, "referral": {"reward_share_lift": 4.0},
+                                  "product": {"order_value": 8.0}})
+    assert referral.cash_appeal(sc, True) == pytest.approx(0.5)          # a reward of 1 RMB still pulls
+    rare = Strategy(welfare_events_per_week=0.5, welfare_discount=0.1)    # one event a fortnight
+    assert [t for t in range(42) if messaging.schedule(rare, t)[0]] == [13, 27, 41]
+
+
+def test_hook_edge_cases_draw_nothing_when_nothing_can_happen():
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    assert not acquisition.hook_take_up(Hook(enabled=True, take_up=0.0), np.full(10, 0.5), rng).any()
+    assert len(acquisition.sample_public(np.zeros(100, dtype=np.int8), 0.0, rng)) == 0
+    assert rng.bit_generator.state == before   # a switched-off channel leaves the random stream alone
+    assert acquisition.hook_take_up(Hook(enabled=True, take_up=1.0), np.array([0.5]), rng).tolist() == [True]
