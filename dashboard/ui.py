@@ -25,6 +25,7 @@ from .i18n import names, param_label, t
 __all__ = [
     "CARD_KPIS",
     "CHARTS",
+    "chart",
     "ensure_comparison",
     "field_widget",
     "fmt",
@@ -56,6 +57,13 @@ def sidebar() -> None:
         st.radio(t("side.language"), ["en", "zh"], key="lang", horizontal=True,
                  format_func=lambda v: {"en": "English", "zh": "中文"}[v])
         st.caption(t("side.about"))
+
+
+def chart(fig: Any, *, key: str, name: str | None = None, **kw: Any) -> None:
+    """A Plotly chart with its slide-export popover (PNG 1920×1080 / 1280×720, SVG; see ``dashboard.panels.export``)."""
+    from .panels.export import chart as _chart
+
+    _chart(fig, key=key, name=name, **kw)
 
 
 def unexpected_error(err: BaseException) -> None:
@@ -101,7 +109,7 @@ def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) 
     x = as_number(value)
     if x is None:
         return "n/a"
-    if kpi == "payback_day" and not signed and horizon is not None and x > horizon:
+    if kpi == "payback_day" and math.isinf(x):
         return t("common.never")
     if unit.startswith("RMB") and not math.isinf(x):
         sign = "-" if x < 0 else ("+" if signed else "")
@@ -127,8 +135,13 @@ def run_with_progress(scenarios: Mapping[str, Scenario], seeds: Sequence[int]) -
 
 
 def compare_scenarios(names_: Sequence[str], n_users: int, horizon: int) -> dict[str, Scenario]:
-    """The named library scenarios, sized to the comparison (ScenarioError if one is invalid)."""
-    return {n: runs.sized(state.scenario(n), n_users, horizon) for n in names_}
+    """The named library scenarios, sized to the comparison and in its market (ScenarioError if one is invalid).
+
+    The market is the Compare page's "Market and product" panel (``dashboard.panels.market``).
+    """
+    from .panels import market
+
+    return {n: market.apply(runs.sized(state.scenario(n), n_users, horizon)) for n in names_}
 
 
 def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int) -> runs.Comparison:

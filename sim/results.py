@@ -39,7 +39,8 @@ STAGE_COLUMNS = ["public", "followers", "customers", "repeat", "members", "partn
 KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "cum_profit": ("Cumulative profit", "RMB", True, "Margin minus all costs over the horizon."),
     "roi": ("ROI", "ratio", True, "Cumulative profit / cumulative cost."),
-    "payback_day": ("Payback day", "day", False, "Day from which cumulative profit stays ≥ 0: 0 if never negative, horizon+1 if still negative at the end."),
+    "payback_day": ("Payback day", "day", False, "Day from which cumulative profit stays ≥ 0: 0 if never negative, never (inf; JSON null) if still negative at the end."),
+    "paid_back": ("Paid back", "share", True, "Whether cumulative profit ends ≥ 0 and stays there (1/0 per run; over seeds: P(paid back))."),
     "cac": ("CAC", "RMB per customer", False, "Acquisition cost (ads, hooks, join cash, referral rewards) / new customers."),
     "ltv": ("LTV", "RMB margin per customer", True, "Cumulative margin / customers ever acquired (observed over the horizon)."),
     "ltv_referral": ("LTV incl. referrals", "RMB GMV per private customer", True, "The articles' LTV ≈ order value × purchases × (1 + referred customers × their order value × purchases), with order value × purchases in units of the customer's own spend."),
@@ -101,9 +102,34 @@ class Ensemble:
         return pd.DataFrame(out)
 
     def summary_bands(self, quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
-        """KPI × quantile table over seeds (index KPI, columns ``q10``, ``q50``, ``q90``)."""
+        """KPI × quantile table over seeds (index KPI, columns ``q10``, ``q50``, ``q90``).
+
+        ``inf`` ("never") counts as the largest value (:func:`quantile`); NaN (undefined) is
+        left out.
+        """
         s = self.summaries
-        return pd.DataFrame({f"q{round(q * 100):d}": s.quantile(q) for q in quantiles})
+        return pd.DataFrame({f"q{round(q * 100):d}": {k: quantile(s[k].to_numpy(dtype=float), q) for k in s.columns}
+                             for q in quantiles})
+
+
+def quantile(values: np.ndarray, q: float) -> float:
+    """The ``q``-quantile (linear interpolation) with ``+inf`` as the largest value and NaN left out.
+
+    ``numpy`` gives NaN when it interpolates towards ``inf``; here any weight on an infinite
+    order statistic gives ``inf`` ("never"), so a median of "never" in most seeds is "never".
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return float("nan")
+    h = (len(x) - 1) * q
+    lo, hi = int(np.floor(h)), int(np.ceil(h))
+    frac = h - lo
+    if np.isinf(x[hi]) and (frac > 0 or np.isinf(x[lo])):
+        return float(x[hi])
+    if np.isinf(x[lo]):  # -inf below
+        return float(x[lo])
+    return float(x[lo] + (x[hi] - x[lo]) * frac)
 
 
 def prob_beats(a: Ensemble, b: Ensemble, kpi: str = "cum_profit") -> float:
@@ -128,9 +154,10 @@ def compare_table(ensembles: dict[str, Ensemble], baseline: str | None = None) -
             if baseline and baseline in ensembles:
                 base = ensembles[baseline].summaries[kpi].to_numpy(dtype=float)
                 mine = ens.summaries[kpi].to_numpy(dtype=float)
-                d = (mine[:, None] - base[None, :]).ravel()
-                row.update(diff_q10=np.quantile(d, 0.1), diff_q50=np.quantile(d, 0.5),
-                           diff_q90=np.quantile(d, 0.9))
+                with np.errstate(invalid="ignore"):
+                    d = (mine[:, None] - base[None, :]).ravel()
+                d = d[np.isfinite(d)]  # no difference is defined with "never" on either side
+                row.update(diff_q10=quantile(d, 0.1), diff_q50=quantile(d, 0.5), diff_q90=quantile(d, 0.9))
             rows.append(row)
     return pd.DataFrame(rows)
 

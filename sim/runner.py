@@ -8,6 +8,7 @@ seeds, in worker processes when there is more than one core and enough work, and
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import sys
@@ -16,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
+from mesa import Agent
 
 from sim.model import SiyuModel
 from sim.population import Stage
@@ -25,17 +27,25 @@ from sim.scenario import Scenario
 Progress = Callable[[int, int], None]
 
 
+def payback_day(cum_profit: np.ndarray) -> float:
+    """First day from which a cumulative series stays ≥ 0: 0 if never negative, ``inf`` if never.
+
+    "Never paid back" is a state, not a number: it is ``math.inf`` (JSON ``null``, shown
+    "never"), and the companion KPI ``paid_back`` says whether the run paid back at all.
+    """
+    neg = np.flatnonzero(np.asarray(cum_profit) < 0)
+    if len(neg) == 0:
+        return 0.0
+    if neg[-1] == len(cum_profit) - 1:
+        return math.inf
+    return float(neg[-1] + 1)
+
+
 def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, float]:
     """The KPIs of one run (see ``sim.results.KPI_INFO`` for definitions)."""
     cost = float(daily["cost_total"].sum())
     cum = daily["cum_profit"].to_numpy()
-    neg = np.flatnonzero(cum < 0)
-    if len(neg) == 0:
-        payback = 0.0
-    elif neg[-1] == len(cum) - 1:
-        payback = float(horizon + 1)
-    else:
-        payback = float(neg[-1] + 1)
+    payback = payback_day(cum)
     customers = int((users["purchases"] > 0).sum())
     new_customers = float(daily["first_purchases"].sum())
     acq = float(daily["acq_cost"].sum())
@@ -58,6 +68,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "cum_profit": float(cum[-1]),
         "roi": float(cum[-1] / cost) if cost else 0.0,
         "payback_day": payback,
+        "paid_back": float(math.isfinite(payback)),
         "cac": cac,
         "ltv": ltv,
         "ltv_referral": ltv_ref,
@@ -84,9 +95,21 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
             progress(d + 1, horizon)
     daily = model.daily()
     users = model.pop.table()
+    _release(model)
     return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
                      summary=kpis(daily, users, horizon), trace=model.trace(),
                      meta={"stages": [s.name.lower() for s in Stage]})
+
+
+def _release(model: SiyuModel) -> None:
+    """Drop Mesa's reference to a finished model so its memory is freed.
+
+    ``mesa.Agent`` numbers agents with a class-level ``defaultdict`` keyed by model, which keeps
+    every model ever built — population, network and all — alive for the life of the process:
+    about 1.2 MB per 2,000-user run, 5 GB over a 1,000-run sweep of 20,000 users. No agent is
+    added to a model after its run, so its counter is no longer needed.
+    """
+    Agent._ids.pop(model, None)
 
 
 _WARM = False

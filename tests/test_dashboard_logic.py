@@ -39,9 +39,23 @@ def test_every_kpi_stage_cost_and_schema_field_is_translated():
     stages = ["public", "follower", "customer", "repeat", "member", "partner", "dormant", "churned"]
     assert all(f"stage.{s}" in i18n.EN for s in stages)
     names = {s.name for s in editor.field_specs()} | {s.name for s in editor.shock_specs()}
-    assert not names - set(i18n.PARAM_ZH)
+    assert not {f"param.{n}" for n in names} - set(i18n.ZH)
     assert all(f"sec.{s}" in i18n.EN for s in editor.SECTIONS)
     assert all(f"choice.{c}" in i18n.EN for s in editor.field_specs() for c in s.choices)
+
+
+def test_catalogues_reject_a_key_defined_twice(tmp_path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "a.yaml").write_text("cmp.title: A\n")
+    (tmp_path / "en" / "b.yaml").write_text("cmp:\n  title: B\n")
+    with pytest.raises(ValueError, match="defined twice"):
+        i18n.load_catalogue("en", tmp_path)
+
+
+def test_catalogue_nesting_is_flattened(tmp_path):
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "zh" / "a.yaml").write_text("cmp:\n  title: 比较\n  run: 运行\nx.y: z\n")
+    assert i18n.load_catalogue("zh", tmp_path) == {"cmp.title": "比较", "cmp.run": "运行", "x.y": "z"}
 
 
 def test_t_formats_and_falls_back():

@@ -20,7 +20,7 @@ cascades = {n: [r.cascades() for r in e.runs] for n, e in ens.items()}
 
 # ---- sizes in every scenario ---------------------------------------------------------------
 st.subheader(t("casc.sizes"))
-st.plotly_chart(figures.cascade_size_figure(cascades, t("casc.sizes"), colors=colors), key="casc.sizes_fig")
+ui.chart(figures.cascade_size_figure(cascades, t("casc.sizes"), colors=colors), key="casc.sizes_fig")
 stats = pd.DataFrame({
     t("casc.col.cascades"): {n: np.mean([len(c) for c in cs]) for n, cs in cascades.items()},
     t("casc.col.mean"): {n: np.mean([c["size"].mean() if len(c) else 0 for c in cs]) for n, cs in cascades.items()},
@@ -48,7 +48,7 @@ else:
                                key="casc.rank")
     row = table.iloc[int(rank) - 1]
     title = t("casc.tree_title", root=int(row["root"]), n=int(row["size"]) + 1, depth=int(row["depth"]))
-    st.plotly_chart(figures.cascade_tree_figure(run.users, int(row["root"]), title,
+    ui.chart(figures.cascade_tree_figure(run.users, int(row["root"]), title,
                                                 names={**names("stage"), "root": t("casc.root")},
                                                 depth_title=t("casc.depth")), key="casc.tree_fig")
 
@@ -76,7 +76,7 @@ m1.metric(t("casc.targeted") + " · " + t("kpi.referral_joins_total"),
 m2.metric(t("casc.random") + " · " + t("kpi.referral_joins_total"),
           ui.fmt("referral_joins_total", rnd.summaries["referral_joins_total"].median()), border=True)
 m3.metric(t("casc.p_targeted"), f"{prob_beats(tgt, rnd, 'referral_joins_total'):.0%}", border=True)
-st.plotly_chart(figures.band_figure(pair, "referral_joins", t("casc.seeding_chart"), cumulative=True,
+ui.chart(figures.band_figure(pair, "referral_joins", t("casc.seeding_chart"), cumulative=True,
                                     y_title=t("kpi.referral_joins_total"), x_title=t("common.day"),
                                     band_label=t("common.band"), median_label=t("common.median")),
                 key="casc.seeding_fig")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import runs, state, ui
 from dashboard.i18n import current, t
+from dashboard.panels import market as market_panel
 from sim import KPI_INFO, ScenarioError, figures, prob_beats
 
 st.title(t("cmp.title"))
@@ -24,6 +25,7 @@ with st.container(border=True):
                                   key="cmp.horizon", persist_state="session")
     n_seeds = c_seeds.number_input(t("cmp.seeds"), min_value=1, max_value=50, step=1, key="cmp.seeds",
                                    help=t("cmp.seeds_help"), persist_state="session")
+    market_panel.panel()  # market and product settings shared by every scenario
     run_clicked = st.button(t("cmp.run"), key="cmp.run_btn", type="primary",
                             disabled=not 2 <= len(chosen) <= 6, icon=":material/play_arrow:")
 
@@ -70,12 +72,12 @@ st.subheader(t("cmp.charts"))
 chart = ui.choice(st.radio, t("cmp.chart"), ui.CHARTS, key="cmp.chart", horizontal=True,
                   text=lambda c: t("chart." + c), label_visibility="collapsed", persist_state="session")
 lang = current()
-st.plotly_chart(comp.memo(("chart", chart, lang), lambda: ui.time_series_figure(comp, chart)), key="cmp.fig")
+ui.chart(comp.memo(("chart", chart, lang), lambda: ui.time_series_figure(comp, chart)), key="cmp.fig")
 
 left, right = st.columns([1, 1])
 with left:
     st.subheader(t("cmp.prob"), help=t("cmp.prob_help"))
-    st.plotly_chart(comp.memo(("prob", lang), lambda: figures.prob_matrix_figure(
+    ui.chart(comp.memo(("prob", lang), lambda: figures.prob_matrix_figure(
         ens, "cum_profit", t("cmp.prob_title"), row_title=t("cmp.prob_row"), col_title=t("cmp.prob_col"))),
         key="cmp.prob_fig")
 with right:
@@ -99,3 +101,7 @@ with right:
 with st.expander(t("cmp.table")):
     st.dataframe(ui.kpi_table(comp, baseline), width="stretch")
     st.caption(" · ".join(f"**{t('kpi.' + k)}**: {t('kpid.' + k)}" for k in KPI_INFO))
+
+from dashboard.panels import explain as explain_panel  # noqa: E402 - the panel renders below the table
+
+explain_panel.render(comp, baseline)

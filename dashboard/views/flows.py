@@ -24,10 +24,10 @@ node_names = {**names("stage"), "public": t("flows.public"), "private": t("flows
 users = [r.users for r in ens[name].runs]
 if not any((u["source"].astype(str) != "none").any() for u in users):
     st.info(t("flows.empty", name=name), icon=":material/info:")
-st.plotly_chart(figures.sankey_figure(users, t("flows.sankey", name=name), names=node_names), key="flows.sankey_fig")
+ui.chart(figures.sankey_figure(users, t("flows.sankey", name=name), names=node_names), key="flows.sankey_fig")
 
 steps = names("flows.step")
-st.plotly_chart(figures.funnel_figure(ens, t("flows.funnel"), names=steps,
+ui.chart(figures.funnel_figure(ens, t("flows.funnel"), names=steps,
                                       colors=figures.scenario_colors(comp.names)), key="flows.funnel_fig")
 
 st.subheader(t("flows.table"))

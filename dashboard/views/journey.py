@@ -98,7 +98,7 @@ fig_names = {"trust": t("jr.trust"), "fatigue": t("jr.fatigue"), "messages": t("
              "stage": t("jr.stage"), "tolerance": t("jr.tolerance"), "purchases": t("jr.purchases"),
              "messages_short": t("jr.messages_short"), "events": t("jr.events_short"),
              **stage_names, **names("event")}
-st.plotly_chart(figures.journey_figure(trace, t("jr.chart", uid=uid, name=name), names=fig_names,
+ui.chart(figures.journey_figure(trace, t("jr.chart", uid=uid, name=name), names=fig_names,
                                        tolerance=threshold, x_title=t("common.day")), key="jr.fig")
 
 st.subheader(t("jr.events"))

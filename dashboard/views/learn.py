@@ -9,8 +9,7 @@ from dashboard.i18n import names, t
 from sim import figures
 
 SWEEP_TITLES = {"churn_rate": "learn.spam.churn", "mutes_total": "learn.spam.mutes",
-                "referral_joins_total": "learn.cascade.joins", "gmv_total": "learn.cadence.gmv",
-                "cum_profit": "learn.cadence.profit"}
+                "gmv_total": "learn.cadence.gmv", "cum_profit": "learn.cadence.profit"}
 ss = st.session_state
 n_users = int(ss.get("learn.n_users", learn.DEMO_SIZE["n_users"]))
 horizon = int(ss.get("learn.horizon", learn.DEMO_SIZE["horizon"]))
@@ -26,21 +25,34 @@ demo = learn.DEMOS[topic]
 lib = state.library()
 band_kw = {"x_title": t("common.day"), "band_label": t("common.band"), "median_label": t("common.median")}
 
-with c_body:
-    st.subheader(t("learn." + topic))
-    st.markdown(t(f"learn.{topic}.text"))
-    st.markdown(f"**{t('learn.demo')}** · " + t("learn.run_note", users=n_users, days=horizon, seeds=len(seeds)))
 
+def main_demo() -> None:
+    """The topic's live demo (charts)."""
     if demo.sweep:
         ens = ui.run_with_progress(learn.sweep_scenarios(demo, lib, n_users, horizon), seeds)
         table = learn.sweep_table(demo, ens)
         cols = st.columns(len(demo.kpis))
         for col, kpi in zip(cols, demo.kpis, strict=True):
-            col.plotly_chart(figures.sweep_figure(table, "value", {kpi: t("kpi." + kpi)}, t(SWEEP_TITLES[kpi]),
-                                                  x_title=t(f"learn.{topic}.x"), y_title=t("kpi." + kpi)),
-                             key=f"learn.fig.{kpi}")
-        st.stop()
-
+            with col:
+                ui.chart(figures.sweep_figure(table, "value", {kpi: t("kpi." + kpi)}, t(SWEEP_TITLES[kpi]),
+                                              x_title=t(f"learn.{topic}.x"), y_title=t("kpi." + kpi)),
+                         key=f"learn.fig.{kpi}", name=f"learn_{topic}_{kpi}")
+        return
+    if topic == "cascade":
+        st.markdown(f"**{t('learn.cascade.threshold_h')}** " + t("learn.cascade.threshold_note"))
+        thr = ui.run_with_progress(learn.threshold_scenarios(n_users, horizon), seeds)
+        ui.chart(figures.threshold_figure(
+            learn.threshold_table(thr), learn.threshold_curve(), t("learn.cascade.threshold_title"),
+            x_title=t("learn.cascade.x"), y_title=t("learn.cascade.y"), theory_label=t("learn.cascade.theory"),
+            seeds_label=t("learn.cascade.each_seed"), median_label=t("learn.cascade.median"),
+            threshold_label=t("learn.cascade.threshold")), key="learn.fig.threshold", name="learn_threshold")
+        st.markdown(f"**{t('learn.cascade.seeding_h')}** " + t("learn.cascade.seeding_note"))
+        labels = {"targeted": t("learn.cascade.targeted"), "random": t("learn.cascade.random")}
+        ens = ui.run_with_progress(learn.seeding_variants(lib, n_users, horizon, labels), seeds)
+        ui.chart(figures.band_figure(ens, "referral_joins", t("learn.cascade.seeding_title"), cumulative=True,
+                                     y_title=t("learn.cascade.joins_y"), **band_kw),
+                 key="learn.fig.main", name="learn_seeding")
+        return
     value = None
     if demo.param:
         whole = float(demo.step).is_integer()
@@ -56,8 +68,9 @@ with c_body:
         fig = figures.multi_band_figure(ens, {"cum_profit": t("chart.cum_profit"), "private_pool": t("learn.private_pool")},
                                         t("learn.pools"), **band_kw)
     elif topic == "ladder":
-        st.plotly_chart(figures.stage_figure(ens, title=t("chart.pool"), names=names("stage"),
-                                             x_title=t("common.day"), y_title=t("chart.pool_y")), key="learn.fig.stages")
+        ui.chart(figures.stage_figure(ens, title=t("chart.pool"), names=names("stage"),
+                                      x_title=t("common.day"), y_title=t("chart.pool_y")),
+                 key="learn.fig.stages", name="learn_ladder_stages")
         fig = figures.funnel_figure(ens, t("flows.funnel"), names=names("flows.step"))
     elif topic == "trust":
         fig = figures.band_figure(ens, "mean_trust", t("chart.trust"), y_title=t("chart.trust_y"), **band_kw)
@@ -70,4 +83,14 @@ with c_body:
         fig = figures.band_figure(ens, "gmv", t("chart.gmv"), y_title=t("chart.gmv_y"), smooth=7,
                                   shade=[(w.start_day, w.start_day + w.days - 1)], shade_label=t("common.shock"),
                                   **band_kw)
-    st.plotly_chart(fig, key="learn.fig.main")
+    ui.chart(fig, key="learn.fig.main", name=f"learn_{topic}")
+
+
+with c_body:
+    st.subheader(t("learn." + topic))
+    st.markdown(t(f"learn.{topic}.text"))
+    st.markdown(f"**{t('learn.demo')}** · " + t("learn.run_note", users=n_users, days=horizon, seeds=len(seeds)))
+    main_demo()
+    with st.container(border=True, key="learn.tell"):
+        st.markdown(f"**{t('teach.heading')}**")
+        st.markdown(t(f"teach.{topic}"))

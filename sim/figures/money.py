@@ -1,0 +1,74 @@
+"""Money: cost breakdowns and who beats whom on a KPI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from sim.figures.style import COST_COLORS, LAYOUT, label_of
+from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, prob_beats
+
+
+def cost_table(ensembles: Mapping[str, Ensemble]) -> pd.DataFrame:
+    """Median over seeds of the total cost of each kind over the horizon (scenario × cost kind)."""
+    rows = {}
+    for name, ens in ensembles.items():
+        rows[name] = {c: float(np.median(ens.stack(c).sum(axis=1))) for c in COST_COLUMNS}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=COST_COLUMNS)
+
+
+def cost_figure(ensembles: Mapping[str, Ensemble], title: str | None = None, *,
+                names: Mapping[str, str] | None = None, y_title: str = "RMB over the horizon (median of seeds)") -> go.Figure:
+    """Stacked bars: median total cost by kind (ads, hooks, rebates...) for each scenario.
+
+    Args:
+        ensembles: Scenario name → its runs.
+        title: Figure title.
+        names: Cost column (e.g. ``"cost_ads"``) → display text.
+        y_title: Y-axis title.
+
+    Returns:
+        The figure (one bar trace per cost kind, ``barmode="stack"``).
+    """
+    table = cost_table(ensembles)
+    fig = go.Figure()
+    for c in COST_COLUMNS:
+        fig.add_trace(go.Bar(x=list(table.index), y=table[c], name=label_of(names, c, c.removeprefix("cost_").capitalize()),
+                             marker_color=COST_COLORS[c], hovertemplate="%{y:,.0f} RMB"))
+    fig.update_layout(barmode="stack", title=title or "Costs by kind", yaxis_title=y_title,
+                      **{**LAYOUT, "hovermode": "x"})
+    return fig
+
+
+def prob_matrix(ensembles: Mapping[str, Ensemble], kpi: str = "cum_profit") -> pd.DataFrame:
+    """P(row scenario beats column scenario) on a KPI, for every ordered pair (diagonal NaN)."""
+    scen = list(ensembles)
+    m = pd.DataFrame(np.nan, index=scen, columns=scen)
+    for a in scen:
+        for b in scen:
+            if a != b:
+                m.loc[a, b] = prob_beats(ensembles[a], ensembles[b], kpi)
+    return m
+
+
+def prob_matrix_figure(ensembles: Mapping[str, Ensemble], kpi: str = "cum_profit",
+                       title: str | None = None, *, row_title: str = "Scenario A",
+                       col_title: str = "Scenario B") -> go.Figure:
+    """Heatmap of P(A beats B) on a KPI, with the probabilities written in the cells."""
+    m = prob_matrix(ensembles, kpi)
+    z = m.to_numpy(dtype=float)
+    text = [["–" if np.isnan(v) else f"{v:.0%}" for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(m.columns), y=list(m.index), text=text, texttemplate="%{text}",
+        zmin=0, zmax=1, colorscale="RdBu", reversescale=False,
+        colorbar={"title": "P", "tickformat": ".0%"},
+        hovertemplate="P(%{y} beats %{x}) = %{z:.0%}<extra></extra>"))
+    label = KPI_INFO.get(kpi, (kpi,))[0]
+    fig.update_layout(title=title or f"P(A beats B) on {label}", xaxis_title=col_title,
+                      yaxis_title=row_title, yaxis_autorange="reversed",
+                      template="plotly_white", margin={"l": 60, "r": 20, "t": 60, "b": 50},
+                      height=max(300, 90 * len(m) + 120))
+    return fig
