@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.population import NEVER
-from sim.runner import kpis
+from sim.runner import kpis, payback_day
 
 STAGES = ["public", "follower", "customer", "repeat", "member", "partner", "dormant", "churned"]
 
@@ -47,7 +47,16 @@ NOBODY = users([{}, {}])
     ([-1, -1, -1, 4], 3.0),         # turns on the last day
 ])
 def test_payback_day_on_hand_built_series(profit, want):
-    assert kpis(daily(profit), NOBODY, len(profit))["payback_day"] == want
+    k = kpis(daily(profit), NOBODY, len(profit))
+    assert k["payback_day"] == want and k["paid_back"] == 1.0
+    assert payback_day(np.cumsum(profit)) == want
+
+
+@pytest.mark.parametrize("profit", [[-1], [-5, 2, 1], [3, -4], [1, 1, -3], [-2, 5, -4]])
+def test_still_negative_at_the_end_is_never_paid_back(profit):
+    k = kpis(daily(profit), NOBODY, len(profit))
+    assert k["payback_day"] == math.inf and k["paid_back"] == 0.0
+    assert payback_day(np.cumsum(profit)) == math.inf
 
 
 def test_cum_profit_and_roi():
@@ -113,7 +122,7 @@ def test_pool_churn_and_trust_kpis():
 def test_kpis_of_a_run_without_a_private_pool():
     k = kpis(daily([1, 1]), NOBODY, 2)
     assert k["final_private_pool"] == 0.0
-    assert set(k) >= {"cum_profit", "roi", "payback_day", "cac", "ltv", "ltv_referral", "ltv_cac",
+    assert set(k) >= {"cum_profit", "roi", "payback_day", "paid_back", "cac", "ltv", "ltv_referral", "ltv_cac",
                       "final_private_pool", "repeat_rate", "churn_rate", "mean_trust", "gmv_total",
                       "mutes_total", "referral_joins_total"}
 

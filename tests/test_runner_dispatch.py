@@ -131,3 +131,11 @@ def test_warm_up_runs_once(monkeypatch):
     assert runner._WARM is True
     monkeypatch.setattr(runner, "SiyuModel", None)  # a second call does not build a model
     runner.warm_up()
+
+
+def test_a_finished_run_releases_its_model_from_mesa():
+    from mesa import Agent
+
+    before = len(Agent._ids)
+    runner.simulate(tiny(horizon_days=2, population__n_users=100), 0)
+    assert len(Agent._ids) == before
