@@ -28,6 +28,10 @@ fi
 [[ $# -gt 0 ]] && MODULES=("$@")
 
 mkdir -p "$WORK"
+# a source that changed since the last copy gets its mutants regenerated (mutmut goes by mtime)
+for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'sim/*.py'); do
+  if ! cmp -s "$ROOT/$f" "$WORK/$f"; then rm -f "$WORK/mutants/$f" "$WORK/mutants/$f.meta"; fi
+done
 # fresh copy of the sources and tests (mutmut's own state in $WORK/mutants is kept, so reruns are incremental)
 (cd "$ROOT" && git ls-files -co --exclude-standard -z -- sim tests pyproject.toml scenarios \
    | tar --null -T - -cf -) | tar -xf - -C "$WORK"
