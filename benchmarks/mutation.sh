@@ -32,6 +32,10 @@ mkdir -p "$WORK"
 for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'sim/*.py'); do
   if ! cmp -s "$ROOT/$f" "$WORK/$f"; then rm -f "$WORK/mutants/$f" "$WORK/mutants/$f.meta"; fi
 done
+# changed tests: collect afresh which tests reach which function (mutmut adds new tests only)
+for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'tests/*.py'); do
+  if ! cmp -s "$ROOT/$f" "$WORK/$f"; then rm -f "$WORK/mutants/mutmut-stats.json"; break; fi
+done
 # fresh copy of the sources and tests (mutmut's own state in $WORK/mutants is kept, so reruns are incremental)
 (cd "$ROOT" && git ls-files -co --exclude-standard -z -- sim tests pyproject.toml scenarios \
    | tar --null -T - -cf -) | tar -xf - -C "$WORK"
