@@ -41,11 +41,31 @@ def ensure_env() -> None:
         _say(f"creating virtual environment in {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
     _say("installing Siyu and its dependencies (first run takes a minute or two)")
-    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"])
-    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"])
+    _quiet([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"])
+    _quiet([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[dev]"])
     _say("compiling the model's per-user rules (once)")
-    subprocess.check_call([str(PY), "-c", "import sim.runner; sim.runner.warm_up()"])
+    _quiet([str(PY), "-c", "import sim.runner; sim.runner.warm_up()"])
     STAMP.write_text(want)
+
+
+def _quiet(cmd: list[str]) -> None:
+    """Run a set-up step, showing its output only if it fails (no build-tool banners)."""
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    if done.returncode:
+        sys.stdout.write(done.stdout)
+        sys.exit(f"[siyu] set-up step failed (exit {done.returncode}): {' '.join(cmd[1:4])} ...")
+
+
+def _become(cmd: list[str]) -> int:
+    """Replace this process by ``cmd`` (POSIX), so Ctrl-C or SIGTERM to this pid reach it directly.
+
+    ``siyu dashboard`` then forwards them to the Streamlit server it started, so ending
+    ``python3 run.py dashboard`` ends the server. Elsewhere the command runs as a child.
+    """
+    sys.stdout.flush()
+    if os.name == "posix":
+        os.execv(cmd[0], cmd)
+    return subprocess.call(cmd)
 
 
 def main(argv: list[str]) -> int:
@@ -60,13 +80,14 @@ def main(argv: list[str]) -> int:
     ensure_env()
     os.chdir(ROOT)
     if cmd == "dashboard":
-        return subprocess.call([str(BIN / "siyu"), "dashboard", *rest])
+        return _become([str(BIN / "siyu"), "dashboard", *rest])
     if cmd == "siyu":
-        return subprocess.call([str(BIN / "siyu"), *rest])
-    rc = subprocess.call([str(PY), "-m", "ruff", "check", "sim", "dashboard", "tests", "benchmarks"])
+        return _become([str(BIN / "siyu"), *rest])
+    rc = subprocess.call([str(PY), "-m", "ruff", "check", "-q", "sim", "dashboard", "tests", "benchmarks"])
     if rc:
         return rc
-    return subprocess.call([str(PY), "-m", "pytest", "-n", "2", *rest])
+    # -q: one start line ("bringing up nodes..."), the dots, the summary
+    return _become([str(PY), "-m", "pytest", "-n", "2", "-q", *rest])
 
 
 if __name__ == "__main__":

@@ -34,7 +34,10 @@ page = st.navigation([
     st.Page(VIEWS / "cascades.py", title=t("nav.cascades"), icon=":material/share:"),
     st.Page(VIEWS / "editor.py", title=t("nav.editor"), icon=":material/tune:"),
     st.Page(VIEWS / "journey.py", title=t("nav.journey"), icon=":material/person_pin_circle:"),
+    st.Page(VIEWS / "sweep.py", title=t("nav.sweep"), icon=":material/ssid_chart:"),
+    st.Page(VIEWS / "store.py", title=t("nav.runs"), icon=":material/inventory_2:"),
     st.Page(VIEWS / "learn.py", title=t("nav.learn"), icon=":material/school:"),
+    st.Page(VIEWS / "guide.py", title=t("nav.guide"), icon=":material/menu_book:"),
 ])
 try:
     page.run()

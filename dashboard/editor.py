@@ -315,8 +315,9 @@ def load_into_state(state: MutableMapping[str, Any], scenario: Scenario) -> None
         state[widget_key(path)] = value
         if kinds[path] == "enum":
             memory[widget_key(path)] = value
-    for key in [k for k in state if str(k).startswith("ed.shocks.")]:
-        del state[key]
+    for key in [k for k in state if str(k).startswith("ed.shocks.")
+                or (str(k).startswith("ed.") and str(k).endswith((".never", ".day")))]:
+        del state[key]  # shock windows and the switches of "never" days are rebuilt
     state["ed.n_shocks"] = len(shocks)
     for i, window in enumerate(shocks):
         for name, value in window.items():

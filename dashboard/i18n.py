@@ -5,7 +5,9 @@ one file per topic: ``dashboard/locales/en/*.yaml`` and ``dashboard/locales/zh/*
 catalogue is a YAML mapping from dotted keys (``cmp.title``) to texts; nested mappings are
 flattened with dots, so ``{cmp: {title: ...}}`` means the same. A key defined twice in one
 language is an error, and a test checks that both languages have the same keys and the same
-``{placeholders}``. Parameter labels of the strategy editor are the keys ``param.<field>``, so
+``{placeholders}``. The model's own texts (units ``unit.*``, shipped scenario names
+``scn.*``, error-message templates ``msg.*``, the report) live in ``sim/locales`` and are
+merged in (:mod:`sim.i18n`). Parameter labels of the strategy editor are the keys ``param.<field>``, so
 the schema stays the one source of truth for bounds, units and help text. The current
 language lives in ``st.session_state["lang"]`` (set by the sidebar toggle); changing it never
 reruns a simulation.
@@ -47,8 +49,21 @@ def load_catalogue(lang: str, root: Path = LOCALES) -> dict[str, str]:
     return out
 
 
-EN: dict[str, str] = load_catalogue("en")
-ZH: dict[str, str] = load_catalogue("zh")
+def _with_model_texts(lang: str) -> dict[str, str]:
+    """Read the dashboard's catalogues plus the model's (``sim/locales``: units, scenarios, messages)."""
+    from sim.i18n import ROOTS
+    from sim.i18n import load_catalogue as load_model
+
+    out = load_catalogue(lang)
+    model = load_model(lang, (ROOTS[0],))
+    twice = set(out) & set(model)
+    if twice:
+        raise ValueError(f"texts defined in both dashboard/locales and sim/locales: {sorted(twice)[:5]}")
+    return {**out, **model}
+
+
+EN: dict[str, str] = _with_model_texts("en")
+ZH: dict[str, str] = _with_model_texts("zh")
 LANGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

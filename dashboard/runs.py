@@ -100,7 +100,11 @@ CACHE = RunCache()
 
 @dataclass
 class Comparison:
-    """The result of one press of "Run comparison": settings and one Ensemble per scenario."""
+    """The result of one press of "Run comparison": settings and one Ensemble per scenario.
+
+    ``stored`` is the results-store id when the ensembles were read back from the store
+    (daily tables and KPIs only) instead of simulated.
+    """
 
     names: list[str]
     n_users: int
@@ -108,6 +112,13 @@ class Comparison:
     seeds: list[int]
     ensembles: dict[str, Ensemble] = field(default_factory=dict)
     derived: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    #: The results-store id it was read from (``dashboard.recorded``); such runs have no users tables.
+    stored: str | None = None
+
+    def covers(self, scenarios: Mapping[str, Scenario], seeds: Sequence[int]) -> bool:
+        """True when this comparison holds exactly these named scenarios over these seeds."""
+        return (list(scenarios) == list(self.ensembles) and [int(s) for s in seeds] == list(self.seeds)
+                and all(self.ensembles[n].scenario.key() == s.key() for n, s in scenarios.items()))
 
     def memo(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """``make()`` once per key for this comparison (tables and figures of presentation reruns)."""

@@ -26,6 +26,7 @@ __all__ = [
     "USER_KEY",
     "add_scenario",
     "init",
+    "is_default",
     "library",
     "origin",
     "restore_choices",
@@ -50,7 +51,8 @@ def _env_int(name: str, default: int) -> int:
 
 #: Default widget values (session-state key → value). 20,000 users (the schema's own default
 #: market) is where private pools' fixed costs are carried, so the first view is meaningful;
-#: 4 seeds × 3 scenarios × 365 days simulate in about 3.5 s on 2 cores (benchmarks/bench_dashboard.py).
+#: 5 seeds (the CLI's and the README's default too, so the numbers agree) × 3 scenarios × 365
+#: days simulate in about 4–5 s on 2 cores (benchmarks/bench_dashboard.py).
 #: The first comparison's size can be set
 #: at launch with SIYU_DASHBOARD_USERS / _DAYS / _SEEDS (the browser test uses a small one);
 #: AppTest tests shrink it through session state.
@@ -59,7 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "cmp.scenarios": list(DEFAULT_SCENARIOS),
     "cmp.n_users": _env_int("SIYU_DASHBOARD_USERS", 20_000),
     "cmp.horizon": _env_int("SIYU_DASHBOARD_DAYS", 365),
-    "cmp.seeds": _env_int("SIYU_DASHBOARD_SEEDS", 4),
+    "cmp.seeds": _env_int("SIYU_DASHBOARD_SEEDS", 5),
 }
 
 USER_KEY = "lib.user"        # name -> Scenario saved or uploaded in this session
@@ -180,6 +182,12 @@ def settings() -> tuple[int, int, int]:
     return (int(s.get("cmp.n_users", DEFAULTS["cmp.n_users"])),
             int(s.get("cmp.horizon", DEFAULTS["cmp.horizon"])),
             int(s.get("cmp.seeds", DEFAULTS["cmp.seeds"])))
+
+
+def is_default(names: list[str] | tuple[str, ...], n_users: int, horizon: int, n_seeds: int) -> bool:
+    """True for the first comparison a visitor sees (the :data:`DEFAULTS`), which is kept in the results store."""
+    return (list(names) == list(DEFAULTS["cmp.scenarios"]) and int(n_users) == DEFAULTS["cmp.n_users"]
+            and int(horizon) == DEFAULTS["cmp.horizon"] and int(n_seeds) == DEFAULTS["cmp.seeds"])
 
 
 def results() -> runs.Comparison | None:

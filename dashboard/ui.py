@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,11 +17,13 @@ import pandas as pd
 import streamlit as st
 
 from sim import KPI_INFO, Ensemble, Scenario, ScenarioError, compare_table, figures
+from sim.i18n import unit_text
 from sim.report import as_number, format_kpi
 
-from . import runs, state
+from . import recorded, runs, state
+from .display import CARD_CSS, display_name, error_text, finite, p_paid_back
 from .editor import FieldSpec, format_number
-from .i18n import names, param_label, t
+from .i18n import current, names, param_label, t
 
 __all__ = [
     "CARD_KPIS",
@@ -30,6 +33,7 @@ __all__ = [
     "field_widget",
     "fmt",
     "kpi_cards",
+    "missing_runs",
     "run_with_progress",
     "scenario_label",
     "sidebar",
@@ -76,7 +80,8 @@ def unexpected_error(err: BaseException) -> None:
 def scenario_label(name: str) -> str:
     """A scenario's name with where it came from, for pickers (``mine · edited``)."""
     how = state.origin(name)
-    return name if how == "shipped" else f"{name} · {t('common.' + how)}"
+    shown = display_name(name, current())
+    return shown if how == "shipped" else f"{shown} · {t('common.' + how)}"
 
 
 def choice(widget: Any, label: str, options: Sequence[Any], *, key: str, text: Any = None, **kw: Any) -> Any:
@@ -107,10 +112,10 @@ def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) 
     """Format a KPI value for people: ¥ for money, % for shares, "never" for no payback."""
     unit = KPI_INFO.get(kpi, ("", "", True, ""))[1]
     x = as_number(value)
-    if x is None:
-        return "n/a"
+    if x is None:  # undefined for the run (e.g. churn without a private pool)
+        return "—"
     if kpi == "payback_day" and math.isinf(x):
-        return t("common.never")
+        return t("common.never") if not signed else "—"
     if unit.startswith("RMB") and not math.isinf(x):
         sign = "-" if x < 0 else ("+" if signed else "")
         ax = abs(x)
@@ -144,22 +149,48 @@ def compare_scenarios(names_: Sequence[str], n_users: int, horizon: int) -> dict
     return {n: market.apply(runs.sized(state.scenario(n), n_users, horizon)) for n in names_}
 
 
-def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int) -> runs.Comparison:
-    """Run (or fetch from cache) a comparison and remember it in the session."""
+def run_comparison(names_: Sequence[str], n_users: int, horizon: int, n_seeds: int,
+                   use_store: bool = True) -> runs.Comparison:
+    """Run (or fetch from cache or the results store) a comparison and remember it in the session.
+
+    Runs not in the cache are read from a stored comparison when there is one
+    (``dashboard.recorded``, unless ``use_store`` is false); the default comparison, once
+    simulated, is recorded there so the next cold start shows it at once.
+    """
     seeds = list(range(int(n_seeds)))
     scenarios = compare_scenarios(names_, n_users, horizon)
-    ens = run_with_progress(scenarios, seeds)
+    prev = state.results()
+    if use_store and prev is not None and prev.stored and prev.covers(scenarios, seeds):
+        return prev
+    found = recorded.lookup(scenarios, seeds) if use_store and runs.count_missing(scenarios, seeds) else None
+    if found is not None:
+        stored, ens = found
+    else:
+        stored, t0 = None, time.perf_counter()
+        ens = run_with_progress(scenarios, seeds)
+        if state.is_default(names_, n_users, horizon, n_seeds):
+            recorded.remember(ens, wall_seconds=time.perf_counter() - t0)
     comp = runs.Comparison(names=list(names_), n_users=int(n_users), horizon=int(horizon),
-                           seeds=seeds, ensembles=ens)
+                           seeds=seeds, ensembles=ens, stored=stored)
     state.set_results(comp)
     return comp
+
+
+def missing_runs(scenarios: Mapping[str, Scenario], n_seeds: int, comp: runs.Comparison | None) -> int:
+    """Runs still to simulate for these settings (none when ``comp`` already holds them)."""
+    seeds = list(range(int(n_seeds)))
+    if comp is not None and comp.covers(scenarios, seeds):
+        return 0
+    return runs.count_missing(scenarios, seeds)
 
 
 def ensure_comparison() -> runs.Comparison:
     """The session's comparison; runs the Compare page's current settings if there is none yet."""
     res = state.results()
-    if res is not None:
+    if res is not None and res.stored is None:
         return res
+    if res is not None:  # read from the store: no users tables, so simulate it for real
+        return run_comparison(res.names, res.n_users, res.horizon, len(res.seeds), use_store=False)
     chosen = list(st.session_state.get("cmp.scenarios") or state.DEFAULT_SCENARIOS)
     if not 2 <= len(chosen) <= 6:
         chosen = [n for n in state.DEFAULT_SCENARIOS if n in state.library()]
@@ -174,7 +205,7 @@ def _compact(kpi: str, value: Any) -> str:
     unit = KPI_INFO.get(kpi, ("", ""))[1]
     x = as_number(value)
     if x is None:
-        return "n/a"
+        return "—"
     if unit.startswith("RMB") or unit == "users":
         ax = abs(x)
         body = (f"{ax / 1e6:.1f}M" if ax >= 1e6 else f"{ax / 1e3:.1f}k" if ax >= 1e3
@@ -194,26 +225,30 @@ def kpi_cards(comp: runs.Comparison, baseline: str | None) -> None:
     """
     table = comp.memo(("compare_table", baseline), lambda: compare_table(comp.ensembles, baseline))
     table = table.set_index(["scenario", "kpi"])
-    st.html("<style>[data-testid='stMetricValue']{font-size:1.6rem;}"
-            "[data-testid='stMetric']{padding:0.35rem 0.6rem;}</style>")
+    st.html(CARD_CSS)
+    lang = current()
     for kpi in CARD_KPIS:
-        cols = st.columns([1.2] + [2] * len(comp.names), vertical_alignment="center")
+        cols = st.columns([1.2] + [2] * len(comp.names), vertical_alignment="top")
         cols[0].markdown(f"**{t('kpi.' + kpi)}**", help=t("kpid." + kpi))
         higher = KPI_INFO[kpi][2]
         for col, name in zip(cols[1:], comp.names, strict=True):
             row = table.loc[(name, kpi)]
             delta = desc = None
-            if baseline and name != baseline and "diff_q50" in row:
+            if baseline and name != baseline and finite(row.get("diff_q50")):
                 delta = fmt(kpi, row["diff_q50"], signed=True)
                 desc = t("cmp.delta_range", lo=_compact(kpi, row["diff_q10"]), hi=_compact(kpi, row["diff_q90"]))
+            if kpi == "payback_day":  # "never" is a state: say how likely paying back is
+                paid = t("cmp.p_paid_back", p=p_paid_back(comp.ensembles[name]))
+                desc = f"{paid} · {desc}" if desc else paid
             help_text = t("cmp.value_range", lo=fmt(kpi, row["q10"], horizon=comp.horizon),
                           hi=fmt(kpi, row["q90"], horizon=comp.horizon))
             if desc:
                 help_text += "\n\n" + desc
-            label = f"{name} · {t('common.baseline')}" if name == baseline else name
+            shown = display_name(name, lang)
+            label = f"{shown} · {t('common.baseline')}" if name == baseline else shown
             col.metric(label, fmt(kpi, row["q50"], horizon=comp.horizon), delta=delta,
                        delta_color="normal" if higher else "inverse", help=help_text,
-                       delta_description=desc, border=True, height=104)
+                       delta_description=desc, border=True, height="stretch")
 
 
 def time_series_figure(comp: runs.Comparison, chart: str) -> Any:
@@ -250,54 +285,75 @@ def kpi_table(comp: runs.Comparison, baseline: str | None) -> pd.DataFrame:
         row: dict[str, str] = {"KPI": t("kpi." + kpi)}
         for name in comp.names:
             r = table.loc[(name, kpi)]
-            row[name] = (f"{fmt(kpi, r['q50'], horizon=comp.horizon)} "
-                         f"({fmt(kpi, r['q10'], horizon=comp.horizon)} … {fmt(kpi, r['q90'], horizon=comp.horizon)})")
+            if kpi == "paid_back":  # a probability over seeds, not a median of 0/1
+                row[name] = t("cmp.p_paid_back", p=p_paid_back(comp.ensembles[name]))
+                continue
+            lo, hi = fmt(kpi, r["q10"], horizon=comp.horizon), fmt(kpi, r["q90"], horizon=comp.horizon)
+            med = fmt(kpi, r["q50"], horizon=comp.horizon)
+            row[name] = med if med == lo == hi else f"{med} ({t('cmp.range', lo=lo, hi=hi)})"
             if baseline and name != baseline and "diff_q50" in r:
-                row[f"Δ {name}"] = (f"{fmt(kpi, r['diff_q50'], signed=True)} "
-                                    f"({fmt(kpi, r['diff_q10'], signed=True)} … {fmt(kpi, r['diff_q90'], signed=True)})")
+                row[f"Δ {name}"] = (f"{fmt(kpi, r['diff_q50'], signed=True)} ({t('cmp.range', lo=fmt(kpi, r['diff_q10'], signed=True), hi=fmt(kpi, r['diff_q90'], signed=True))})"
+                                    if finite(r["diff_q50"]) else "—")
         rows.append(row)
     return pd.DataFrame(rows).set_index("KPI")
 
 
 def field_widget(spec: FieldSpec, key: str, error: str | None = None, changed: bool = False) -> Any:
-    """One schema field as a widget (toggle, selectbox, number or text input), error beneath it."""
+    """One schema field as a widget (toggle, selectbox, number or text input), error beneath it.
+
+    Numbers take any value: the range is in the help text and checked by the schema, so an
+    out-of-range entry is shown as an error next to the field (a bounded input would silently
+    keep the previous value). Units are shown once, in the page's language. A day whose
+    maximum means "never" is a "Never" switch plus a day input.
+    """
+    from .editor_layout import is_never_field, never_keys, sync_never
+
+    lang = current()
     label = param_label(spec.name)
     if changed:
         label = f"{label} •"
+    unit = unit_text(spec.unit, lang)
     help_parts = [spec.help]
     if spec.kind in ("int", "float"):
-        help_parts.append(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=spec.unit))
-    elif spec.unit and spec.kind not in ("str", "text"):
-        help_parts.append(spec.unit)
+        help_parts.append(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit))
+    elif unit and spec.kind not in ("str", "text"):
+        help_parts.append(unit)
     if spec.source:
         help_parts.append(t("ed.sources", source=spec.source))
     help_text = "\n\n".join(p for p in help_parts if p) + f"\n\n`{spec.path}`"
     kw: dict[str, Any] = {"key": key, "help": help_text, "persist_state": "session"}
-    shown = f"{label} ({spec.unit})" if spec.unit and spec.unit.lower() not in label.lower() else label
-    if spec.kind == "bool":
+    shown = f"{label} ({unit})" if unit and spec.kind in ("int", "float") else label
+    if is_never_field(spec):
+        never, day = never_keys(key)
+        ss = st.session_state
+        ss.setdefault(never, int(ss.get(key, spec.default)) >= int(spec.hi or 0))
+        ss.setdefault(day, int(ss.get("ed.horizon_days", 360)) // 2 if ss[never] else int(ss.get(key, 0)))
+        st.toggle(t("ed.never_day", label=label) + f" · {t('ed.never')}", key=never, help=help_text,
+                  on_change=sync_never, args=(ss, key, spec))
+        if not ss[never]:
+            st.number_input(t("ed.never_day", label=label), step=1, format="%d", key=day,
+                            help=t("ed.never_help"), on_change=sync_never, args=(ss, key, spec))
+        value = ss.get(key, spec.default)
+    elif spec.kind == "bool":
         value = st.toggle(label, **kw)
     elif spec.kind == "enum":
         value = choice(st.selectbox, label, spec.choices, text=lambda v: t("choice." + v), **kw)
     elif spec.kind == "int":
-        value = st.number_input(shown, min_value=int(spec.lo) if spec.lo is not None else None,
-                                max_value=int(spec.hi) if spec.hi is not None else None,
-                                step=int(spec.step), format="%d", **kw)
+        value = st.number_input(shown, step=int(spec.step), format="%d", **kw)
     elif spec.kind == "float":
-        value = st.number_input(shown, min_value=float(spec.lo) if spec.lo is not None else None,
-                                max_value=float(spec.hi) if spec.hi is not None else None,
-                                step=float(spec.step), format=spec.number_format, **kw)
+        value = st.number_input(shown, step=float(spec.step), format=spec.number_format, **kw)
     elif spec.kind == "text":
         value = st.text_area(label, max_chars=spec.max_length, height=80, **kw)
     else:
         value = st.text_input(label, max_chars=spec.max_length, **kw)
     if error:
-        st.error(error, icon="⚠️")
+        st.error(error_text(error, lang), icon="⚠️")
     return value
 
 
 def show_scenario_error(err: ScenarioError) -> None:
-    """Show a user-input error inline, as its one line."""
-    st.error(str(err), icon="⚠️")
+    """Show a user-input error inline, as its one line (in the page's language)."""
+    st.error(error_text(err, current()), icon="⚠️")
 
 
 def figure_names(prefix: str) -> dict[str, str]:

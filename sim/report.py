@@ -16,7 +16,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sim.results import KPI_INFO, Ensemble, compare_table, prob_beats
+from sim.i18n import LANGS, scenario_description, scenario_name, t, unit_text
+from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, compare_table, prob_beats
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -38,9 +39,14 @@ SERIES: dict[str, tuple[str, str, int]] = {
 }
 
 
-def display_unit(unit: str) -> str:
+def display_unit(unit: str, lang: str = "en") -> str:
     """Return the unit shown next to values formatted by :func:`format_kpi` (shares become %)."""
-    return "%" if unit == "share" else unit
+    return "%" if unit == "share" else unit_text(unit, lang)
+
+
+def p_paid_back(ensemble: Ensemble) -> float:
+    """P(paid back): the share of seeds whose cumulative profit ended ≥ 0 and stayed there."""
+    return float(ensemble.summaries["paid_back"].mean())
 
 
 def as_number(value: Any) -> float | None:
@@ -52,20 +58,24 @@ def as_number(value: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
+def format_kpi(value: Any, unit: str = "", signed: bool = False, lang: str = "en") -> str:
     """Format one KPI value for people: shares as %, large numbers with thousands separators.
 
     Args:
-        value: The number (``None``/NaN → ``n/a``, ±inf → ``∞``).
+        value: The number (``None``/NaN → ``—``, undefined; +inf in days → ``never``,
+            other ±inf → ``∞``).
         unit: Its unit from ``sim.KPI_INFO`` (``"share"`` is shown in percent).
         signed: Always show the sign (for differences).
+        lang: Language of the words (``never``).
 
     Returns:
         The formatted text.
     """
     x = as_number(value)
     if x is None:
-        return "n/a"
+        return t("fmt.undefined", lang)
+    if math.isinf(x) and x > 0 and unit == "day" and not signed:
+        return t("fmt.never", lang)
     if math.isinf(x):
         return ("+∞" if signed else "∞") if x > 0 else "−∞"
     sign = "+" if signed else ""
@@ -85,7 +95,7 @@ def format_kpi(value: Any, unit: str = "", signed: bool = False) -> str:
     return f"{x:{sign}.2f}"
 
 
-def _shock_windows(ensembles: Mapping[str, Ensemble]) -> tuple[list[tuple[float, float]], str | None]:
+def _shock_windows(ensembles: Mapping[str, Ensemble], lang: str = "en") -> tuple[list[tuple[float, float]], str | None]:
     """Day windows of the shocks in any compared scenario, and a label naming those scenarios."""
     windows: dict[tuple[float, float], list[str]] = {}
     for name, ens in ensembles.items():
@@ -99,10 +109,10 @@ def _shock_windows(ensembles: Mapping[str, Ensemble]) -> tuple[list[tuple[float,
     if not windows:
         return [], None
     names = list(dict.fromkeys(n for ns in windows.values() for n in ns))
-    return list(windows), f"shock ({', '.join(names)})"
+    return list(windows), t("report.shock", lang, names=", ".join(names))
 
 
-def _figures(ensembles: Mapping[str, Ensemble]) -> list[go.Figure]:
+def _figures(ensembles: Mapping[str, Ensemble], lang: str = "en") -> list[go.Figure]:
     """Build the report's figures with the shared builders of :mod:`sim.figures`.
 
     Scenario names are HTML-escaped before they reach plotly.js, which renders trace names as
@@ -111,50 +121,71 @@ def _figures(ensembles: Mapping[str, Ensemble]) -> list[go.Figure]:
     from sim import figures
 
     shown = {html.escape(name): ens for name, ens in ensembles.items()}
-    windows, label = _shock_windows(shown)
+    # colours by the real names (as on the dashboard), keyed by the escaped ones
+    colors = {html.escape(n): c for n, c in figures.scenario_colors(ensembles).items()}
+    windows, label = _shock_windows(shown, lang)
     figs = [
-        figures.band_figure(shown, column, f"{title} — median and 10–90% band over seeds",
-                            y_title=unit, smooth=smooth, shade=windows, shade_label=label)
-        for column, (title, unit, smooth) in SERIES.items()
+        figures.band_figure(shown, column, t("report.band_title", lang, title=t(f"report.series.{column}", lang)),
+                            y_title=display_unit(unit, lang), smooth=smooth, shade=windows, shade_label=label,
+                            colors=colors, x_title=t("common.day", lang), band_label=t("common.band", lang),
+                            median_label=t("common.median", lang))
+        for column, (_title, unit, smooth) in SERIES.items()
     ]
-    figs.append(figures.cost_figure(shown, "Costs by kind over the horizon (median of seeds)"))
+    costs = {c: t(f"cost.{c}", lang) for c in COST_COLUMNS}
+    figs.append(figures.cost_figure(shown, t("report.costs_title", lang), names=costs,
+                                    y_title=t("chart.costs_y", lang)))
     return figs
 
 
-def _kpi_table_html(ensembles: Mapping[str, Ensemble], baseline: str | None) -> str:
+def _cell_text(kpi: str, r: Any, unit: str, lang: str) -> str:
+    """Median and 10–90 % band of one KPI of one scenario, as HTML."""
+    return (f"<b>{format_kpi(r['q50'], unit, lang=lang)}</b>"
+            f"<br><span class=band>[{format_kpi(r['q10'], unit, lang=lang)} – "
+            f"{format_kpi(r['q90'], unit, lang=lang)}]</span>")
+
+
+def _kpi_table_html(ensembles: Mapping[str, Ensemble], baseline: str | None, lang: str = "en") -> str:
     table = compare_table(dict(ensembles), baseline).set_index(["kpi", "scenario"])
     names = list(ensembles)
+    base_tag = html.escape(t("report.baseline", lang))
     head = "".join(
-        f"<th>{html.escape(n)}{' <span class=base>(baseline)</span>' if n == baseline else ''}</th>"
+        f"<th>{html.escape(n)}{f' <span class=base>{base_tag}</span>' if n == baseline else ''}</th>"
         for n in names)
     rows = []
     for kpi, (label, unit, higher, desc) in KPI_INFO.items():
+        if lang != "en":
+            label, desc = t(f"kpi.{kpi}", lang), t(f"kpid.{kpi}", lang)
         cells = []
         for n in names:
             r = table.loc[(kpi, n)]
-            text = (f"<b>{format_kpi(r['q50'], unit)}</b>"
-                    f"<br><span class=band>[{format_kpi(r['q10'], unit)} – {format_kpi(r['q90'], unit)}]</span>")
-            if baseline and n != baseline and "diff_q50" in r:
-                d50 = r["diff_q50"]
-                good = (d50 > 0) == higher if d50 == d50 and d50 != 0 else None
+            if kpi == "paid_back":  # a probability over seeds, not a median of 0/1
+                text = f"<b>{p_paid_back(ensembles[n]):.0%}</b>"
+            else:
+                text = _cell_text(kpi, r, unit, lang)
+            if kpi == "payback_day":
+                text += f"<br><span class=band>{html.escape(t('fmt.p_paid_back', lang, p=f'{p_paid_back(ensembles[n]):.0%}'))}</span>"
+            d50 = as_number(r.get("diff_q50")) if baseline and n != baseline and kpi != "paid_back" else None
+            if d50 is not None:  # no delta where it is undefined (e.g. across "never")
+                good = (d50 > 0) == higher if d50 != 0 else None
                 cls = {True: "good", False: "bad", None: "flat"}[good]
-                text += (f"<br><span class='diff {cls}'>Δ {format_kpi(d50, unit, signed=True)}"
-                         f" [{format_kpi(r['diff_q10'], unit, signed=True)},"
-                         f" {format_kpi(r['diff_q90'], unit, signed=True)}]</span>")
+                text += (f"<br><span class='diff {cls}'>Δ {format_kpi(d50, unit, signed=True, lang=lang)}"
+                         f" [{format_kpi(r['diff_q10'], unit, signed=True, lang=lang)},"
+                         f" {format_kpi(r['diff_q90'], unit, signed=True, lang=lang)}]</span>")
             cells.append(f"<td>{text}</td>")
         arrow = "↑" if higher else "↓"
         rows.append(
             f"<tr><th title='{html.escape(desc, quote=True)}'>{html.escape(label)} "
-            f"<span class=arrow>{arrow}</span></th><td class=unit>{html.escape(display_unit(unit))}</td>"
+            f"<span class=arrow>{arrow}</span></th><td class=unit>{html.escape(display_unit(unit, lang))}</td>"
             f"{''.join(cells)}</tr>")
     if baseline:
         cells = "".join(
             "<td>—</td>" if n == baseline
             else f"<td><b>{prob_beats(ensembles[n], ensembles[baseline], 'cum_profit'):.0%}</b></td>"
             for n in names)
-        rows.append(f"<tr class=pbeat><th>P(beats baseline), cumulative profit</th>"
-                    f"<td class=unit>probability</td>{cells}</tr>")
-    return (f"<table class=kpi><thead><tr><th>KPI</th><th>unit</th>{head}</tr></thead>"
+        rows.append(f"<tr class=pbeat><th>{html.escape(t('report.p_beats', lang))}</th>"
+                    f"<td class=unit>{html.escape(t('report.probability', lang))}</td>{cells}</tr>")
+    return (f"<table class=kpi><thead><tr><th>{html.escape(t('report.kpi', lang))}</th>"
+            f"<th>{html.escape(t('report.unit', lang))}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -188,13 +219,14 @@ def _explanation_html(expl: Any) -> str:
 
 
 def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None = None,
-                        title: str = "Siyu scenario comparison", explanation: Any = None) -> str:
+                        title: str | None = None, lang: str = "en", explanation: Any = None) -> str:
     """One self-contained HTML page comparing several scenarios.
 
     Args:
         ensembles: Scenario label → its ensemble (labels are shown, escaped, as given).
         baseline: Label of the scenario the others are compared with; defaults to the first.
-        title: Page title.
+        title: Page title (default: "Siyu scenario comparison" in ``lang``).
+        lang: Language of the page (``"en"`` or ``"zh"``; ``<html lang=...>`` follows).
         explanation: A :class:`sim.planning.Explanation` of two of the scenarios, shown as a
             waterfall and its sentence after the figures (optional).
 
@@ -202,33 +234,33 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
         The complete HTML document (plotly.js embedded once, no external resources).
 
     Raises:
-        ValueError: No ensembles, or a baseline that is not one of them.
+        ValueError: No ensembles, an unknown language, or a baseline that is not one of them.
     """
     if not ensembles:
         raise ValueError("compare_report_html needs at least one ensemble")
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)} (got {lang!r})")
     names = list(ensembles)
     if baseline is None:
         baseline = names[0] if len(names) > 1 else None
     elif baseline not in ensembles:
         raise ValueError(f"baseline {baseline!r} is not one of {', '.join(map(repr, names))}")
+    title = title if title is not None else t("report.title", lang)
 
     from sim.io import package_version
 
     divs = []
-    for i, fig in enumerate(_figures(ensembles)):
+    for i, fig in enumerate(_figures(ensembles, lang)):
         divs.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
                                 include_mathjax=False, config={"displaylogo": False}))
     runs = "; ".join(
-        f"{html.escape(n)}: {len(e.runs)} seeds × {e.scenario.population.n_users:,} users × "
-        f"{e.scenario.horizon_days} days" for n, e in ensembles.items())
-    descs = "".join(
-        f"<li><b>{html.escape(n)}</b> — {html.escape(e.scenario.description.strip() or e.scenario.name)}</li>"
-        for n, e in ensembles.items())
-    base_txt = (f"Differences (Δ) are to the baseline <b>{html.escape(baseline)}</b>, as the median "
-                "[10%, 90%] over all seed pairs; green is better." if baseline else "")
+        html.escape(t("report.runs", lang, name=n, seeds=len(e.runs), users=f"{e.scenario.population.n_users:,}",
+                      days=e.scenario.horizon_days)) for n, e in ensembles.items())
+    descs = "".join(f"<li>{_describe(n, e, lang)}</li>" for n, e in ensembles.items())
+    base_txt = t("report.diff_intro", lang, base=html.escape(baseline)) if baseline else ""
     figs = "".join(f"<div class=fig>{d}</div>" for d in divs)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -240,13 +272,22 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 <h1>{html.escape(title)}</h1>
 <p class=meta>{runs}</p>
 <ul>{descs}</ul>
-<h2>Key figures</h2>
-<p>Median over seeds, with the 10–90% band below it. {base_txt}</p>
-{_kpi_table_html(ensembles, baseline)}
-<h2>Over time</h2>
+<h2>{html.escape(t("report.key_figures", lang))}</h2>
+<p>{html.escape(t("report.key_intro", lang))} {base_txt}</p>
+{_kpi_table_html(ensembles, baseline, lang)}
+<h2>{html.escape(t("report.over_time", lang))}</h2>
 {figs}
 {_explanation_html(explanation) if explanation is not None else ""}
-<p class=meta>Generated by Siyu {html.escape(package_version())}. Self-contained: opens offline.</p>
+<p class=meta>{html.escape(t("report.footer", lang, version=package_version()))}</p>
 </body>
 </html>
 """
+
+
+def _describe(label: str, ens: Ensemble, lang: str) -> str:
+    """``<b>label</b> (display name) — description`` of one compared scenario, as HTML."""
+    scn = ens.scenario
+    shown = scenario_name(scn.name, lang)
+    name = f"<b>{html.escape(label)}</b>" + (f" ({html.escape(shown)})" if shown and lang != "en" else "")
+    desc = scenario_description(scn.name, scn.description.strip() or scn.name, lang)
+    return f"{name} — {html.escape(desc)}"

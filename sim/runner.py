@@ -8,12 +8,14 @@ seeds, in worker processes when there is more than one core and enough work, and
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,8 @@ from sim.results import Ensemble, RunResult
 from sim.scenario import Scenario
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def payback_day(cum_profit: np.ndarray) -> float:
@@ -59,8 +63,8 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         brought = np.bincount(ref[ref >= 0], weights=spend[ref >= 0], minlength=len(users))
         idx = private_customers.index.to_numpy()
         ltv_ref = float((spend[idx] + brought[idx]).mean())
-    else:
-        ltv_ref = 0.0
+    else:  # no private customer: undefined, not zero
+        ltv_ref = float("nan")
     ever = int(joined.sum())
     buyers = int((users["purchases"] >= 1).sum())
     pool = users[joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])]
@@ -75,8 +79,9 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "ltv_cac": ltv / cac if cac and not np.isnan(cac) else float("nan"),
         "final_private_pool": float(len(pool)),
         "repeat_rate": float((users["purchases"] >= 2).sum() / buyers) if buyers else 0.0,
-        "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else 0.0,
-        "mean_trust": float(pool["trust"].mean()) if len(pool) else 0.0,
+        # undefined (NaN, shown "—") when nobody ever joined / nobody is left in the pool
+        "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else float("nan"),
+        "mean_trust": float(pool["trust"].mean()) if len(pool) else float("nan"),
         "gmv_total": float(daily["gmv"].sum()),
         "mutes_total": float(daily["mutes"].sum()),
         "referral_joins_total": float(daily["referral_joins"].sum()),
@@ -138,6 +143,54 @@ def _run(args: tuple[Scenario, int]) -> RunResult:
     return simulate(*args)
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes for :func:`pool_map`, forked after :func:`warm_up` on Linux.
+
+    Forked workers inherit the imported package and the compiled passes; elsewhere they are
+    spawned. The caller shuts it down (``with process_pool(n) as pool: ...``).
+    """
+    warm_up()
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def pool_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: int | None = None,
+             pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[int, R]]:
+    """Apply ``fn`` to each item in ``workers`` processes; yield ``(index, result)`` as each finishes.
+
+    The one process pool of Siyu (:func:`simulate_many` and the local experiment backend,
+    ``sim.experiments.backends.LocalBackend``, use it). ``items`` may be a lazy iterable: at
+    most ``window`` items (default ``2 × workers``) are in flight, so memory stays flat however
+    many items there are. With ``workers <= 1`` everything runs here, in order. ``pool`` reuses
+    a :func:`process_pool` across calls (else one is made and shut down here). ``fn`` must be a
+    module-level function.
+    """
+    if workers <= 1:
+        for i, item in enumerate(items):
+            yield i, fn(item)
+        return
+    window = max(1, window if window is not None else 2 * workers)
+    source = enumerate(items)
+    own = pool is None
+    executor = process_pool(workers) if pool is None else pool
+    pending: dict[Future[R], int] = {}
+    try:
+        for i, item in itertools.islice(source, window):
+            pending[executor.submit(fn, item)] = i
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = pending.pop(fut)
+                yield i, fut.result()
+                for j, item in itertools.islice(source, 1):
+                    pending[executor.submit(fn, item)] = j
+    finally:  # also when the caller stops early: queued items of a shared pool are dropped
+        for fut in pending:
+            fut.cancel()
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
 def simulate_many(scenario: Scenario, seeds: Iterable[int] | int = 5, progress: Progress | None = None,
                   workers: int | None = None) -> Ensemble:
     """Run ``scenario`` for each seed (``seeds`` may be a count) and collect an :class:`Ensemble`."""
@@ -147,20 +200,10 @@ def simulate_many(scenario: Scenario, seeds: Iterable[int] | int = 5, progress: 
     work = scenario.population.n_users * scenario.horizon_days * len(seeds)
     if workers is None:
         workers = min(len(seeds), os.cpu_count() or 1) if work >= 2_000_000 else 1
-    results: dict[int, RunResult] = {}
-    if workers <= 1:
-        for i, s in enumerate(seeds):
-            results[s] = simulate(scenario, s)
-            if progress:
-                progress(i + 1, len(seeds))
-    else:
-        # fork: workers inherit the imported package and the compiled passes; spawn elsewhere
-        warm_up()
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-            futures = {pool.submit(_run, (scenario, s)): s for s in seeds}
-            for i, fut in enumerate(as_completed(futures)):
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(i + 1, len(seeds))
-    return Ensemble(scenario=scenario, runs=[results[s] for s in seeds])
+    results: list[RunResult | None] = [None] * len(seeds)
+    for done, (i, run) in enumerate(pool_map(_run, [(scenario, s) for s in seeds], workers,
+                                             window=len(seeds)), start=1):
+        results[i] = run
+        if progress:
+            progress(done, len(seeds))
+    return Ensemble(scenario=scenario, runs=[r for r in results if r is not None])

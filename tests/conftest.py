@@ -25,3 +25,11 @@ def ensemble(name: str, seeds=(0, 1, 2), **overrides) -> sim.Ensemble:
 @pytest.fixture
 def small_scenario() -> sim.Scenario:
     return sim.load_scenario("hybrid_referral").with_overrides(SMALL)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _results_store(tmp_path_factory):
+    """Keep the results store that `siyu run`, `compare` and `sweep` record into out of the repository."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIYU_STORE", str(tmp_path_factory.mktemp("store")))
+        yield

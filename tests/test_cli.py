@@ -263,11 +263,11 @@ def test_dashboard_launches_streamlit(runner, monkeypatch, tmp_path):
     app_py.write_text("")
     calls = []
     monkeypatch.setattr(cli_dashboard, "dashboard_app_path", lambda: app_py)
-    monkeypatch.setattr(cli_dashboard.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(cli_dashboard, "run_child", lambda cmd: calls.append(cmd) or 3)
     result = runner.invoke(app, ["dashboard", "--port", "8765", "--headless"])
     assert result.exit_code == 3  # streamlit's exit code is passed through
     assert calls == [[sys.executable, "-m", "streamlit", "run", str(app_py), "--server.port", "8765",
-                      "--browser.gatherUsageStats", "false", "--server.headless", "true"]]
+                      "--server.address", "127.0.0.1", *cli_dashboard.STREAMLIT_FLAGS, "--server.headless", "true"]]
     calls.clear()
     assert runner.invoke(app, ["dashboard"]).exit_code == 3
     assert "--server.headless" not in calls[0] and calls[0][calls[0].index("--server.port") + 1] == "8501"
@@ -277,3 +277,19 @@ def test_dashboard_path_and_missing_app(runner, monkeypatch, tmp_path):
     assert cli.dashboard_app_path() == Path(sim.__file__).resolve().parent.parent / "dashboard" / "app.py"
     monkeypatch.setattr(cli_dashboard, "dashboard_app_path", lambda: tmp_path / "missing.py")
     one_line_error(runner.invoke(app, ["dashboard"]), "dashboard not found")
+
+
+def test_compare_refuses_the_same_scenario_twice(runner):
+    result = runner.invoke(app, ["compare", "content_led", "content_led", *TINY])
+    one_line_error(result, "'content_led' is given twice")
+
+
+def test_compare_report_language_option(runner, tmp_path):
+    report = tmp_path / "zh.html"
+    result = runner.invoke(app, ["compare", "content_led", "spam_blast", *TINY, "--html", str(report),
+                                 "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "关键指标" in page
+    one_line_error(runner.invoke(app, ["compare", "content_led", "spam_blast", *TINY, "--lang", "fr"]),
+                   "--lang must be en or zh")

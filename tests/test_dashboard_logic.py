@@ -61,7 +61,7 @@ def test_catalogue_nesting_is_flattened(tmp_path):
 def test_t_formats_and_falls_back():
     assert i18n.t("kpi.day_n", lang="zh", n=5) == "第 5 天"
     assert i18n.t("no.such.key") == "no.such.key"
-    assert i18n.param_label("ad_posts_per_day", "en") == "Ad posts per day"
+    assert i18n.param_label("ad_posts_per_day", "en") == "Ad posts"
     assert i18n.param_label("ad_posts_per_day", "zh") == "每日广告条数"
     assert i18n.names("stage", lang="zh")["member"] == "会员"
 

@@ -207,5 +207,59 @@ def test_sweep_figure_medians_and_error_bars():
 
 def test_scenario_colors_are_stable():
     cols = figures.scenario_colors(["a", "b", "c"])
-    assert cols["a"] == figures.PALETTE[0] and len(set(cols.values())) == 3
-    assert figures.scenario_colors(["a", "b"]) == {k: cols[k] for k in ("a", "b")}
+    assert len(set(cols.values())) == 3
+    assert figures.scenario_colors(["c", "a", "b"]) == cols  # order does not matter
+
+
+def test_a_scenario_keeps_its_colour_whatever_else_is_shown():
+    shipped = list(figures.SCENARIO_COLORS)
+    assert len(set(figures.SCENARIO_COLORS.values())) == len(shipped)
+    for subset in (["content_led"], ["rebate_led", "content_led"], ["public_only", "rebate_led", "content_led"],
+                   ["content_led", "mine", "spam_blast", "public_only", "x-2", "hybrid_referral"]):
+        cols = figures.scenario_colors(subset)
+        assert cols["content_led"] == figures.SCENARIO_COLORS["content_led"]
+        assert len(set(cols.values())) == len(subset)
+    assert figures.scenario_colors(["mine"])["mine"] == figures.scenario_color("mine")
+    assert figures.scenario_color("mine") not in figures.SCENARIO_COLORS.values()
+
+
+def test_cascade_sunburst_nests_every_user_under_its_referrer():
+    import pandas as pd
+
+    # root 0 brought 1..88 directly; user 1 brought 89 and 90
+    ref = [-1] + [0] * 88 + [1, 1]
+    users = pd.DataFrame({"referrer": ref, "stage": ["partner"] + ["follower"] * 90, "trust": 0.5,
+                          "referrals": [88, 2] + [0] * 89})
+    fig = figures.cascade_sunburst_figure(users, 0, "t", max_nodes=400)
+    sb = fig.data[0]
+    assert sb.type == "sunburst" and len(sb.ids) == 91
+    values = dict(zip(sb.ids, sb.values, strict=True))
+    assert values["0"] == 91 and values["1"] == 3 and values["89"] == 1
+    assert dict(zip(sb.ids, sb.parents, strict=True))["90"] == "1"
+    assert len(figures.cascade_sunburst_figure(users, 0, max_nodes=50).data[0].ids) == 50
+
+
+def test_journey_labels_do_not_pile_up_and_panels_have_their_own_axes():
+    import pandas as pd
+
+    from sim.figures.journey import annotation_plan
+
+    days = list(range(200, 240))
+    events = ["muted" if d % 2 else "reactivated" for d in days]
+    plan = annotation_plan(days, events, [0.5] * len(days), span=365)
+    assert all(b[0] - a[0] >= 365 / 24 for a, b in zip(plan, plan[1:], strict=False))
+    assert len({p[3] for p in plan}) == min(3, len(plan))
+    trace = pd.DataFrame({"day": days, "stage": "follower", "trust": 0.5, "fatigue": 0.1, "messages": 1,
+                          "purchases": 0, "events": events})
+    fig = figures.journey_figure(trace, names={"messages_y": "messages", "purchases_y": "orders"})
+    layout = fig.to_plotly_json()["layout"]
+    assert layout["yaxis3"]["title"]["text"] == "messages" and layout["yaxis4"]["title"]["text"] == "orders"
+
+
+def test_pool_by_stage_legend_is_clear_of_the_title():
+    import sim
+
+    ens = {"content_led": sim.simulate_many(sim.load_scenario("content_led", {"population.n_users": 400,
+                                                                            "horizon_days": 20}), seeds=1, workers=1)}
+    legend = figures.stage_figure(ens).to_plotly_json()["layout"]["legend"]
+    assert legend["orientation"] == "v" and legend["x"] > 1

@@ -54,7 +54,12 @@ def _check(result: sim.RunResult) -> None:
     assert d["mean_trust"].between(0, 1).all()
     numeric = d.drop(columns=["cac_platform"]).to_numpy(dtype=float)
     assert not np.isnan(numeric).any()
-    assert not any(pd.isna(v) for k, v in result.summary.items() if k not in {"cac", "ltv_cac"})
+    # NaN only where a KPI is undefined: no new customers (CAC), or no private pool / private
+    # customers (churn, mean trust, LTV incl. referrals)
+    undefined = {"cac", "ltv_cac", "churn_rate", "mean_trust", "ltv_referral"}
+    assert not any(pd.isna(v) for k, v in result.summary.items() if k not in undefined)
+    ever_joined = (users["join_day"] > -1_000_000).any()
+    assert pd.isna(result.summary["churn_rate"]) == (not ever_joined)
     # churned users stay churned; the pool never exceeds capacity
     tp = result.scenario.touchpoints
     assert d["private_pool"].max() <= tp.max_accounts * tp.friends_per_account

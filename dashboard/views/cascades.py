@@ -20,7 +20,8 @@ cascades = {n: [r.cascades() for r in e.runs] for n, e in ens.items()}
 
 # ---- sizes in every scenario ---------------------------------------------------------------
 st.subheader(t("casc.sizes"))
-ui.chart(figures.cascade_size_figure(cascades, t("casc.sizes"), colors=colors), key="casc.sizes_fig")
+ui.chart(figures.cascade_size_figure(cascades, t("casc.sizes"), colors=colors, x_title=t("casc.size_x"),
+                                            y_title=t("casc.size_y")), key="casc.sizes_fig")
 stats = pd.DataFrame({
     t("casc.col.cascades"): {n: np.mean([len(c) for c in cs]) for n, cs in cascades.items()},
     t("casc.col.mean"): {n: np.mean([c["size"].mean() if len(c) else 0 for c in cs]) for n, cs in cascades.items()},
@@ -48,9 +49,13 @@ else:
                                key="casc.rank")
     row = table.iloc[int(rank) - 1]
     title = t("casc.tree_title", root=int(row["root"]), n=int(row["size"]) + 1, depth=int(row["depth"]))
-    ui.chart(figures.cascade_tree_figure(run.users, int(row["root"]), title,
-                                                names={**names("stage"), "root": t("casc.root")},
-                                                depth_title=t("casc.depth")), key="casc.tree_fig")
+    max_nodes = 400
+    fig = figures.cascade_sunburst_figure(run.users, int(row["root"]), title, max_nodes=max_nodes,
+                                          names=names("stage"), user_label=t("casc.user"),
+                                          referrals_label=t("casc.referrals"), trust_label=t("casc.trust"))
+    ui.chart(fig, key="casc.tree_fig")
+    total = int(row["size"]) + 1
+    st.caption(t("casc.shown", shown=min(total, max_nodes), total=total))
 
 # ---- targeted vs random seeding --------------------------------------------------------------
 st.subheader(t("casc.seeding"))

@@ -40,13 +40,15 @@ else:
         ui.show_scenario_error(err)
         wanted = None
     if wanted is not None:
-        missing = runs.count_missing(wanted, list(range(n_seeds)))
+        missing = ui.missing_runs(wanted, n_seeds, comp)
         if comp is None or run_clicked or missing == 0:
             comp = ui.run_comparison(chosen, n_users, horizon, n_seeds)
         else:
             st.info(t("cmp.pending", n=missing), icon=":material/info:")
 if comp is None:
     st.stop()
+if comp.stored:
+    st.caption(t("store.cmp_from_store", id=comp.stored))
 
 # ---- results -----------------------------------------------------------------------------
 ens = comp.ensembles
@@ -94,7 +96,7 @@ with right:
         st.caption(t("cmp.report_missing"))
     else:
         st.download_button(t("cmp.dl_report"),
-                           data=lambda: compare_report_html(ens, baseline).encode("utf-8"),
+                           data=lambda: compare_report_html(ens, baseline, lang=lang).encode("utf-8"),
                            file_name="siyu_comparison.html", mime="text/html", key="cmp.report_dl",
                            icon=":material/description:", on_click="ignore")
 

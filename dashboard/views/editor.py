@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import editor, state, ui
-from dashboard.i18n import t
+from dashboard import editor_layout as layout
+from dashboard.display import error_text
+from dashboard.i18n import current, param_label, t
 from sim import ScenarioError
 
 ss = st.session_state
@@ -20,17 +22,36 @@ def _load_base() -> None:
     editor.load_into_state(ss, state.library()[ss["ed.base"]])
 
 
-def _save() -> None:
+def _save() -> str | None:
     values, shocks = editor.values_from_state(ss, state.library()[ss["ed.base"]])
     try:
         scn = editor.build(values, shocks)
     except ScenarioError as err:
-        ss["ed.flash"] = ("error", str(err))
-        return
+        ss["ed.flash"] = ("error", error_text(err, current()))
+        return None
     name = state.add_scenario(scn, "edited")
     state.set_choice("ed.base", name)
     ss[editor.widget_key("name")] = name
     ss["ed.flash"] = ("success", t("ed.saved", name=name))
+    return name
+
+
+def _run_it() -> None:
+    """Save the draft if it differs from its base, put it in the comparison, go to Compare."""
+    lib = state.library()
+    values, shocks = editor.values_from_state(ss, lib[ss["ed.base"]])
+    base_values, base_shocks = editor.flatten(lib[ss["ed.base"]])
+    same = values == base_values and shocks == base_shocks
+    name = ss["ed.base"] if same else _save()
+    if name is None:
+        return
+    chosen = [n for n in ss.get("cmp.scenarios", []) if n != name]
+    state.set_choice("cmp.scenarios", [*chosen[-5:], name])
+    ss["ed.goto_compare"] = True
+
+
+if ss.pop("ed.goto_compare", False):
+    st.switch_page("views/compare.py")
 
 
 st.title(t("ed.title"))
@@ -39,36 +60,90 @@ st.caption(t("ed.intro"))
 # ---- where to start: a library scenario or an upload -----------------------------------------
 c_base, c_upload = st.columns([1, 1])
 with c_upload:  # handled first: a good upload becomes the base before the picker is drawn
-    upload = st.file_uploader(t("ed.upload"), type=["yaml", "yml"], key="ed.upload", max_upload_size=1)
+    # Streamlit's own drop-zone text ("Drag and drop", "Limit 1MB per file") is English only:
+    # hidden, with the limit said in the page's language instead
+    st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none;}</style>")
+    upload = st.file_uploader(t("ed.upload"), type=["yaml", "yml"], key="ed.upload", max_upload_size=1,
+                              help=t("ed.upload_hint"))
     if upload is not None and ss.get("ed.upload_seen") != upload.file_id:
         ss["ed.upload_seen"] = upload.file_id
         try:
             scn = editor.read_upload(upload.name, upload.getvalue())
         except ScenarioError as err:
-            ss["ed.upload_msg"] = ("error", str(err))
+            ss["ed.upload_msg"] = ("error", str(err))  # English; shown in the page's language
         else:
             name = state.add_scenario(scn, "uploaded")
             state.set_choice("ed.base", name)
             editor.load_into_state(ss, state.library()[name])
             ss["ed.upload_msg"] = ("success", t("ed.upload_ok", name=name, file=upload.name))
+    upload_error = None
     if upload is not None and ss.get("ed.upload_msg"):
         kind, msg = ss["ed.upload_msg"]
-        (st.error if kind == "error" else st.success)(msg)
+        if kind == "error":
+            upload_error = error_text(msg, current())
+            st.error(upload_error, icon="⚠️")
+        else:
+            st.success(msg)
 with c_base:
     lib = state.library()
     ui.choice(st.selectbox, t("ed.base"), list(lib), key="ed.base", on_change=_load_base,
               text=ui.scenario_label, persist_state="session")
 base = lib[ss["ed.base"]]
 
-# ---- the parameters, section by section --------------------------------------------------------
+# ---- what is on screen: status, what differs, actions --------------------------------------------
 values, shocks = editor.values_from_state(ss, base)
 errors, general = editor.field_errors(values, shocks)
 base_values, base_shocks = editor.flatten(base)
 specs = editor.field_specs()
-for section in editor.SECTIONS:
-    in_section = [s for s in specs if s.section == section]
-    with st.expander(t("sec." + section), expanded=section in ("general", "strategy")
-                     or any(s.path in errors for s in in_section)):
+by_path = {s.path: s for s in specs}
+diffs = layout.differences(base_values, values, specs, base_shocks, shocks)
+changed = {d.path for d in diffs}
+scenario = None
+build_error = None
+try:
+    scenario = editor.build(values, shocks)
+except ScenarioError as err:
+    build_error = error_text(err, current())
+kind, line = layout.status(t, error=build_error, n_changed=len(diffs), base=ss["ed.base"],
+                           upload_error=upload_error)
+{"error": st.error, "info": st.info, "success": st.success}[kind](line)
+flash = ss.pop("ed.flash", None)
+if flash:
+    (st.error if flash[0] == "error" else st.success)(flash[1])
+
+with st.container(border=True):
+    st.markdown(f"**{t('ed.diff.title', base=ss['ed.base'])}**")
+    if not diffs:
+        st.caption(t("ed.diff.none", base=ss["ed.base"]))
+    else:
+        never, yes, no = t("ed.never"), t("ed.yes"), t("ed.no")
+        items = []
+        for d in diffs:
+            if d.path == "shocks":
+                items.append(f"- {t('ed.diff.shocks', old=d.old, new=d.new)}")
+                continue
+            spec = by_path.get(d.path)
+            old = layout.value_text(d.old, spec, never, yes, no)
+            new = layout.value_text(d.new, spec, never, yes, no)
+            label = param_label(spec.name) if spec else d.path
+            items.append(f"- **{label}** ({t('sec.' + d.section)}): {old} → {new}")
+        st.markdown("\n".join(items))
+    c_save, c_run, c_dl, _ = st.columns([1, 1, 1, 1.5])
+    c_save.button(t("ed.save"), key="ed.save_btn", type="primary", on_click=_save, disabled=scenario is None,
+                  icon=":material/save:")
+    c_run.button(t("ed.run"), key="ed.run_btn", on_click=_run_it, disabled=scenario is None,
+                 help=t("ed.run_help"), icon=":material/play_arrow:")
+    if scenario is not None:
+        c_dl.download_button(t("ed.download"), data=scenario.to_yaml(), file_name=f"{scenario.name}.yaml",
+                             mime="application/x-yaml", key="ed.yaml_dl", icon=":material/download:",
+                             on_click="ignore")
+
+# ---- the parameters, section by section (sections and fields with changes first) -------------------
+for section, in_section in layout.ordered_sections(specs, changed):
+    touched = any(s.path in changed or s.path in errors for s in in_section)
+    n_changed = sum(s.path in changed for s in in_section)
+    title = t("sec." + section) + (f" · {n_changed} •" if n_changed else "")
+    with st.expander(title, expanded=touched or (section in ("general", "strategy") and not changed)):
         groups: dict[str | None, list[editor.FieldSpec]] = {}
         for spec in in_section:
             groups.setdefault(spec.group, []).append(spec)
@@ -79,7 +154,7 @@ for section in editor.SECTIONS:
             for i, spec in enumerate(members):
                 with cols[i % 3]:
                     ui.field_widget(spec, editor.widget_key(spec.path), errors.get(spec.path),
-                                    changed=values[spec.path] != base_values.get(spec.path))
+                                    changed=spec.path in changed)
 
 with st.expander(t("ed.shocks"), expanded=bool(shocks) or any(k.startswith("shocks.") for k in errors)):
     if not shocks:
@@ -96,23 +171,6 @@ with st.expander(t("ed.shocks"), expanded=bool(shocks) or any(k.startswith("shoc
     st.button(t("ed.shock_add"), key="ed.shock_add_btn", on_click=editor.add_shock, args=(ss,),
               icon=":material/add:", disabled=len(shocks) >= 20)
 
-# ---- validity, save, download -----------------------------------------------------------------
-scenario = None
-try:
-    scenario = editor.build(values, shocks)
-except ScenarioError as err:
-    st.error(t("ed.invalid", err=str(err)), icon="⚠️")
-else:
-    st.success(t("ed.valid", n=len(editor.changed_paths(base, scenario)), base=ss["ed.base"]))
-flash = ss.pop("ed.flash", None)
-if flash:
-    (st.error if flash[0] == "error" else st.success)(flash[1])
-c_save, c_dl, _ = st.columns([1, 1, 2])
-c_save.button(t("ed.save"), key="ed.save_btn", type="primary", on_click=_save, disabled=scenario is None,
-              icon=":material/save:")
 if scenario is not None:
-    c_dl.download_button(t("ed.download"), data=scenario.to_yaml(), file_name=f"{scenario.name}.yaml",
-                         mime="application/x-yaml", key="ed.yaml_dl", icon=":material/download:",
-                         on_click="ignore")
     with st.expander(t("ed.yaml")):
         st.code(scenario.to_yaml(), language="yaml")

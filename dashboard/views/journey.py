@@ -97,7 +97,10 @@ threshold = float(row["tolerance"]) / 7.0 / (1.0 - decay)  # fatigue at which mu
 fig_names = {"trust": t("jr.trust"), "fatigue": t("jr.fatigue"), "messages": t("jr.messages"),
              "stage": t("jr.stage"), "tolerance": t("jr.tolerance"), "purchases": t("jr.purchases"),
              "messages_short": t("jr.messages_short"), "events": t("jr.events_short"),
-             **stage_names, **names("event")}
+             **stage_names, **names("event"),
+             # the messages and purchases panels, each with its own labelled axis
+             "messages_panel": t("jr.messages_panel"), "purchases_panel": t("jr.purchases_panel"),
+             "messages_y": t("jr.messages_y"), "purchases_y": t("jr.purchases_y"), "trust_y": t("jr.trust_y")}
 ui.chart(figures.journey_figure(trace, t("jr.chart", uid=uid, name=name), names=fig_names,
                                        tolerance=threshold, x_title=t("common.day")), key="jr.fig")
 

@@ -10,7 +10,11 @@ from sim import figures
 
 SWEEP_TITLES = {"churn_rate": "learn.spam.churn", "mutes_total": "learn.spam.mutes",
                 "gmv_total": "learn.cadence.gmv", "cum_profit": "learn.cadence.profit"}
+#: Y-axis units of the demos' panels and sweeps (issue 12: every Learn chart says its unit).
+SWEEP_UNITS = {"churn_rate": "learn.y.share", "mutes_total": "learn.y.count", "referral_joins_total": "learn.y.users",
+               "gmv_total": "learn.y.rmb", "cum_profit": "learn.y.rmb"}
 ss = st.session_state
+Y_UNITS = {"cum_profit": t("chart.cum_profit_y"), "private_pool": t("learn.y.users")}
 n_users = int(ss.get("learn.n_users", learn.DEMO_SIZE["n_users"]))
 horizon = int(ss.get("learn.horizon", learn.DEMO_SIZE["horizon"]))
 seeds = list(range(int(ss.get("learn.seeds", learn.DEMO_SIZE["seeds"]))))
@@ -35,7 +39,8 @@ def main_demo() -> None:
         for col, kpi in zip(cols, demo.kpis, strict=True):
             with col:
                 ui.chart(figures.sweep_figure(table, "value", {kpi: t("kpi." + kpi)}, t(SWEEP_TITLES[kpi]),
-                                              x_title=t(f"learn.{topic}.x"), y_title=t("kpi." + kpi)),
+                                              x_title=t(f"learn.{topic}.x"),
+                                              y_title=f"{t('kpi.' + kpi)} ({t(SWEEP_UNITS[kpi])})"),
                          key=f"learn.fig.{kpi}", name=f"learn_{topic}_{kpi}")
         return
     if topic == "cascade":
@@ -66,7 +71,7 @@ def main_demo() -> None:
 
     if topic == "pools":
         fig = figures.multi_band_figure(ens, {"cum_profit": t("chart.cum_profit"), "private_pool": t("learn.private_pool")},
-                                        t("learn.pools"), **band_kw)
+                                        t("learn.pools"), y_titles=Y_UNITS, **band_kw)
     elif topic == "ladder":
         ui.chart(figures.stage_figure(ens, title=t("chart.pool"), names=names("stage"),
                                       x_title=t("common.day"), y_title=t("chart.pool_y")),
@@ -76,7 +81,7 @@ def main_demo() -> None:
         fig = figures.band_figure(ens, "mean_trust", t("chart.trust"), y_title=t("chart.trust_y"), **band_kw)
     elif topic == "rebate":
         fig = figures.multi_band_figure(ens, {"private_pool": t("learn.private_pool"), "cum_profit": t("chart.cum_profit")},
-                                        t("learn.rebate"), **band_kw)
+                                        t("learn.rebate"), y_titles=Y_UNITS, **band_kw)
         fig.add_vline(x=value, line_dash="dot", line_color="#D55E00")
     else:  # shocks
         w = next(iter(ens.values())).scenario.shocks[0]

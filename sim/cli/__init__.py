@@ -4,12 +4,13 @@
 over several seeds, prints the KPIs with their 10–90% bands and writes the results
 atomically; ``siyu compare A B --html report.html`` does the same for several scenarios and
 writes a self-contained HTML report; ``siyu explain A B`` splits the difference between two
-scenarios into the contributions of the lever groups in which they differ. The shared
-machinery (the app, one-line errors, options) is in :mod:`sim.cli.common`; each command is a
-module of this package that registers itself on the app when imported here.
+scenarios into the contributions of the lever groups in which they differ; ``siyu sweep`` runs a
+design × seeds into the results store and ``siyu runs`` lists, shows and removes what the store
+holds. The shared machinery (the app, one-line errors, options) is in :mod:`sim.cli.common`;
+each command is a module of this package that registers itself on the app when imported here.
 """
 
-from sim.cli import compare, dashboard, explain, run, scenarios  # noqa: F401 - importing registers the commands
+from sim.cli import compare, dashboard, experiments, explain, run, scenarios  # noqa: F401 - importing registers the commands
 from sim.cli.common import app, dashboard_app_path
 
 __all__ = ["app", "dashboard_app_path"]

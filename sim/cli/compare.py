@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,9 @@ from sim.cli.common import (
     stdout_console,
     user_errors,
 )
-from sim.report import display_unit
+from sim.cli.recording import NoStoreOpt, StoreOpt, record
+from sim.experiments.store import utc_now
+from sim.report import display_unit, p_paid_back
 
 
 def _labels(args: list[str], scenarios: list[sim.Scenario]) -> list[str]:
@@ -76,11 +79,21 @@ def compare_command(
         "--html", metavar="FILE", help="Write a self-contained HTML report here.")] = None,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+    lang: Annotated[str, typer.Option(
+        "--lang", metavar="LANG", help="Language of the HTML report: en or zh.")] = "en",
 ) -> None:
     """Compare scenarios: KPI medians with 10–90% bands and P(beats baseline) on profit."""
     check_seeds(seeds)
+    started, t0 = utc_now(), time.monotonic()
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
+    twice = sorted({s for s in scenarios if scenarios.count(s) > 1})
+    if twice:
+        fail(f"scenario {twice[0]!r} is given twice; compare needs different scenarios")
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh (got {lang!r})")
     with user_errors():
         overrides = collect_overrides(set_, users, days)
         loaded = [load_with(name, overrides) for name in scenarios]
@@ -109,21 +122,26 @@ def compare_command(
         cells = []
         for label in labels:
             b = bands[label]
-            med, rng = band_text(*b.loc[kpi, ["q10", "q50", "q90"]], unit) if kpi in b.index else ("n/a", "n/a")
-            cells.append(f"{med} [{rng}]")
-        table.add_row(*map(escape, (name, display_unit(unit), *cells)))
+            if kpi == "paid_back":  # a probability over seeds, not a band of 0/1
+                cells.append(f"{p_paid_back(ensembles[label]):.0%}")
+                continue
+            med, rng = band_text(*b.loc[kpi, ["q10", "q50", "q90"]], unit) if kpi in b.index else ("—", "—")
+            cells.append(med if med == rng.split(" – ")[0] == rng.split(" – ")[-1] else f"{med} [{rng}]")
+        shown_unit = "P over seeds" if kpi == "paid_back" else display_unit(unit)
+        table.add_row(*map(escape, (name, shown_unit, *cells)))
     beats = ["—" if label == base else f"{sim.prob_beats(ensembles[label], ensembles[base], 'cum_profit'):.0%}"
              for label in labels]
     table.add_section()
     table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = stdout_console()
     console.print(table)
+    record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
 
     if html is not None:
         from sim.io import atomic_write_text
         from sim.report import compare_report_html
 
         with user_errors():
-            page = compare_report_html(ensembles, baseline=base)
+            page = compare_report_html(ensembles, baseline=base, lang=lang)
             atomic_write_text(html, page, overwrite=force)
         console.print(escape(f"wrote {html}"))

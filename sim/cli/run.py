@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,8 @@ from sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from sim.cli.recording import NoStoreOpt, StoreOpt, record
+from sim.experiments.store import utc_now
 from sim.io import write_results
 from sim.report import display_unit
 
@@ -47,9 +50,12 @@ def run_command(
         "--format", case_sensitive=False, help="Format of the daily results table.")] = TableFormat.csv,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Run one scenario over several seeds and print its KPIs with 10–90% bands."""
     check_seeds(seeds)
+    started, t0 = utc_now(), time.monotonic()
     with user_errors():
         scn = load_with(scenario, collect_overrides(set_, users, days))
         if out is not None:
@@ -70,6 +76,7 @@ def run_command(
         table.add_row(*map(escape, (label, med, rng, display_unit(unit))))
     console = stdout_console()
     console.print(table)
+    record("run", {scn.name: ens}, store, no_store, workers, started, time.monotonic() - t0)
 
     if out is not None:
         with user_errors():

@@ -11,13 +11,24 @@ The functions live in one module per topic (``style``, ``timeseries``, ``money``
 ``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``); import them from here.
 """
 
-from sim.figures.cascades import cascade_size_figure, cascade_tree, cascade_tree_figure
+from sim.figures.cascades import (
+    cascade_size_figure,
+    cascade_sunburst_figure,
+    cascade_tree,
+    cascade_tree_figure,
+)
 from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
-from sim.figures.style import PALETTE, PRIVATE_STAGES, scenario_colors
-from sim.figures.sweeps import sweep_figure
+from sim.figures.style import (
+    PALETTE,
+    PRIVATE_STAGES,
+    SCENARIO_COLORS,
+    scenario_color,
+    scenario_colors,
+)
+from sim.figures.sweeps import sweep_band_figure, sweep_figure, sweep_heatmap
 from sim.figures.threshold import threshold_figure
 from sim.figures.timeseries import band_figure, multi_band_figure, quantile_band, stage_figure
 
@@ -27,6 +38,7 @@ __all__ = [
     "PRIVATE_STAGES",
     "band_figure",
     "cascade_size_figure",
+    "cascade_sunburst_figure",
     "cascade_tree",
     "cascade_tree_figure",
     "cost_figure",
@@ -41,8 +53,12 @@ __all__ = [
     "prob_matrix_figure",
     "quantile_band",
     "sankey_figure",
+    "SCENARIO_COLORS",
+    "scenario_color",
     "scenario_colors",
     "stage_figure",
+    "sweep_band_figure",
     "sweep_figure",
+    "sweep_heatmap",
     "threshold_figure",
 ]

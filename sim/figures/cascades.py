@@ -154,3 +154,56 @@ def cascade_tree_figure(users: pd.DataFrame, root: int | None = None, title: str
     fig.add_annotation(text=depth_title + " →", showarrow=False, xref="paper", yref="paper",
                        x=0.5, y=1.0, yanchor="bottom", font={"size": 11, "color": "#666"})
     return fig
+
+
+def cascade_sunburst_figure(users: pd.DataFrame, root: int, title: str | None = None, *,
+                            max_nodes: int = 400, names: Mapping[str, str] | None = None,
+                            user_label: str = "user", referrals_label: str = "referrals",
+                            trust_label: str = "trust") -> go.Figure:
+    """One referral cascade as a sunburst: the root in the centre, each generation one ring.
+
+    Every user is a sector inside the sector of the friend who brought them in, sized by the
+    users under it (itself included), coloured by stage; so a root with 88 direct referrals is
+    one readable ring of 88 sectors instead of a column of 88 dots. At most ``max_nodes`` users
+    are drawn (breadth first); :func:`cascade_tree` gives the same nodes.
+
+    Args:
+        users: One run's ``RunResult.users`` table.
+        root: Root user id.
+        title: Figure title.
+        max_nodes: Draw at most this many users.
+        names: Stage name → display text (legend).
+        user_label: Word for "user" in hover texts.
+        referrals_label: Word for "referrals" in hover texts.
+        trust_label: Word for "trust" in hover texts.
+
+    Returns:
+        The figure (a sunburst trace plus one legend entry per stage present).
+    """
+    g = cascade_tree(users, root, max_nodes)
+    order = list(nx.bfs_tree(g, root)) if g.number_of_nodes() > 1 else [root]
+    size = {n: 1 for n in order}
+    for n in reversed(order):  # subtree sizes, leaves first
+        for p in g.predecessors(n):
+            size[p] += size[n]
+    parents = {n: next(iter(g.predecessors(n)), None) for n in order}
+    stages = [g.nodes[n]["stage"] for n in order]
+    fig = go.Figure(go.Sunburst(
+        ids=[str(n) for n in order], labels=[str(n) for n in order],
+        parents=["" if parents[n] is None else str(parents[n]) for n in order],
+        values=[size[n] for n in order], branchvalues="total",
+        marker={"colors": [STAGE_COLORS.get(s, "#444") for s in stages], "line": {"color": "white", "width": 0.5}},
+        customdata=[[label_of(names, s, s), g.nodes[n]["referrals"], g.nodes[n]["trust"]]
+                    for n, s in zip(order, stages, strict=True)],
+        hovertemplate=(f"{user_label} %{{label}}<br>%{{customdata[0]}}<br>{referrals_label} %{{customdata[1]}}"
+                       f"<br>{trust_label} %{{customdata[2]:.2f}}<extra></extra>"),
+        textinfo="none", insidetextorientation="radial", maxdepth=-1, sort=False))
+    for st in STAGE_ORDER:  # a legend of the stage colours (sunbursts have none of their own)
+        if st in stages:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label_of(names, st, st.capitalize()),
+                                     marker={"color": STAGE_COLORS.get(st, "#444"), "size": 10}, hoverinfo="skip"))
+    fig.update_layout(title=title or f"Referral cascade of user {root}", template="plotly_white",
+                      xaxis={"visible": False}, yaxis={"visible": False}, height=560,
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10},
+                      legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
+    return fig

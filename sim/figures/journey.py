@@ -24,21 +24,26 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
         trace: ``RunResult.trace`` rows of one user (``day``, ``stage``, ``trust``, ``fatigue``,
             ``messages``, ``purchases``, ``events``).
         title: Figure title.
-        names: Keys ``trust``, ``fatigue``, ``messages``, ``purchases``, ``stage``, stage names
-            and event names (lower case) → display text.
+        names: Keys ``trust``, ``fatigue``, ``messages_panel``, ``purchases_panel``, ``stage``
+            (panel titles), ``trust_y``, ``messages_y``, ``purchases_y`` (axis titles), stage
+            names and event names (lower case) → display text.
         tolerance: The user's message tolerance, drawn as a dashed line on the fatigue panel.
         x_title: X-axis title.
 
     Returns:
-        The figure (four panels sharing the day axis).
+        The figure (five panels sharing the day axis: trust, fatigue, messages per day,
+        purchases so far, stage; messages and purchases each on their own labelled axis).
+        Turning points are labelled at most once per ``horizon / 24`` days, at staggered
+        heights, so labels never pile up (every event stays in the hover text).
     """
     t = trace.sort_values("day")
     days = t["day"].to_numpy()
     panels = [label_of(names, "trust", "Trust"), label_of(names, "fatigue", "Fatigue"),
-              label_of(names, "messages", "Messages received / day · purchases (cumulative)"),
+              label_of(names, "messages_panel", "Messages received per day"),
+              label_of(names, "purchases_panel", "Purchases (cumulative)"),
               label_of(names, "stage", "Stage")]
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        subplot_titles=panels, row_heights=[0.3, 0.22, 0.22, 0.26])
+    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.045,
+                        subplot_titles=panels, row_heights=[0.27, 0.18, 0.16, 0.16, 0.23])
     fig.add_trace(go.Scatter(x=days, y=t["trust"], name=panels[0], line={"color": "#0072B2"}),
                   row=1, col=1)
     fig.add_trace(go.Scatter(x=days, y=t["fatigue"], name=panels[1], line={"color": "#D55E00"}),
@@ -46,16 +51,18 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
     if tolerance is not None:
         fig.add_hline(y=tolerance, line_dash="dash", line_color="#D55E00", row=2, col=1,
                       annotation_text=label_of(names, "tolerance", "tolerance"))
-    fig.add_trace(go.Bar(x=days, y=t["messages"], name=label_of(names, "messages_short", "Messages"),
-                         marker_color="#999999"), row=3, col=1)
-    fig.add_trace(go.Scatter(x=days, y=t["purchases"], name=label_of(names, "purchases", "Purchases"),
-                             line={"color": "#009E73", "shape": "hv"}), row=3, col=1)
+    fig.add_trace(go.Bar(x=days, y=t["messages"], name=panels[2], marker_color="#999999"), row=3, col=1)
+    fig.update_yaxes(title_text=label_of(names, "messages_y", "messages"), rangemode="tozero", row=3, col=1)
+    fig.add_trace(go.Scatter(x=days, y=t["purchases"], name=panels[3],
+                             line={"color": "#009E73", "shape": "hv"}), row=4, col=1)
+    fig.update_yaxes(title_text=label_of(names, "purchases_y", "orders"), rangemode="tozero", row=4, col=1)
     stage = t["stage"].astype(str)
     order = list(STAGE_ORDER)
     fig.add_trace(go.Scatter(x=days, y=[label_of(names, s, s.capitalize()) for s in stage],
-                             name=panels[3], line={"color": "#444", "shape": "hv"}), row=4, col=1)
+                             name=panels[4], line={"color": "#444", "shape": "hv"}), row=5, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=[label_of(names, s, s.capitalize()) for s in order],
-                     row=4, col=1)
+                     row=5, col=1)
+    fig.update_yaxes(title_text=label_of(names, "trust_y", "0–1"), range=[0, 1.15], row=1, col=1)
     # events: markers on the trust panel, text labels for the turning points
     ev = t[["day", "events", "trust"]].copy()
     ev["events"] = ev["events"].fillna("").astype(str)
@@ -67,15 +74,29 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
                                  name=label_of(names, "events", "Events"),
                                  marker={"size": 7, "color": "#CC79A7", "symbol": "diamond"},
                                  hovertemplate="day %{x}: %{text}<extra></extra>"), row=1, col=1)
-        shown = 0
-        for day, s, tr in zip(ev["day"], ev["events"], ev["trust"], strict=True):
-            key = [e for e in s.split("|") if e in _ANNOTATED]
-            if key and shown < 14:
-                fig.add_annotation(x=day, y=tr, text=label_of(names, key[0], key[0]), row=1, col=1,
-                                   showarrow=True, arrowhead=2, ay=-28, font={"size": 10})
-                shown += 1
-    fig.update_xaxes(title_text=x_title, row=4, col=1)
-    fig.update_layout(title=title or "One user's journey", height=760, showlegend=False,
+        for day, text, tr, ay in annotation_plan(ev["day"], ev["events"], ev["trust"], span=len(days)):
+            fig.add_annotation(x=day, y=tr, text=label_of(names, text, text), row=1, col=1,
+                               showarrow=True, arrowhead=2, ay=ay, font={"size": 10})
+    fig.update_xaxes(title_text=x_title, row=5, col=1)
+    fig.update_layout(title=title or "One user's journey", height=860, showlegend=False,
                       template="plotly_white", hovermode="x unified",
                       margin={"l": 60, "r": 20, "t": 60, "b": 50})
     return fig
+
+
+def annotation_plan(days, events, trust, span: int, max_labels: int = 14) -> list[tuple[int, str, float, int]]:
+    """Which turning points get a text label: ``(day, event, trust, arrow offset)``.
+
+    A label is placed only if it is at least ``span / 24`` days after the previous one; the
+    arrow offsets cycle through three heights, so neighbouring labels never overlap.
+    """
+    gap = max(1.0, span / 24)
+    out: list[tuple[int, str, float, int]] = []
+    last = -1e9
+    for day, s, tr in zip(days, events, trust, strict=True):
+        key = [e for e in str(s).split("|") if e in _ANNOTATED]
+        if not key or day - last < gap or len(out) >= max_labels:
+            continue
+        out.append((int(day), key[0], float(tr), (-26, -46, -66)[len(out) % 3]))
+        last = day
+    return out

@@ -113,8 +113,12 @@ def band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str | Non
 def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, str],
                       title: str | None = None, *, x_title: str = "Day", cumulative: bool = False,
                       smooth: int = 1, colors: Mapping[str, str] | None = None,
-                      band_label: str = "10–90% of seeds", median_label: str = "median") -> go.Figure:
-    """Side-by-side panels, one per daily column (``columns``: column → panel title), with bands."""
+                      band_label: str = "10–90% of seeds", median_label: str = "median",
+                      y_titles: Mapping[str, str] | None = None) -> go.Figure:
+    """Side-by-side panels, one per daily column (``columns``: column → panel title), with bands.
+
+    ``y_titles`` (column → axis title with its unit) labels each panel's y axis.
+    """
     colors = colors or scenario_colors(ensembles)
     cols = list(columns)
     fig = make_subplots(rows=1, cols=len(cols), subplot_titles=[columns[c] for c in cols],
@@ -125,6 +129,8 @@ def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, s
             _add_band(fig, band, name, colors.get(name, PALETTE[0]), row=1, col=j,
                       showlegend=j == 1, band_label=band_label, median_label=median_label)
         fig.update_xaxes(title_text=x_title, row=1, col=j)
+        if y_titles and column in y_titles:
+            fig.update_yaxes(title_text=y_titles[column], row=1, col=j)
     fig.update_layout(title=title or ", ".join(columns.values()),
                       **{**LAYOUT, "margin": {"l": 60, "r": 20, "t": 80, "b": 90},
                          "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0}})
@@ -163,5 +169,8 @@ def stage_figure(ensembles: Mapping[str, Ensemble], stages: Sequence[str] = PRIV
                 hovertemplate="%{y:,.0f}"), row=r + 1, col=c + 1)
         fig.update_xaxes(title_text=x_title if r == nrows - 1 else None, row=r + 1, col=c + 1)
     fig.update_yaxes(title_text=y_title, row=1, col=1)
-    fig.update_layout(title=title or "Private pool by stage", height=320 * nrows + 80, **LAYOUT)
+    # the legend sits right of the panels: above them it ran into the title and subplot titles
+    fig.update_layout(title=title or "Private pool by stage", height=320 * nrows + 80,
+                      **{**LAYOUT, "margin": {"l": 60, "r": 20, "t": 80, "b": 50},
+                         "legend": {"orientation": "v", "yanchor": "top", "y": 1.0, "x": 1.02, "xanchor": "left"}})
     return fig

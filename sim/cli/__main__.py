@@ -1,0 +1,5 @@
+"""``python -m sim.cli``: the same as the ``siyu`` command."""
+
+from sim.cli import app
+
+app()

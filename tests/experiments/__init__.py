@@ -1,0 +1,1 @@
+"""Tests of the experiment layer (sim.experiments, siyu sweep, siyu runs)."""
