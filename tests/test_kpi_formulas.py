@@ -82,7 +82,7 @@ def test_cac_ltv_and_their_ratio():
 def test_cac_is_undefined_without_new_customers_and_ltv_zero_without_customers():
     k = kpis(daily([0, 0], acq_cost=[5, 5], margin=[1, 1]), NOBODY, 2)
     assert math.isnan(k["cac"]) and math.isnan(k["ltv_cac"])
-    assert k["ltv"] == 0.0 and k["repeat_rate"] == 0.0 and k["ltv_referral"] == 0.0
+    assert k["ltv"] == 0.0 and k["repeat_rate"] == 0.0 and math.isnan(k["ltv_referral"])
     free = kpis(daily([0], first_purchases=[2], margin=[8]), users([{"purchases": 1}, {"purchases": 1}]), 1)
     assert free["cac"] == 0.0 and math.isnan(free["ltv_cac"]) and free["ltv"] == 4.0
 
@@ -122,6 +122,7 @@ def test_pool_churn_and_trust_kpis():
 def test_kpis_of_a_run_without_a_private_pool():
     k = kpis(daily([1, 1]), NOBODY, 2)
     assert k["final_private_pool"] == 0.0
+    assert math.isnan(k["churn_rate"]) and math.isnan(k["mean_trust"])  # undefined, shown "—"
     assert set(k) >= {"cum_profit", "roi", "payback_day", "paid_back", "cac", "ltv", "ltv_referral", "ltv_cac",
                       "final_private_pool", "repeat_rate", "churn_rate", "mean_trust", "gmv_total",
                       "mutes_total", "referral_joins_total"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,30 +38,18 @@ def test_progress_reports_about_fifty_times_and_the_end():
     assert calls[:2] == [2, 4] and calls[-2:] == [100, 101]
 
 
-class _Future:
-    def __init__(self, value):
-        self._value = value
-
-    def result(self):
-        return self._value
-
-
 class _Pool:
-    """A stand-in process pool that runs the work in this process and records how it was made."""
+    """A stand-in process pool that runs the work in this process and records its size."""
 
     made: list = []
 
-    def __init__(self, max_workers, mp_context):
-        _Pool.made.append((max_workers, mp_context.get_start_method()))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
     def submit(self, fn, args):
-        return _Future(fn(args))
+        fut = Future()
+        fut.set_result(fn(args))
+        return fut
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
 
 
 def _fake(monkeypatch, cpus=8):
@@ -70,10 +60,14 @@ def _fake(monkeypatch, cpus=8):
         return RunResult(scenario=scenario, seed=seed, daily=pd.DataFrame({"x": [seed]}), users=pd.DataFrame(),
                          summary={"cum_profit": float(seed)})
 
+    def process_pool(workers):
+        runner.warm_up()
+        _Pool.made.append((workers, "fork"))
+        return _Pool()
+
     _Pool.made = []
     monkeypatch.setattr(runner, "simulate", simulate)
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _Pool)
-    monkeypatch.setattr(runner, "as_completed", lambda futs: list(futs)[::-1])  # out of order
+    monkeypatch.setattr(runner, "process_pool", process_pool)
     monkeypatch.setattr(runner, "warm_up", lambda: seen.append("warm"))
     monkeypatch.setattr(runner.os, "cpu_count", lambda: cpus)
     return seen
