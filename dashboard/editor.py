@@ -51,7 +51,7 @@ MAX_UPLOAD_BYTES = 1_000_000
 #: Editor sections in display order ("strategy.hooks" is split out of "strategy").
 SECTIONS = ["general", "strategy", "strategy.hooks", "population", "product", "public",
             "touchpoints", "network", "trust", "fatigue", "community", "purchase", "referral",
-            "fulfilment", "mechanisms"]
+            "fulfilment", "budget", "mechanisms"]
 
 
 @dataclass(frozen=True)

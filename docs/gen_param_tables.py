@@ -242,6 +242,7 @@ SUBMODELS: dict[str, list[str]] = {
         "mechanisms.lifecycle",
     ],
     "shocks": ["shocks", "shocks[].*", "mechanisms.shocks"],
+    "budget": ["budget.*"],
     "economics": [
         "horizon_days", "product.order_value", "product.margin_rate", "public.cost_per_exposure",
         "public.cost_growth_per_year", "public.platform_commission", "strategy.hooks.*.cost_per_join",

@@ -10,12 +10,11 @@
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 
 from sim.mechanisms import acquisition, messaging
+from sim.mechanisms.budget import running_costs
 from sim.mechanisms.lifecycle import order_rung
 from sim.population import Event, Source
 from sim.scenario import Hook
@@ -80,6 +79,10 @@ class Touchpoints(mesa.Agent):
         room = max(0, self.capacity() - self.pool_size())
         if np.count_nonzero(keep) > room:
             keep[np.flatnonzero(keep)[room:]] = False
+        if m.budget.active:  # the budget cap rule: only as many joiners as the budget carries
+            fits = 0 if hook is not None and m.budget.stopped("hooks") else m.budget.admissible(
+                int(np.count_nonzero(keep)), self.join_cost(hook, source))
+            keep[np.flatnonzero(keep)[fits:]] = False
         idx = idx[keep]
         refs = referrer[keep] if referrer is not None else np.empty(0, dtype=np.int64)
         k = len(idx)
@@ -116,18 +119,23 @@ class Touchpoints(mesa.Agent):
             pop.events[idx] |= Event.REWARDED.value
         return idx, refs
 
+    def join_cost(self, hook: Hook | None, source: Source) -> float:
+        """Covered spending one joiner through ``hook``/``source`` costs today (hook, join cash, reward)."""
+        m = self.model
+        st, day = m.scenario.strategy, m.day
+        cost = hook.cost_per_join if hook is not None else 0.0
+        if day.rebates_active:
+            cost += st.join_cash
+            if source == Source.REFERRAL and not m.budget.stopped("referral_rewards"):
+                cost += st.referral_reward
+        return cost
+
     def bill(self) -> None:
         """Book today's running costs: staff, accounts (and mini-program) and content production."""
         m = self.model
-        tp, st, led = m.scenario.touchpoints, m.scenario.strategy, m.ledger
-        pool = self.pool_size()
-        if pool <= 0 and not st.hooks.content.enabled:
-            return
-        led.add("cost_staff", tp.staff_cost_per_day * pool / tp.users_per_staff)
-        led.add("cost_accounts", tp.account_cost_per_day * math.ceil(pool / tp.friends_per_account))
-        led.add("cost_content", st.content_cost_per_post * st.content_posts_per_day)
-        if tp.mini_program:
-            led.add("cost_accounts", tp.mini_program_cost_per_day)
+        led = m.ledger
+        for key, value in running_costs(m.scenario, self.pool_size()).items():
+            led.add(key, value)
 
 
 __all__ = ["Operator", "PublicChannel", "Touchpoints"]

@@ -189,10 +189,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def json_text(obj: Any) -> str:
+    """``obj`` as strict, indented JSON text (non-finite numbers become ``null``)."""
+    return json.dumps(_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
+
+
 def atomic_write_json(path: str | os.PathLike[str], obj: Any, overwrite: bool = False) -> Path:
     """Write ``obj`` as strict, indented JSON (non-finite numbers become ``null``)."""
-    text = json.dumps(_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
-    return atomic_write_text(path, text + "\n", overwrite)
+    return atomic_write_text(path, json_text(obj) + "\n", overwrite)
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], fmt: str | None = None,

@@ -95,4 +95,22 @@ def occurs(state: np.ndarray, hazard: float) -> bool:
     return u < hazard and u < 1.0 - math.exp(-hazard)
 
 
-__all__ = ["chance", "occurs", "rule", "stream", "uniform"]
+@rule
+def occurs_at(state: np.ndarray, hazard: float) -> float:
+    """:func:`occurs` with the same single draw, returning where in the event's probability it fell.
+
+    Returns ``u / (1 − e^(−hazard))`` in ``[0, 1)`` if the event happens today, ``-1`` if not.
+    Given the event, the value is uniform on ``[0, 1)``, so it can pick which of several competing
+    hazards caused the event (each with probability ``h_k / hazard``) without another draw.
+    """
+    if hazard <= 0.0:
+        return -1.0
+    u = uniform(state)
+    if u < hazard:
+        p = 1.0 - math.exp(-hazard)
+        if u < p:
+            return u / p
+    return -1.0
+
+
+__all__ = ["chance", "occurs", "occurs_at", "rule", "stream", "uniform"]

@@ -5,15 +5,17 @@ network (``sim.network``), the WeChat groups (``sim.mechanisms.community``) and 
 agents (``sim.agents``): the operator, the public channel and the private touchpoints.
 ``step()`` runs the mechanisms in the fixed order below (docs/MODEL.md, "Process overview"):
 
-1. plan the day (shocks, events, rebates, red packets, campaigns) — operator;
+1. plan the day (shocks, events, rebates, red packets, campaigns) — operator; if a budget
+   cap is near, stop discretionary kinds in the budget rule's priority order
+   (``sim.mechanisms.budget``);
 2. acquisition: public exposure, platform orders, hooks — public channel;
-3. group activity (decay, content, check-ins, red packets);
+3. group activity (decay, content, check-ins, red packets — a drop the budget cannot pay is off);
 4. the morning pass over the private pool (``sim.mechanisms.pool``), user by user: fatigue
    decay; dormant clean-up or re-engagement; messages, one-to-one chats and red packets;
    fatigue; trust; mute or leave; the purchase decision — then today's orders are booked
    together (money, fulfilment capacity, failures);
 5. referral shares and campaign seeds, and the cascades over the network;
-6. promotion up the value ladder; 7. running costs; 8. the day's row of results.
+6. promotion up the value ladder; 7. running costs; 8. the budget's books; 9. the day's row of results.
 
 All randomness comes from ``self.rng`` (seeded once) and the compiled pass's stream drawn from
 it (``self.draws``), so a seed replays a run exactly.
@@ -29,9 +31,10 @@ from sim import jit
 from sim.agents import Operator, PublicChannel, Touchpoints
 from sim.mechanisms import community, pool, purchase
 from sim.mechanisms.acquisition import cost_per_exposure
+from sim.mechanisms.budget import BudgetTracker
 from sim.mechanisms.day import Day, Ledger
 from sim.network import build_network
-from sim.population import Event, Population, Stage
+from sim.population import CAUSE_NAMES, Event, Population, Stage
 from sim.results import DAILY_COLUMNS
 from sim.scenario import Scenario
 
@@ -56,6 +59,7 @@ class SiyuModel(Model):
         self.operator = Operator(self)
         self.channel = PublicChannel(self)
         self.touchpoints = Touchpoints(self)
+        self.budget = BudgetTracker(self)
         self.t = 0
         self.day = Day(t=0)
         self.ledger = Ledger()
@@ -107,13 +111,16 @@ class SiyuModel(Model):
         cap = sc.fulfilment.capacity_per_day
         self.capacity_left = int(cap * pop.n / 10_000) if cap > 0 else 0
         self.operator.plan()
+        self.budget.start_day()
         self.channel.step()
+        self.budget.check_red_packet()
         community.update_activity(self)
         pool.morning(self)
         pool.share(self)
         counts, trust_sum, fatigue_sum = pool.evening(self)
         self._n_churned = int(counts[Stage.CHURNED])
         self.touchpoints.bill()
+        self.budget.end_day()
         self._record(counts, trust_sum, fatigue_sum)
         self.t += 1
 
@@ -152,6 +159,8 @@ class SiyuModel(Model):
                 "day": t, "user": ids, "stage": pop.stage[ids], "trust": pop.trust[ids],
                 "fatigue": pop.fatigue[ids], "messages": self.msg_today[ids],
                 "purchases": pop.purchases[ids], "events": pop.events[ids],
+                "cause": np.where(pop.events[ids] & Event.LEFT.value, pop.leave_cause[ids],
+                                  np.where(pop.events[ids] & Event.MUTED.value, pop.mute_cause[ids], 0)),
             }))
 
     # --- outputs ---------------------------------------------------------------------------------
@@ -170,4 +179,5 @@ class SiyuModel(Model):
         df["events"] = [
             "|".join(e.name.lower() for e in Event if v & e) for v in df["events"].to_numpy()
         ]
+        df["cause"] = pd.Categorical.from_codes(df["cause"].astype(int), CAUSE_NAMES)  # of today's mute or leave
         return df

@@ -4,7 +4,7 @@ Users are the many agents of the model. Mesa's per-object agents cannot reach a 
 in seconds, so every user attribute is a column here; the actors' rules act on whole columns
 (or index subsets of them) and the private pool's per-user rules run as compiled loops over
 the pool (``sim.mechanisms.pool``). States are :class:`Stage` codes,
-join channels :class:`Source` codes, and the things that happened to a user today are
+join channels :class:`Source` codes, why a user muted or left :class:`Cause` codes, and the things that happened to a user today are
 :class:`Event` bits (used by the per-user trace).
 """
 
@@ -44,6 +44,28 @@ class Source(IntEnum):
     CASH = 3      # cash back for joining
     CONTENT = 4   # public content led them in
     REFERRAL = 5  # a friend's share
+
+
+class Cause(IntEnum):
+    """Why a user muted or left (docs/MODEL.md, "Leave causes"); one code per user for each."""
+
+    NONE = 0
+    FATIGUE = 1        # fatigue past tolerance (mute) or past leave_multiple × tolerance (leave)
+    INCENTIVE = 2      # the memory of the last cash reward ran out (lost incentive)
+    BACKGROUND = 3     # background churn unrelated to the merchant
+    FAILED_ORDER = 4   # an order failed and the buyer left
+    CLEANUP = 5        # a muted user cleared the dead contact out (dormant clean-up)
+
+
+#: leave causes and the daily column counting each (the columns add up to ``leaves``)
+LEAVE_COLUMNS: dict[Cause, str] = {
+    Cause.FATIGUE: "leaves_fatigue", Cause.INCENTIVE: "leaves_incentive",
+    Cause.BACKGROUND: "leaves_background", Cause.FAILED_ORDER: "leaves_failed_order",
+    Cause.CLEANUP: "leaves_cleanup",
+}
+
+
+CAUSE_NAMES = [c.name.lower() for c in Cause]
 
 
 class Tag(IntFlag):
@@ -93,6 +115,8 @@ class Columns(NamedTuple):
     last_purchase: np.ndarray
     last_reward: np.ndarray
     leave_day: np.ndarray
+    leave_cause: np.ndarray
+    mute_cause: np.ndarray
     messages: np.ndarray
     events: np.ndarray
     referrals: np.ndarray
@@ -127,6 +151,8 @@ class Population:
         self.source = np.zeros(n, dtype=np.int8)
         self.join_day = np.full(n, NEVER, dtype=np.int32)
         self.leave_day = np.full(n, NEVER, dtype=np.int32)
+        self.leave_cause = np.zeros(n, dtype=np.int8)  # Cause of leaving (NONE while in the pool)
+        self.mute_cause = np.zeros(n, dtype=np.int8)   # Cause of the latest mute (NONE if never muted)
         self.last_purchase = np.full(n, NEVER, dtype=np.int32)
         self.last_reward = np.full(n, NEVER, dtype=np.int32)
         self.purchases = np.zeros(n, dtype=np.int32)
@@ -194,6 +220,7 @@ class Population:
             "trust": self.trust, "fatigue": self.fatigue, "need": self.need, "deal_seeking": self.deal,
             "price_sensitivity": self.price_sens, "tolerance": self.tolerance, "cycle": self.cycle,
             "sociability": self.sociability, "join_day": self.join_day, "leave_day": self.leave_day,
+            "leave_cause": pd.Categorical.from_codes(self.leave_cause, CAUSE_NAMES),
             "purchases": self.purchases, "private_purchases": self.private_purchases, "spend": self.spend,
             "referrer": self.referrer, "referrals": self.referrals, "group_buys": self.group_buys,
             "group": self.group, "messages": self.messages, "tags": self.tags(),

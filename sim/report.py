@@ -4,7 +4,10 @@
 that opens offline: plotly.js is embedded inline once (in the first figure), every later
 figure reuses it. The page holds the KPI comparison table (median, 10–90% band and the
 difference to a baseline scenario), time-series figures with a median line and a 10–90%
-band per scenario (shock windows shaded), and the median costs by kind, stacked. Scenario
+band per scenario (shock windows shaded), the median costs by kind, stacked, and the median
+leaves by cause, stacked. With a baseline it also holds the incremental KPIs of every other
+scenario against it, seed pair by seed pair (:mod:`sim.incremental`), the cumulative
+incremental profit over time, and a warning for every scenario whose budget cap bound. Scenario
 names are escaped everywhere. The figures are the dashboard's (:mod:`sim.figures`); they, and plotly, are
 imported only when a report is built, so the CLI can use :func:`format_kpi` cheaply.
 """
@@ -134,7 +137,66 @@ def _figures(ensembles: Mapping[str, Ensemble], lang: str = "en") -> list[go.Fig
     costs = {c: t(f"cost.{c}", lang) for c in COST_COLUMNS}
     figs.append(figures.cost_figure(shown, t("report.costs_title", lang), names=costs,
                                     y_title=t("chart.costs_y", lang)))
+    figs.append(figures.leaves_by_cause_figure(shown, t("report.leaves_title", lang)))
     return figs
+
+
+def _incremental_html(ensembles: Mapping[str, Ensemble], baseline: str, before_day: float,
+                      lang: str = "en") -> tuple[str, list[go.Figure]]:
+    """The incremental KPI table against ``baseline`` and its figure (empty if nothing to pair)."""
+    from sim import figures
+    from sim.incremental import INCREMENTAL_INFO, incremental_summary
+
+    inc = incremental_summary(ensembles, baseline, before_day, strict=False)
+    if not inc:
+        return "", []
+    names = list(inc)
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for kpi, (label, unit, _higher, desc) in INCREMENTAL_INFO.items():
+        cells = []
+        for n in names:
+            q10, q50, q90 = (_inc_text(kpi, inc[n]["bands"].loc[kpi, q], unit, lang) for q in ("q10", "q50", "q90"))
+            cells.append(f"<td><b>{q50}</b><br><span class=band>[{q10} – {q90}]</span></td>")
+        rows.append(f"<tr><th title='{html.escape(desc, quote=True)}'>{html.escape(label)}</th>"
+                    f"<td class=unit>{html.escape(display_unit(unit, lang))}</td>{''.join(cells)}</tr>")
+    cells = "".join(f"<td><b>{inc[n]['p_payback_before']:.0%}</b></td>" for n in names)
+    rows.append(f"<tr class=pbeat><th>{html.escape(t('report.inc_p_before', lang, day=f'{before_day:.0f}'))}</th>"
+                f"<td class=unit>{html.escape(t('report.probability', lang))}</td>{cells}</tr>")
+    table = (f"<table class=kpi><thead><tr><th>{html.escape(t('report.inc_kpi', lang))}</th>"
+             f"<th>{html.escape(t('report.unit', lang))}</th>{head}</tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")
+    shown = {html.escape(n): e for n, e in ensembles.items()}
+    fig = figures.incremental_profit_figure(
+        shown, html.escape(baseline),
+        t("report.inc_fig", lang, base=html.escape(baseline)))
+    return table, [fig]
+
+
+def _inc_text(kpi: str, value: float, unit: str, lang: str = "en") -> str:
+    """An incremental KPI value: "never" for no incremental payback, else :func:`format_kpi`."""
+    if kpi == "inc_payback_day" and math.isinf(value):
+        return t("fmt.never", lang)
+    return format_kpi(value, unit, lang=lang)
+
+
+def _budget_html(ensembles: Mapping[str, Ensemble], lang: str = "en") -> str:
+    """Warnings for the scenarios whose budget cap binds (empty if none)."""
+    from sim.mechanisms import budget
+
+    notes = []
+    for name, ens in ensembles.items():
+        hit = budget.binding(ens.summaries, ens.scenario.budget)
+        if hit is not None:
+            first = hit["first_day_median"]
+            when = (t("report.budget_from", lang, day=f"{first:.0f}") if math.isfinite(first)
+                    else t("report.budget_some", lang))
+            notes.append("<li>" + t("report.budget_line", lang, name=f"<b>{html.escape(name)}</b>",
+                                    caps=html.escape(budget.caps_text(ens.scenario.budget)),
+                                    bound=f"{hit['seeds_bound']:.0f}", seeds=f"{hit['seeds']:.0f}",
+                                    when=when) + "</li>")
+    title = html.escape(t("report.budget_title", lang))
+    return f"<div class=warn><b>{title}</b><ul>{''.join(notes)}</ul></div>" if notes else ""
 
 
 def _cell_text(kpi: str, r: Any, unit: str, lang: str) -> str:
@@ -200,7 +262,7 @@ table.kpi td.unit{color:#777;text-align:left}
 table.kpi thead th:nth-child(-n+2){text-align:left} .band{color:#666;font-size:.85em} .base{color:#888;font-weight:400}
 .diff{font-size:.85em} .good{color:#1a7f37} .bad{color:#c62828} .flat{color:#666} .arrow{color:#999}
 tr.pbeat th,tr.pbeat td{border-top:2px solid #999}
-.fig{margin:1.5rem 0}
+.fig{margin:1.5rem 0} .warn{background:#fff4e5;border-left:4px solid #E69F00;padding:.5rem 1rem}
 """
 
 
@@ -219,7 +281,8 @@ def _explanation_html(expl: Any) -> str:
 
 
 def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None = None,
-                        title: str | None = None, lang: str = "en", explanation: Any = None) -> str:
+                        title: str | None = None, lang: str = "en", explanation: Any = None,
+                        payback_before: float = 180) -> str:
     """One self-contained HTML page comparing several scenarios.
 
     Args:
@@ -229,6 +292,7 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
         lang: Language of the page (``"en"`` or ``"zh"``; ``<html lang=...>`` follows).
         explanation: A :class:`sim.planning.Explanation` of two of the scenarios, shown as a
             waterfall and its sentence after the figures (optional).
+        payback_before: Day D of P(incremental payback before day D).
 
     Returns:
         The complete HTML document (plotly.js embedded once, no external resources).
@@ -249,8 +313,9 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 
     from sim.io import package_version
 
+    inc_table, inc_figs = _incremental_html(ensembles, baseline, payback_before, lang) if baseline else ("", [])
     divs = []
-    for i, fig in enumerate(_figures(ensembles, lang)):
+    for i, fig in enumerate(_figures(ensembles, lang) + inc_figs):
         divs.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
                                 include_mathjax=False, config={"displaylogo": False}))
     runs = "; ".join(
@@ -258,7 +323,11 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
                       days=e.scenario.horizon_days)) for n, e in ensembles.items())
     descs = "".join(f"<li>{_describe(n, e, lang)}</li>" for n, e in ensembles.items())
     base_txt = t("report.diff_intro", lang, base=html.escape(baseline)) if baseline else ""
-    figs = "".join(f"<div class=fig>{d}</div>" for d in divs)
+    n_inc = len(inc_figs)
+    figs = "".join(f"<div class=fig>{d}</div>" for d in (divs[:-n_inc] if n_inc else divs))
+    inc_figs_html = "".join(f"<div class=fig>{d}</div>" for d in divs[len(divs) - n_inc:]) if n_inc else ""
+    inc_section = (f"<h2>{html.escape(t('report.inc_title', lang, base=baseline))}</h2>"
+                   f"<p>{html.escape(t('report.inc_intro', lang))}</p>{inc_table}{inc_figs_html}") if inc_table else ""
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -274,7 +343,9 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 <ul>{descs}</ul>
 <h2>{html.escape(t("report.key_figures", lang))}</h2>
 <p>{html.escape(t("report.key_intro", lang))} {base_txt}</p>
+{_budget_html(ensembles, lang)}
 {_kpi_table_html(ensembles, baseline, lang)}
+{inc_section}
 <h2>{html.escape(t("report.over_time", lang))}</h2>
 {figs}
 {_explanation_html(explanation) if explanation is not None else ""}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.population import LEAVE_COLUMNS as _LEAVE_BY_CAUSE
 from sim.scenario import Scenario
 
 DAILY_COLUMNS = [
@@ -25,13 +26,17 @@ DAILY_COLUMNS = [
     "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
     "cost_accounts", "cost_commission", "profit", "cum_profit", "mean_trust", "mean_fatigue",
     "group_activity", "messages_sent", "referrals", "referral_joins", "mutes", "leaves",
-    "failures", "cost_per_exposure", "cac_platform", "public_open",
+    *_LEAVE_BY_CAUSE.values(),
+    "failures", "cost_per_exposure", "cac_platform", "public_open", "budget_bound", "budget_left",
 ]
 
 COST_COLUMNS = [
     "cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content",
     "cost_staff", "cost_accounts", "cost_commission",
 ]
+
+#: daily columns counting leaves by cause (they add up to ``leaves``; see ``sim.population.Cause``)
+LEAVE_COLUMNS = list(_LEAVE_BY_CAUSE.values())
 
 STAGE_COLUMNS = ["public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned"]
 
@@ -52,6 +57,8 @@ KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "gmv_total": ("GMV", "RMB", True, "Gross merchandise value over the horizon."),
     "mutes_total": ("Mutes", "users", False, "Mute events over the horizon."),
     "referral_joins_total": ("Referral joins", "users", True, "Users who joined through a friend's share."),
+    "budget_bound_day": ("Budget bound from day", "day", True, "First day a budget cap bound (the operator stopped or cut spending); never (inf; JSON null) if it never bound or there is no cap."),
+    "budget_binds": ("Budget binds", "share", False, "Whether a budget cap bound on any day (1/0 per run; over seeds: P(budget binds))."),
 }
 
 

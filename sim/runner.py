@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from mesa import Agent
 
+from sim.mechanisms.budget import bound_from_day
 from sim.model import SiyuModel
 from sim.population import Stage
 from sim.results import Ensemble, RunResult
@@ -50,6 +51,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
     cost = float(daily["cost_total"].sum())
     cum = daily["cum_profit"].to_numpy()
     payback = payback_day(cum)
+    bound = bound_from_day(daily)
     customers = int((users["purchases"] > 0).sum())
     new_customers = float(daily["first_purchases"].sum())
     acq = float(daily["acq_cost"].sum())
@@ -85,6 +87,8 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "gmv_total": float(daily["gmv"].sum()),
         "mutes_total": float(daily["mutes"].sum()),
         "referral_joins_total": float(daily["referral_joins"].sum()),
+        "budget_bound_day": bound,
+        "budget_binds": float(math.isfinite(bound)),
     }
 
 

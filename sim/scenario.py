@@ -10,7 +10,8 @@ only here.
 Sections follow the ODD description in docs/MODEL.md: ``population`` and ``network`` (who),
 ``product``, ``public`` and ``touchpoints`` (the market and the merchant's channels),
 ``strategy`` (what the operator does), ``trust``, ``fatigue``, ``purchase``, ``referral``,
-``fulfilment`` (the behavioural rules), ``shocks`` and ``mechanisms`` (switches).
+``fulfilment`` (the behavioural rules), ``budget`` (caps on the merchant's spending),
+``shocks`` and ``mechanisms`` (switches).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "Budget",
     "Scenario",
     "NetworkKind",
     "Seeding",
@@ -319,6 +321,25 @@ class Fulfilment(Section):
     capacity_per_day: float = P(0.0, 0.0, 1e7, "orders per day per 10,000 users (0 = unlimited)", "Orders fulfilment can serve a day, scaled to the population; the excess fails.", "DOMAIN §6 (a viral offer fulfilment cannot serve)")
 
 
+class Budget(Section):
+    """Caps on the merchant's discretionary spending (the budget cap rule, ``sim.mechanisms.budget``).
+
+    Covered kinds: paid ads (if ``include_ads``), lead-in hooks, rebates and cash (join cash,
+    cash back), referral rewards and partner commissions, red packets, content production,
+    staff and accounts (with the mini-program). Platform commission is not discretionary.
+    """
+
+    monthly_cap: float = P(0.0, 0.0, 1e9, "RMB per 30-day month (0 = no cap)",
+                           "Most the merchant spends on the covered kinds in one 30-day month (days 0-29, 30-59, ...).",
+                           "assumption (planners budget per month and per year; issue 14)")
+    yearly_cap: float = P(0.0, 0.0, 1e10, "RMB per 365-day year (0 = no cap)",
+                          "Most the merchant spends on the covered kinds in one 365-day year (days 0-364, 365-729, ...).",
+                          "assumption (planners budget per month and per year; issue 14)")
+    include_ads: bool = S(True, "switch",
+                          "Paid exposure on public platforms (cost_ads) counts against the caps; off = the ad budget is separate and only the private-domain spending is capped.",
+                          A)
+
+
 class Shock(Section):
     """A window in which public channels are shut (e.g. an epidemic closing stores)."""
 
@@ -361,6 +382,7 @@ class Scenario(Section):
     purchase: Purchase = Field(default_factory=Purchase, description=((Purchase.__doc__ or '').strip()))
     referral: Referral = Field(default_factory=Referral, description=((Referral.__doc__ or '').strip()))
     fulfilment: Fulfilment = Field(default_factory=Fulfilment, description=((Fulfilment.__doc__ or '').strip()))
+    budget: Budget = Field(default_factory=Budget, description=((Budget.__doc__ or '').strip().splitlines()[0]))
     shocks: list[Shock] = Field(default_factory=list, max_length=20, description="Shock windows.")
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description=((Mechanisms.__doc__ or '').strip()))
 
@@ -371,6 +393,9 @@ class Scenario(Section):
                 "purchase.conversion_floor must be ≤ purchase.conversion_ceiling "
                 f"(got {self.purchase.conversion_floor} > {self.purchase.conversion_ceiling})"
             )
+        from sim.mechanisms.budget import check_caps
+
+        check_caps(self)
         return self
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:

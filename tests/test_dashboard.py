@@ -54,7 +54,7 @@ def app() -> AppTest:
 # --- Compare ----------------------------------------------------------------------------------
 def test_compare_opens_with_a_comparison(app):
     assert len(app.metric) == 8 * 3  # KPI cards: 8 KPIs × 3 default scenarios
-    assert len(app.get("plotly_chart")) == 2  # time series + P(A beats B)
+    assert len(app.get("plotly_chart")) == 4  # time series, P(A beats B), incremental profit, leaves by cause
     assert "makes the most profit" in app.success[0].value
     res = app.session_state["cmp.results"]
     assert res.names == ["public_only", "rebate_led", "content_led"] and res.seeds == [0, 1]
@@ -282,3 +282,51 @@ def test_unexpected_errors_show_one_line_not_a_traceback(app):
     assert not app.exception
     assert len(app.error) == 1 and "Something went wrong" in app.error[0].value
     assert "Traceback" not in app.error[0].value and "\n" not in app.error[0].value
+
+
+# --- Planner panels (issue 14) ------------------------------------------------------------------
+def test_compare_shows_incremental_kpis_and_leaves_by_cause(app):
+    table = app.dataframe[0].value  # the incremental panel's table (the KPI table is in an expander below)
+    assert list(table.columns) == ["rebate_led", "content_led"]  # every scenario but the baseline
+    assert any(EN["plan.kpi.inc_payback_day"] in str(i) for i in table.index)
+    specs = chart_specs(app)
+    assert "public_only" in specs[2]["layout"]["title"]["text"]  # incremental profit vs the baseline
+    assert {d["name"] for d in specs[3]["data"]} == {EN[f"plan.leaves.{c}"] for c in sim.LEAVE_COLUMNS}
+    before = runs.CACHE.simulated
+    ok(app.number_input(key="plan.inc_before").set_value(30).run())
+    assert any("30" in str(i) for i in app.dataframe[0].value.index) and runs.CACHE.simulated == before
+    ok(app.selectbox(key="cmp.baseline").set_value("content_led").run())
+    assert list(app.dataframe[0].value.columns) == ["public_only", "rebate_led"]
+
+
+def test_compare_warns_when_planned_spending_exceeds_the_budget():
+    from dashboard import state
+
+    at = new_app(**{"cmp.n_users": 3000, "cmp.scenarios": ["public_only", "capped"]})
+    capped = sim.load_scenario("hybrid_referral").with_overrides({"name": "capped", "budget.monthly_cap": 1700})
+    at.session_state[state.USER_KEY] = {"capped": capped}
+    at.session_state[state.ORIGIN_KEY] = {"capped": "edited"}
+    ok(at.run())
+    assert any(w.value.startswith("capped: planned spending exceeds the budget") for w in at.warning)
+
+
+def test_editor_diffs_against_any_scenario(editor):
+    ok(editor.selectbox(key="plan.diff_with").set_value("hybrid_referral").run())
+    table = editor.dataframe[0].value
+    assert "hybrid_referral" in table.columns
+    assert any("strategy.referral_reward" in p for p in table[EN["plan.diff.param"]])
+    ok(editor.selectbox(key="plan.diff_with").set_value("content_led").run())
+    assert any(EN["plan.diff.same"].format(name="content_led") == c.value for c in editor.caption)
+    ok(editor.number_input(key="ed.strategy.ad_posts_per_day").set_value(7.0).run())
+    table = editor.dataframe[0].value
+    assert len(table) == 1 and table.iloc[0]["content_led"] == "0.15" and table.iloc[0][EN["plan.diff.edited"]] == "7"
+
+
+def test_editor_refuses_a_budget_below_the_fixed_costs_inline(editor):
+    assert editor.number_input(key="ed.budget.monthly_cap").min == 0  # a negative cap cannot be typed
+    editor.number_input(key="ed.budget.monthly_cap").set_value(100.0).run()
+    assert not editor.exception
+    messages = [e.value for e in editor.error]
+    assert any("budget.monthly_cap" in m and "below the plan's fixed costs" in m for m in messages)
+    assert editor.button(key="ed.save_btn").disabled
+    ok(editor.number_input(key="ed.budget.monthly_cap").set_value(5000.0).run())

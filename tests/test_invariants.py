@@ -52,7 +52,7 @@ def _check(result: sim.RunResult) -> None:
     # trust bounded, fatigue non-negative, nothing NaN
     assert users["trust"].between(0, 1).all() and (users["fatigue"] >= 0).all()
     assert d["mean_trust"].between(0, 1).all()
-    numeric = d.drop(columns=["cac_platform"]).to_numpy(dtype=float)
+    numeric = d.drop(columns=["cac_platform", "budget_left"]).to_numpy(dtype=float)  # NaN: no orders / no cap
     assert not np.isnan(numeric).any()
     # NaN only where a KPI is undefined: no new customers (CAC), or no private pool / private
     # customers (churn, mean trust, LTV incl. referrals)
@@ -64,6 +64,8 @@ def _check(result: sim.RunResult) -> None:
     tp = result.scenario.touchpoints
     assert d["private_pool"].max() <= tp.max_accounts * tp.friends_per_account
     assert (d["churned"].diff().fillna(0) >= 0).all()
+    # every leave has exactly one cause
+    assert (d[sim.LEAVE_COLUMNS].sum(axis=1) == d["leaves"]).all()
     assert ((users["stage"] == "public") == (users["join_day"] < 0)).all()
 
 

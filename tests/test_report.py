@@ -33,8 +33,9 @@ def test_report_is_self_contained(page):
     assert page.count("* plotly.js v") == 1  # the library, embedded once
     assert not re.search(r"<script[^>]*\bsrc\s*=", page, flags=re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", page, flags=re.IGNORECASE)
-    # one figure per band series plus the cost figure, all drawn with the one embedded library
-    assert page.count("Plotly.newPlot(") == len(SERIES) + 1
+    # one figure per band series plus costs, leaves by cause and incremental profit, all drawn
+    # with the one embedded library
+    assert page.count("Plotly.newPlot(") == len(SERIES) + 3
 
 
 def test_scenario_names_are_shown_and_escaped(page):

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import runs, state, ui
 from dashboard.i18n import current, t
+from dashboard.panels import incremental as incremental_panel
 from dashboard.panels import market as market_panel
 from sim import KPI_INFO, ScenarioError, figures, prob_beats
 
@@ -99,6 +100,8 @@ with right:
                            data=lambda: compare_report_html(ens, baseline, lang=lang).encode("utf-8"),
                            file_name="siyu_comparison.html", mime="text/html", key="cmp.report_dl",
                            icon=":material/description:", on_click="ignore")
+
+incremental_panel.render(comp, baseline)  # incremental KPIs, budget warnings, leaves by cause
 
 with st.expander(t("cmp.table")):
     st.dataframe(ui.kpi_table(comp, baseline), width="stretch")

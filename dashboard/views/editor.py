@@ -8,6 +8,7 @@ from dashboard import editor, state, ui
 from dashboard import editor_layout as layout
 from dashboard.display import error_text
 from dashboard.i18n import current, param_label, t
+from dashboard.panels import diff as diff_panel
 from sim import ScenarioError
 
 ss = st.session_state
@@ -107,6 +108,7 @@ except ScenarioError as err:
 kind, line = layout.status(t, error=build_error, n_changed=len(diffs), base=ss["ed.base"],
                            upload_error=upload_error)
 {"error": st.error, "info": st.info, "success": st.success}[kind](line)
+diff_panel.render(scenario, state.library(), ss["ed.base"])  # diff against any library scenario
 flash = ss.pop("ed.flash", None)
 if flash:
     (st.error if flash[0] == "error" else st.success)(flash[1])

@@ -26,6 +26,10 @@ if not any((u["source"].astype(str) != "none").any() for u in users):
     st.info(t("flows.empty", name=name), icon=":material/info:")
 ui.chart(figures.sankey_figure(users, t("flows.sankey", name=name), names=node_names), key="flows.sankey_fig")
 
+ui.chart(figures.leaves_over_time_figure(ens[name], t("plan.churn.over_time", name=name),
+         names=names("plan.leaves"), x_title=t("common.day"),
+         y_title=t("plan.churn.over_time_y")), key="flows.leaves_fig")
+
 steps = names("flows.step")
 ui.chart(figures.funnel_figure(ens, t("flows.funnel"), names=steps,
                                       colors=figures.scenario_colors(comp.names)), key="flows.funnel_fig")

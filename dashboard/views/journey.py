@@ -97,7 +97,7 @@ threshold = float(row["tolerance"]) / 7.0 / (1.0 - decay)  # fatigue at which mu
 fig_names = {"trust": t("jr.trust"), "fatigue": t("jr.fatigue"), "messages": t("jr.messages"),
              "stage": t("jr.stage"), "tolerance": t("jr.tolerance"), "purchases": t("jr.purchases"),
              "messages_short": t("jr.messages_short"), "events": t("jr.events_short"),
-             **stage_names, **names("event"),
+             **stage_names, **names("event"), **{f"cause.{k}": v for k, v in names("cause").items()},
              # the messages and purchases panels, each with its own labelled axis
              "messages_panel": t("jr.messages_panel"), "purchases_panel": t("jr.purchases_panel"),
              "messages_y": t("jr.messages_y"), "purchases_y": t("jr.purchases_y"), "trust_y": t("jr.trust_y")}
@@ -112,4 +112,5 @@ st.dataframe(pd.DataFrame({
     t("jr.col.events"): [", ".join(event_names.get(e, e) for e in s.split("|") if e) for s in events["events"]],
     t("jr.col.trust"): events["trust"].round(3).to_numpy(),
     t("jr.col.fatigue"): events["fatigue"].round(3).to_numpy(),
+    t("plan.cause_col"): [names("cause").get(c, c) if c != "none" else "" for c in events["cause"].astype(str)],
 }), hide_index=True, width="stretch", height=260)

@@ -10,7 +10,15 @@ holds. The shared machinery (the app, one-line errors, options) is in :mod:`sim.
 each command is a module of this package that registers itself on the app when imported here.
 """
 
-from sim.cli import compare, dashboard, experiments, explain, run, scenarios  # noqa: F401 - importing registers the commands
+from sim.cli import (  # noqa: F401 - importing registers the commands
+    compare,
+    dashboard,
+    diff,
+    experiments,
+    explain,
+    run,
+    scenarios,
+)
 from sim.cli.common import app, dashboard_app_path
 
 __all__ = ["app", "dashboard_app_path"]

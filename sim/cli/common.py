@@ -9,6 +9,7 @@ lives in its own module of this package and registers itself on :data:`app`.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -31,8 +32,9 @@ from rich.progress import (
 from typer.core import TyperGroup
 
 import sim
-from sim.io import OutputExistsError, existing_results
+from sim.io import OutputExistsError, existing_results, json_text
 from sim.loader import parse_override
+from sim.mechanisms import budget as budget_rule
 from sim.report import format_kpi
 
 try:  # typer >= 0.2x vendors click; older versions use click itself
@@ -115,6 +117,31 @@ def user_errors() -> Iterator[None]:
         fail(f"{where}{err.strerror or err}", IO_EXIT)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as ONE strict JSON document on stdout (NaN and ±inf become ``null``)."""
+    typer.echo(json_text(obj))
+
+
+def budget_warning(label: str, ens: sim.Ensemble) -> str | None:
+    """One line if the scenario's budget cap bound in any seed (its planned spending exceeds the budget)."""
+    hit = budget_rule.binding(ens.summaries, ens.scenario.budget)
+    if hit is None:
+        return None
+    first = hit["first_day_median"]
+    when = f"from day {first:.0f} (median)" if math.isfinite(first) else "in some seeds"
+    return (f"{label}: planned spending exceeds the budget ({budget_rule.caps_text(ens.scenario.budget)}): "
+            f"the cap binds in {hit['seeds_bound']:.0f}/{hit['seeds']:.0f} seeds {when}; the operator stops {', '.join(budget_rule.CUT_ORDER).replace('_', ' ')} "
+            "in that order, then new joins (docs/MODEL.md, budget cap rule)")
+
+
+def warn_budgets(ensembles: dict[str, sim.Ensemble]) -> None:
+    """Print a ``warning:`` line on stderr for every scenario whose budget cap bound."""
+    for label, ens in ensembles.items():
+        note = budget_warning(label, ens)
+        if note:
+            typer.echo(f"warning: {note}", err=True)
 
 
 def stdout_console() -> Console:

@@ -1,8 +1,16 @@
-"""``siyu compare``: several scenarios side by side, P(beats baseline), and the HTML report."""
+"""``siyu compare``: several scenarios side by side, P(beats baseline), incremental KPIs, the HTML report.
+
+With ``--baseline NAME`` (default: the first scenario) the table is followed by the incremental
+KPIs of every other scenario against the baseline, seed pair by seed pair
+(:mod:`sim.incremental`); ``--json`` prints everything as one JSON document instead of tables.
+A scenario whose budget cap binds gets a warning on stderr (its planned spending exceeds it).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,19 +29,23 @@ from sim.cli.common import (
     WorkersOpt,
     app,
     band_text,
+    budget_warning,
     check_new_file,
     check_seeds,
     collect_overrides,
     fail,
     load_with,
+    print_json,
     progress_bar,
     scenario_desc,
     simulate_seeds,
     stdout_console,
     user_errors,
+    warn_budgets,
 )
 from sim.cli.recording import NoStoreOpt, StoreOpt, record
 from sim.experiments.store import utc_now
+from sim.incremental import INCREMENTAL_INFO, incremental_summary, unpairable
 from sim.report import display_unit, p_paid_back
 
 
@@ -77,6 +89,11 @@ def compare_command(
         "--baseline", metavar="NAME", help="Scenario the others are compared with (default: the first).")] = None,
     html: Annotated[Path | None, typer.Option(
         "--html", metavar="FILE", help="Write a self-contained HTML report here.")] = None,
+    payback_before: Annotated[int, typer.Option(
+        "--payback-before", metavar="DAY",
+        help="Report P(incremental payback before this day) against the baseline.")] = 180,
+    json_out: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON document (KPIs, incremental KPIs, budget) instead of tables.")] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
     store: StoreOpt = None,
@@ -84,8 +101,10 @@ def compare_command(
     lang: Annotated[str, typer.Option(
         "--lang", metavar="LANG", help="Language of the HTML report: en or zh.")] = "en",
 ) -> None:
-    """Compare scenarios: KPI medians with 10–90% bands and P(beats baseline) on profit."""
+    """Compare scenarios: KPI medians with 10–90% bands, P(beats baseline), incremental KPIs vs the baseline."""
     check_seeds(seeds)
+    if payback_before < 1:
+        fail(f"--payback-before must be a day ≥ 1 (got {payback_before})")
     started, t0 = utc_now(), time.monotonic()
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios")
@@ -106,6 +125,18 @@ def compare_command(
     with user_errors(), progress_bar() as progress:
         for label, scn in zip(labels, loaded, strict=True):
             ensembles[label] = simulate_seeds(scn, seeds, progress, label, workers)
+    with user_errors():
+        inc = incremental_summary(ensembles, base, payback_before, strict=False)
+    for label, reason in unpairable(ensembles, base).items():
+        typer.echo(f"warning: no incremental KPIs for {label}: {reason}", err=True)
+    warn_budgets(ensembles)
+    if json_out:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout holds the one JSON document only
+            record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
+        print_json(compare_json(ensembles, base, inc))
+        if html is not None:
+            _write_html(html, ensembles, base, force, None, payback_before, lang)
+        return
 
     first = loaded[0]
     same = all(s.population.n_users == first.population.n_users
@@ -136,12 +167,72 @@ def compare_command(
     console = stdout_console()
     console.print(table)
     record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
+    if inc:
+        console.print(_incremental_table(inc, base, payback_before))
 
     if html is not None:
-        from sim.io import atomic_write_text
-        from sim.report import compare_report_html
+        _write_html(html, ensembles, base, force, console, payback_before, lang)
 
-        with user_errors():
-            page = compare_report_html(ensembles, baseline=base, lang=lang)
-            atomic_write_text(html, page, overwrite=force)
+
+def _incremental_table(inc: dict, base: str, payback_before: int) -> Table:
+    table = Table(title=escape(f"Incremental vs {base} — same-seed pairs (common random numbers); "
+                               "median [p10–p90]"))
+    table.add_column("KPI")
+    table.add_column("unit")
+    for label in inc:
+        table.add_column(escape(label), justify="right")
+    for kpi, (name, unit, _higher, _desc) in INCREMENTAL_INFO.items():
+        cells = []
+        for part in inc.values():
+            med, rng = band_text(*part["bands"].loc[kpi, ["q10", "q50", "q90"]], unit)
+            cells.append(f"{med} [{rng}]")
+        table.add_row(*map(escape, (name, display_unit(unit), *cells)))
+    table.add_section()
+    table.add_row(escape(f"P(incremental payback before day {payback_before})"), "probability",
+                  *[f"{part['p_payback_before']:.0%}" for part in inc.values()])
+    return table
+
+
+def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force: bool, console,
+                payback_before: int, lang: str = "en") -> None:
+    from sim.io import atomic_write_text
+    from sim.report import compare_report_html
+
+    with user_errors():
+        page = compare_report_html(ensembles, baseline=base, payback_before=payback_before, lang=lang)
+        atomic_write_text(html, page, overwrite=force)
+    if console is not None:
         console.print(escape(f"wrote {html}"))
+    else:
+        typer.echo(f"wrote {html}", err=True)
+
+
+def compare_json(ensembles: dict[str, sim.Ensemble], base: str, inc: dict) -> dict:
+    """The comparison as one JSON-ready document (``inf``/NaN become ``null`` when printed)."""
+    from sim.io import package_version
+
+    out: dict = {"siyu_version": package_version(), "baseline": base,
+                 "kpi_info": {k: dict(zip(("label", "unit", "higher_is_better", "description"), v, strict=True))
+                              for k, v in sim.KPI_INFO.items()},
+                 "incremental_info": {k: dict(zip(("label", "unit", "higher_is_better", "description"), v,
+                                                  strict=True)) for k, v in INCREMENTAL_INFO.items()},
+                 "scenarios": {}}
+    for label, ens in ensembles.items():
+        bands = ens.summary_bands()
+        entry = {
+            "scenario": ens.scenario.model_dump(mode="json"),
+            "seeds": [int(s) for s in ens.seeds],
+            "kpis": [{"seed": int(seed), **row} for seed, row in ens.summaries.to_dict("index").items()],
+            "bands": {kpi: bands.loc[kpi].to_dict() for kpi in bands.index},
+            "p_beats_baseline": None if label == base else sim.prob_beats(ens, ensembles[base], "cum_profit"),
+            "budget_warning": budget_warning(label, ens),
+        }
+        if label in inc:
+            part = inc[label]
+            entry["incremental"] = {
+                "per_seed": [{"seed": int(seed), **row} for seed, row in part["table"].to_dict("index").items()],
+                "bands": {kpi: part["bands"].loc[kpi].to_dict() for kpi in part["bands"].index},
+                "p_payback_before": part["p_payback_before"], "before_day": part["before_day"],
+            }
+        out["scenarios"][label] = entry
+    return out

@@ -1,4 +1,7 @@
-"""``siyu run``: one scenario over several seeds — KPIs with 10–90 % bands, results written atomically."""
+"""``siyu run``: one scenario over several seeds — KPIs with 10–90 % bands, results written atomically.
+
+A scenario whose budget cap binds gets a warning on stderr (its planned spending exceeds it).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from sim.cli.common import (
     simulate_seeds,
     stdout_console,
     user_errors,
+    warn_budgets,
 )
 from sim.cli.recording import NoStoreOpt, StoreOpt, record
 from sim.experiments.store import utc_now
@@ -63,6 +67,7 @@ def run_command(
         with progress_bar() as progress:
             ens = simulate_seeds(scn, seeds, progress, scn.name, workers)
 
+    warn_budgets({scn.name: ens})
     bands = ens.summary_bands()
     table = Table(title=escape(f"{scn.name} — {seeds} seed{'s' if seeds != 1 else ''}, {scenario_desc(scn)}"))
     table.add_column("KPI")

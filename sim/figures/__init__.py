@@ -8,7 +8,8 @@ from the English/internal key to the text to show) and explicit titles. Bands ar
 10–90 % range of the seeds with the median drawn as a line, so uncertainty is never hidden.
 
 The functions live in one module per topic (``style``, ``timeseries``, ``money``, ``flows``,
-``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``); import them from here.
+``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``, ``churn``,
+``incremental``); import them from here.
 """
 
 from sim.figures.cascades import (
@@ -17,8 +18,10 @@ from sim.figures.cascades import (
     cascade_tree,
     cascade_tree_figure,
 )
+from sim.figures.churn import leave_cause_table, leaves_by_cause_figure, leaves_over_time_figure
 from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
+from sim.figures.incremental import incremental_band, incremental_profit_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
 from sim.figures.style import (
@@ -47,7 +50,12 @@ __all__ = [
     "flow_counts",
     "funnel_figure",
     "funnel_table",
+    "incremental_band",
+    "incremental_profit_figure",
     "journey_figure",
+    "leave_cause_table",
+    "leaves_by_cause_figure",
+    "leaves_over_time_figure",
     "multi_band_figure",
     "prob_matrix",
     "prob_matrix_figure",

@@ -22,11 +22,12 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
 
     Args:
         trace: ``RunResult.trace`` rows of one user (``day``, ``stage``, ``trust``, ``fatigue``,
-            ``messages``, ``purchases``, ``events``).
+            ``messages``, ``purchases``, ``events``; optional ``cause`` of the day's mute or leave).
         title: Figure title.
         names: Keys ``trust``, ``fatigue``, ``messages_panel``, ``purchases_panel``, ``stage``
             (panel titles), ``trust_y``, ``messages_y``, ``purchases_y`` (axis titles), stage
-            names and event names (lower case) → display text.
+            names, event names (lower case) and ``cause.<cause>`` (e.g. ``cause.cleanup``) → display
+            text.
         tolerance: The user's message tolerance, drawn as a dashed line on the fatigue panel.
         x_title: X-axis title.
 
@@ -66,16 +67,23 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
     # events: markers on the trust panel, text labels for the turning points
     ev = t[["day", "events", "trust"]].copy()
     ev["events"] = ev["events"].fillna("").astype(str)
+    causes = t["cause"].astype(str) if "cause" in t else pd.Series("none", index=t.index)
     ev = ev[ev["events"] != ""]
     if len(ev):
-        labels = [", ".join(label_of(names, e, e.replace("_", " ")) for e in s.split("|") if e)
-                  for s in ev["events"]]
+        def _text(e: str, cause: str) -> str:  # "left (dormant clean-up)": the cause of a mute or leave
+            text = label_of(names, e, e.replace("_", " "))
+            if e in ("muted", "left") and cause != "none":
+                text += f" ({label_of(names, 'cause.' + cause, cause.replace('_', ' '))})"
+            return text
+        labels = [", ".join(_text(e, causes[i]) for e in s.split("|") if e)
+                  for i, s in zip(ev.index, ev["events"], strict=True)]
         fig.add_trace(go.Scatter(x=ev["day"], y=ev["trust"], mode="markers", text=labels,
                                  name=label_of(names, "events", "Events"),
                                  marker={"size": 7, "color": "#CC79A7", "symbol": "diamond"},
                                  hovertemplate="day %{x}: %{text}<extra></extra>"), row=1, col=1)
+        cause_on = dict(zip(t["day"].to_numpy().tolist(), causes.tolist(), strict=True))
         for day, text, tr, ay in annotation_plan(ev["day"], ev["events"], ev["trust"], span=len(days)):
-            fig.add_annotation(x=day, y=tr, text=label_of(names, text, text), row=1, col=1,
+            fig.add_annotation(x=day, y=tr, text=_text(text, cause_on.get(day, "none")), row=1, col=1,
                                showarrow=True, arrowhead=2, ay=ay, font={"size": 10})
     fig.update_xaxes(title_text=x_title, row=5, col=1)
     fig.update_layout(title=title or "One user's journey", height=860, showlegend=False,

@@ -13,7 +13,8 @@ Rules (DOMAIN §1, §5):
   deal-seekers, content hooks select content fans. Package cards reach platform buyers, gift
   and cash hooks reach paid exposures, the content hook reaches content readers.
 - *Admission*: users below ``strategy.entry_threshold`` need are not admitted, and joins stop
-  when every personal account is full (``touchpoints``).
+  when every personal account is full (``touchpoints``) or the budget cannot carry them
+  (``sim.mechanisms.budget``: paid exposures and hooks are cut when a cap binds).
 """
 
 from __future__ import annotations
@@ -65,10 +66,13 @@ def acquire(model) -> None:
         led["public_open"] = 0.0
         return
     led["public_open"] = 1.0
-    paid = sample_public(pop.stage, pub.ad_reach_per_day, rng)
+    budget = model.budget
+    paid = sample_public(pop.stage, 0.0 if budget.stopped("ads") else pub.ad_reach_per_day, rng)
     organic = sample_public(pop.stage, pub.organic_reach_per_day, rng)
-    exposed = union_sorted(paid, organic)
     cpe = cost_per_exposure(pub, day.t)
+    if budget.active and "cost_ads" in budget.columns:  # the budget pays for so many exposures
+        paid = paid[: budget.affordable(cpe, len(paid))]
+    exposed = union_sorted(paid, organic)
     led.add("cost_ads", len(paid) * cpe)
     led.add("acq_cost", len(paid) * cpe)
     pop.events[exposed] |= Event.EXPOSED.value

@@ -16,6 +16,9 @@ Rules (DOMAIN §4, §5; EVIDENCE: Localytics 2017, China Youth Daily 2020):
 - *Lost incentive*: a user who was ever paid cash leaves with hazard
   ``incentive_leave_rate × deal² × (1 − e^(−days_since_cash / incentive_memory_days)) × (1 − trust)``.
 - *Background churn*: ``base_churn_per_year``.
+- *Leave causes*: a reachable user's leave hazards compete (background + overload + lost
+  incentive, one draw); the leave is attributed to hazard ``k`` with probability ``h_k / h``
+  (:func:`leave_cause`, same draw); a dormant user's leave is a clean-up.
 """
 
 from __future__ import annotations
@@ -59,6 +62,23 @@ def overload_hazard(ratio: float, leave_multiple: float, leave_rate: float) -> f
     """Leave hazard past ``leave_multiple × θ``: ``leave_rate × F / (leave_multiple θ)``."""
     over = ratio / leave_multiple
     return leave_rate * over if over > 1.0 else 0.0
+
+
+@rule
+def leave_cause(position: float, background: float, overload: float, background_code: int,
+                fatigue_code: int, incentive_code: int) -> int:
+    """Which competing hazard caused a leave that fell at ``position`` in ``[0, hazard)``.
+
+    The leave hazard is ``background + overload + incentive``; a leave at ``position = w × hazard``
+    (``w`` uniform on ``[0, 1)`` given the leave, see ``sim.jit.occurs_at``) is background churn
+    below ``background``, fatigue overload below ``background + overload``, else lost incentive,
+    so each cause has probability ``h_k / hazard``.
+    """
+    if position < background:
+        return background_code
+    if position < background + overload:
+        return fatigue_code
+    return incentive_code
 
 
 @rule

@@ -29,9 +29,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.arrays import union_sorted
-from sim.jit import chance, occurs, rule
+from sim.jit import chance, occurs, occurs_at, rule
 from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
-from sim.population import NEVER, Event, Stage
+from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.population import LEAVE_COLUMNS, NEVER, Cause, Event, Stage
 from sim.scenario import Mechanisms, Scenario
 
 _FOLLOWER, _PARTNER = Stage.FOLLOWER.value, Stage.PARTNER.value
@@ -39,6 +40,8 @@ _DORMANT, _CHURNED = Stage.DORMANT.value, Stage.CHURNED.value
 _CHAT, _PROMO, _RED_PACKET = Event.CHAT.value, Event.PROMO.value, Event.RED_PACKET.value
 _MUTED, _REACTIVATED, _LEFT = Event.MUTED.value, Event.REACTIVATED.value, Event.LEFT.value
 _PROMOTED = Event.PROMOTED.value
+_FATIGUE, _INCENTIVE, _BACKGROUND = Cause.FATIGUE.value, Cause.INCENTIVE.value, Cause.BACKGROUND.value
+_CLEANUP = Cause.CLEANUP.value
 
 
 #: scenario sections whose every number and switch the per-user rules may read, under the
@@ -104,7 +107,7 @@ def rules_for(sc) -> Rules:
 # --- the compiled passes -------------------------------------------------------------------------
 @rule
 def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
-             draws, trace, msg_today, reach, buyers):
+             draws, trace, msg_today, reach, buyers, leave_counts):
     n_reach = 0
     for i in joined:
         if _FOLLOWER <= c.stage[i] <= _PARTNER:
@@ -125,7 +128,9 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
             if chance(draws, r.dormant_cleanup_rate):
                 c.stage[i] = _CHURNED
                 c.leave_day[i] = t
+                c.leave_cause[i] = _CLEANUP
                 c.events[i] |= _LEFT
+                leave_counts[_CLEANUP] += 1
                 n_leaves += 1
             elif reactivate and c.fatigue[i] < 0.5 * fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus):
                 if chance(draws, r.reactivation_rate):
@@ -162,23 +167,31 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
                 c.trust[i], content, deal, chatted, r.consistent, act if g >= 0 else 0.25,
                 max(0.0, ratio - 1.0), r.exaggeration, r.content_gain, r.interaction_gain,
                 r.consistency_gain, r.familiarity_gain, r.hard_sell_loss, r.exaggeration_loss)
-        # mute and leave
+        # mute and leave: competing leave hazards; the one draw also names the cause
         hazard = r.background_hazard
+        overload = 0.0
         mute = False
         if r.fatigue_on and ratio > 1.0:
-            hazard += fatigue.overload_hazard(ratio, r.leave_multiple, r.leave_rate)
+            overload = fatigue.overload_hazard(ratio, r.leave_multiple, r.leave_rate)
+            hazard += overload
             mute = occurs(draws, fatigue.mute_hazard(ratio, r.mute_rate))
         if r.incentive_churn_on and c.last_reward[i] > NEVER:
             hazard += fatigue.incentive_hazard(t - c.last_reward[i], deal, c.trust[i],
                                                r.incentive_memory_days, r.incentive_leave_rate)
-        if occurs(draws, hazard):
+        at = occurs_at(draws, hazard)
+        if at >= 0.0:
+            cause = fatigue.leave_cause(at * hazard, r.background_hazard, overload, _BACKGROUND, _FATIGUE,
+                                        _INCENTIVE)
             c.stage[i] = _CHURNED
             c.leave_day[i] = t
+            c.leave_cause[i] = cause
             c.events[i] |= _LEFT
+            leave_counts[cause] += 1
             n_leaves += 1
             continue
         if mute:
             c.stage[i] = _DORMANT
+            c.mute_cause[i] = _FATIGUE
             c.events[i] |= _MUTED
             n_mutes += 1
             continue
@@ -247,15 +260,19 @@ def morning(model) -> None:
     chats = model.touchpoints.staff() * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
     cashback = sc.strategy.cashback_rate if day.rebates_active else 0.0
     msg = model.msg_today if model.trace_on else reach[:0].astype(np.float32)
+    by_cause = np.zeros(len(Cause), dtype=np.int64)
     n_reach, n_buyers, sent, mutes, leaves, packets = _morning(
         model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
         float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
-        model.draws, bool(model.trace_on), msg, reach, buyers)
+        model.draws, bool(model.trace_on), msg, reach, buyers, by_cause)
     day.reach = reach[:n_reach]
     led.add("messages_sent", sent)
     led.add("mutes", mutes)
     led.add("leaves", leaves)
+    for cause, column in LEAVE_COLUMNS.items():
+        led.add(column, by_cause[cause])
     led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
+    led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
     model.add_churned(leaves)
     model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
 

@@ -29,7 +29,7 @@ import numpy as np
 from sim.jit import rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
-from sim.population import Event, Stage
+from sim.population import Cause, Event, Stage
 
 
 @rule
@@ -81,14 +81,16 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
     pop.private_purchases[buyers] += 1
     pop.events[buyers] |= Event.BOUGHT.value
     st = sc.strategy
+    budget = model.budget
     if day.rebates_active and st.cashback_rate > 0:
-        led.add("cost_rebates", st.cashback_rate * gmv)
-        pop.last_reward[buyers] = day.t
-        pop.events[buyers] |= Event.REWARDED.value
-    if st.partner_program:
+        paid = buyers[: budget.affordable(st.cashback_rate * revenue, len(buyers))]  # the budget cap rule
+        led.add("cost_rebates", st.cashback_rate * (revenue * len(paid)))
+        pop.last_reward[paid] = day.t
+        pop.events[paid] |= Event.REWARDED.value
+    if st.partner_program and not budget.stopped("referral_rewards"):
         ref = pop.referrer[buyers]
         by_partner = (ref >= 0) & (pop.stage[np.maximum(ref, 0)] == Stage.PARTNER.value)
-        led.add("cost_referrals", st.partner_commission * revenue * int(np.count_nonzero(by_partner)))
+        led.add("cost_referrals", budget.grant(st.partner_commission * revenue * int(np.count_nonzero(by_partner))))
     # fulfilment
     rng, ful = model.rng, sc.fulfilment
     failed = np.zeros(len(buyers), dtype=bool)
@@ -109,8 +111,10 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
         lost = lost[pop.stage[lost] <= Stage.PARTNER.value]
         pop.stage[lost] = Stage.CHURNED.value
         pop.leave_day[lost] = day.t
+        pop.leave_cause[lost] = Cause.FAILED_ORDER.value
         pop.events[lost] |= Event.LEFT.value
         led.add("leaves", len(lost))
+        led.add("leaves_failed_order", len(lost))
         model.add_churned(len(lost))
 
 

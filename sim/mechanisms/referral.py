@@ -92,7 +92,7 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
         return joined
     model.ledger.add("referral_joins", len(joined))
     np.add.at(pop.referrals, refs, 1)
-    if day.rebates_active and st.referral_reward > 0:
+    if day.rebates_active and st.referral_reward > 0 and not model.budget.stopped("referral_rewards"):
         model.ledger.add("cost_referrals", st.referral_reward * len(joined))
         model.ledger.add("acq_cost", st.referral_reward * len(joined))
         pop.last_reward[refs] = day.t
