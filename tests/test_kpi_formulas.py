@@ -19,7 +19,7 @@ def daily(profit, **cols) -> pd.DataFrame:
     profit = np.asarray(profit, dtype=float)
     n = len(profit)
     d = {"day": np.arange(n), "profit": profit, "cum_profit": np.cumsum(profit)}
-    for k in ("cost_total", "first_purchases", "acq_cost", "margin", "gmv", "mutes", "referral_joins"):
+    for k in ("cost_total", "first_purchases", "acq_cost", "margin", "gmv", "mutes", "referral_joins", "budget_bound"):
         d[k] = np.asarray(cols.get(k, np.zeros(n)), dtype=float)
     return pd.DataFrame(d)
 
