@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import sim
 from sim.mechanisms import fatigue, pool
 from sim.scenario import Mechanisms
@@ -42,3 +44,18 @@ def test_derived_rule_quantities():
                                               "strategy.content_posts_per_day": 0.5}))
     assert plain.ad_weight == 1.0 and plain.consistent is False and plain.mini_program_factor == 1.0
     assert set(pool.DERIVED) <= set(pool.Rules._fields)
+
+
+def test_rule_fields_are_built_from_the_schema_and_names_must_be_unique(monkeypatch):
+    fields = pool._rule_fields()
+    assert [n for n, _ in fields] == list(pool.Rules._fields)
+    assert dict(fields) == pool._RULE_TYPES
+    assert fields[: len(Mechanisms.model_fields)] == [(f"{n}_on", bool) for n in Mechanisms.model_fields]
+    assert fields[-len(pool.DERIVED):] == list(pool.DERIVED.items())
+    monkeypatch.setattr(pool, "DERIVED", {**pool.DERIVED, "mute_rate": float})
+    with pytest.raises(TypeError, match=r"unique across .*\['mute_rate'\]"):
+        pool._rule_fields()
+    monkeypatch.setattr(pool, "DERIVED", {})
+    monkeypatch.setattr(pool, "RULE_SECTIONS", ("trust",))
+    only = pool._rule_fields()
+    assert len(only) == len(Mechanisms.model_fields) + 11

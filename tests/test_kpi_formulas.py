@@ -1,0 +1,143 @@
+"""The KPI formulas (``sim.runner.kpis``) on hand-built daily and user tables, edge cases included."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.population import NEVER
+from sim.runner import kpis, payback_day
+
+STAGES = ["public", "follower", "customer", "repeat", "member", "partner", "dormant", "churned"]
+
+
+def daily(profit, **cols) -> pd.DataFrame:
+    """A daily table with the given profit per day (and other columns; default zero)."""
+    profit = np.asarray(profit, dtype=float)
+    n = len(profit)
+    d = {"day": np.arange(n), "profit": profit, "cum_profit": np.cumsum(profit)}
+    for k in ("cost_total", "first_purchases", "acq_cost", "margin", "gmv", "mutes", "referral_joins", "budget_bound"):
+        d[k] = np.asarray(cols.get(k, np.zeros(n)), dtype=float)
+    return pd.DataFrame(d)
+
+
+def users(rows: list[dict]) -> pd.DataFrame:
+    """A user table; each row gives any of stage, purchases, private_purchases, join_day, referrer, spend, trust."""
+    base = {"stage": "public", "purchases": 0, "private_purchases": 0, "join_day": NEVER, "referrer": -1,
+            "spend": 0.0, "trust": 0.0}
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    df["stage"] = pd.Categorical(df["stage"], categories=STAGES)
+    return df
+
+
+NOBODY = users([{}, {}])
+
+
+# --- payback and profit ------------------------------------------------------------------------
+@pytest.mark.parametrize("profit, want", [
+    ([5, 1, 0, 2], 0.0),            # never negative
+    ([0, 0, 0], 0.0),               # zero is not negative
+    ([-3, 4, 1], 1.0),              # negative on day 0 only: turns on day 1
+    ([-3, -1, 2, 5], 3.0),          # cumulative -3, -4, -2, 3
+    ([-3, 5, -4, 6], 3.0),          # dips again: the last negative day counts
+    ([2, -3, 4, 1], 2.0),           # positive, then negative, then back
+    ([-1, -1, -1, 4], 3.0),         # turns on the last day
+])
+def test_payback_day_on_hand_built_series(profit, want):
+    k = kpis(daily(profit), NOBODY, len(profit))
+    assert k["payback_day"] == want and k["paid_back"] == 1.0
+    assert payback_day(np.cumsum(profit)) == want
+
+
+@pytest.mark.parametrize("profit", [[-1], [-5, 2, 1], [3, -4], [1, 1, -3], [-2, 5, -4]])
+def test_still_negative_at_the_end_is_never_paid_back(profit):
+    k = kpis(daily(profit), NOBODY, len(profit))
+    assert k["payback_day"] == math.inf and k["paid_back"] == 0.0
+    assert payback_day(np.cumsum(profit)) == math.inf
+
+
+def test_cum_profit_and_roi():
+    d = daily([-10, 30, 5], cost_total=[20, 10, 10])
+    k = kpis(d, NOBODY, 3)
+    assert k["cum_profit"] == 25.0 and k["roi"] == pytest.approx(25 / 40)
+    assert kpis(daily([0, 0]), NOBODY, 2)["roi"] == 0.0  # no cost: ROI 0, not a division by zero
+    assert kpis(daily([-5, 1], cost_total=[4, 1]), NOBODY, 2)["roi"] == pytest.approx(-4 / 5)
+
+
+# --- acquisition and value ---------------------------------------------------------------------
+def test_cac_ltv_and_their_ratio():
+    d = daily([0, 0, 0], first_purchases=[2, 0, 2], acq_cost=[10, 6, 4], margin=[30, 10, 20], gmv=[70, 20, 40])
+    u = users([{"purchases": 1}, {"purchases": 3}, {"purchases": 2}, {}, {"purchases": 1}])
+    k = kpis(d, u, 3)
+    assert k["cac"] == pytest.approx(20 / 4)
+    assert k["ltv"] == pytest.approx(60 / 4)
+    assert k["ltv_cac"] == pytest.approx(3.0)
+    assert k["gmv_total"] == 130.0
+    assert k["repeat_rate"] == pytest.approx(2 / 4)
+
+
+def test_cac_is_undefined_without_new_customers_and_ltv_zero_without_customers():
+    k = kpis(daily([0, 0], acq_cost=[5, 5], margin=[1, 1]), NOBODY, 2)
+    assert math.isnan(k["cac"]) and math.isnan(k["ltv_cac"])
+    assert k["ltv"] == 0.0 and k["repeat_rate"] == 0.0 and math.isnan(k["ltv_referral"])
+    free = kpis(daily([0], first_purchases=[2], margin=[8]), users([{"purchases": 1}, {"purchases": 1}]), 1)
+    assert free["cac"] == 0.0 and math.isnan(free["ltv_cac"]) and free["ltv"] == 4.0
+
+
+def test_ltv_with_referrals_counts_own_spend_and_the_spend_of_those_brought():
+    u = users([
+        {"stage": "customer", "join_day": 0, "private_purchases": 1, "purchases": 1, "spend": 100.0},  # 0
+        {"stage": "repeat", "join_day": 1, "private_purchases": 2, "purchases": 2, "spend": 50.0, "referrer": 0},
+        {"stage": "follower", "join_day": 2, "spend": 0.0, "referrer": 0},
+        {"stage": "customer", "join_day": 2, "private_purchases": 1, "purchases": 1, "spend": 30.0, "referrer": 1},
+        {"stage": "public", "purchases": 1, "spend": 20.0},                      # platform only, never joined
+        {"stage": "churned", "join_day": 0, "purchases": 1, "private_purchases": 0, "spend": 40.0, "referrer": 0},
+    ])
+    k = kpis(daily([0], first_purchases=[1], acq_cost=[1]), u, 1)
+    # private customers: users 0, 1, 3; own spend + spend of those they brought
+    want = ((100 + 50 + 0 + 40) + (50 + 30) + 30) / 3
+    assert k["ltv_referral"] == pytest.approx(want)
+
+
+# --- the pool ----------------------------------------------------------------------------------
+def test_pool_churn_and_trust_kpis():
+    u = users([
+        {"stage": "follower", "join_day": 0, "trust": 0.2},
+        {"stage": "dormant", "join_day": 0, "trust": 0.4},
+        {"stage": "partner", "join_day": 3, "trust": 0.9},
+        {"stage": "churned", "join_day": 1, "trust": 0.8},
+        {"stage": "churned", "join_day": 2, "trust": 0.7},
+        {"stage": "public", "trust": 0.0},
+    ])
+    k = kpis(daily([0, 0], mutes=[2, 3], referral_joins=[1, 4]), u, 2)
+    assert k["final_private_pool"] == 3.0
+    assert k["churn_rate"] == pytest.approx(2 / 5)
+    assert k["mean_trust"] == pytest.approx(0.5)
+    assert k["mutes_total"] == 5.0 and k["referral_joins_total"] == 5.0
+
+
+def test_kpis_of_a_run_without_a_private_pool():
+    k = kpis(daily([1, 1]), NOBODY, 2)
+    assert k["final_private_pool"] == 0.0
+    assert math.isnan(k["churn_rate"]) and math.isnan(k["mean_trust"])  # undefined, shown "—"
+    assert set(k) >= {"cum_profit", "roi", "payback_day", "paid_back", "cac", "ltv", "ltv_referral", "ltv_cac",
+                      "final_private_pool", "repeat_rate", "churn_rate", "mean_trust", "gmv_total",
+                      "mutes_total", "referral_joins_total"}
+
+
+def test_every_private_stage_counts_in_the_final_pool_and_its_trust():
+    private = ["follower", "customer", "repeat", "member", "partner", "dormant"]
+    rows = [{"stage": s, "join_day": 0, "trust": 0.1 * (i + 1)} for i, s in enumerate(private)]
+    rows += [{"stage": "churned", "join_day": 0, "trust": 0.99}, {"stage": "public", "trust": 0.99}]
+    k = kpis(daily([0]), users(rows), 1)
+    assert k["final_private_pool"] == 6.0 and k["mean_trust"] == pytest.approx(0.35)
+    assert k["churn_rate"] == pytest.approx(1 / 7)
+    for drop in private:  # each stage on its own is counted
+        one = [r for r in rows if r["stage"] != drop]
+        assert kpis(daily([0]), users(one), 1)["final_private_pool"] == 5.0
+    # a user who never joined is not in the pool whatever its stage says
+    ghost = users([{"stage": "follower", "join_day": NEVER, "trust": 0.5}])
+    assert kpis(daily([0]), ghost, 1)["final_private_pool"] == 0.0
