@@ -8,7 +8,6 @@ exception reached the page and that no unexpected error line was shown.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -68,7 +67,6 @@ def test_compare_opens_with_a_comparison(app):
 def test_presentation_changes_rerun_no_simulation(app):
     before = runs.CACHE.simulated
     deltas = [m.delta for m in app.metric]
-    t0 = time.perf_counter()
     app.selectbox(key="cmp.baseline").set_value("content_led").run()
     ok(app)
     assert [m.delta for m in app.metric] != deltas
@@ -77,9 +75,7 @@ def test_presentation_changes_rerun_no_simulation(app):
         ok(app.radio(key="cmp.chart").set_value(chart).run())
     ok(app.radio(key="lang").set_value("zh").run())
     assert app.title[0].value == ZH["cmp.title"]
-    elapsed = time.perf_counter() - t0
     assert runs.CACHE.simulated == before
-    assert elapsed < 10 * 2  # 9 reruns; none simulates (the counter above is the real check)
 
 
 def test_chart_choice_changes_the_chart(app):
@@ -343,10 +339,10 @@ def test_editor_diffs_against_any_scenario(editor):
 
 def test_editor_refuses_a_budget_below_the_fixed_costs_inline(editor):
     editor.number_input(key="ed.budget.monthly_cap").set_value(-5.0).run()  # typed out of range: shown, not clamped
-    assert not editor.exception and any("budget.monthly_cap" in e.value for e in editor.error)
+    assert not editor.exception and any("budget.monthly_cap" in unplain(e.value) for e in editor.error)
     editor.number_input(key="ed.budget.monthly_cap").set_value(100.0).run()
     assert not editor.exception
-    messages = [e.value for e in editor.error]
+    messages = [unplain(e.value) for e in editor.error]
     assert any("budget.monthly_cap" in m and "below the plan's fixed costs" in m for m in messages)
     assert editor.button(key="ed.save_btn").disabled
     ok(editor.number_input(key="ed.budget.monthly_cap").set_value(5000.0).run())

@@ -15,6 +15,7 @@ from test_dashboard import PAGES, new_app, ok
 
 from dashboard import state
 from dashboard.i18n import EN, ZH
+from dashboard.text import unplain
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
@@ -53,7 +54,7 @@ def test_cards_show_chinese_names_beside_the_id():
 def test_out_of_range_value_makes_the_status_say_so(editor):
     editor.number_input(key="ed.strategy.ad_posts_per_day").set_value(500.0).run()
     assert not editor.exception
-    errors = [e.value for e in editor.error]
+    errors = [unplain(e.value) for e in editor.error]  # what a reader sees
     assert any("ad_posts_per_day" in m and "50" in m for m in errors), errors
     assert not any("Valid scenario" in s.value for s in editor.success)
     assert editor.button(key="ed.save_btn").disabled and editor.button(key="ed.run_btn").disabled
