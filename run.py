@@ -86,8 +86,8 @@ def main(argv: list[str]) -> int:
     rc = subprocess.call([str(PY), "-m", "ruff", "check", "-q", "sim", "dashboard", "tests", "benchmarks"])
     if rc:
         return rc
-    # -q: one start line ("bringing up nodes..."), the dots, the summary
-    return _become([str(PY), "-m", "pytest", "-n", "2", "-q", *rest])
+    # addopts -q (pyproject.toml): one start line ("bringing up nodes..."), the dots, the summary line
+    return _become([str(PY), "-m", "pytest", "-n", "2", *rest])
 
 
 if __name__ == "__main__":
