@@ -15,11 +15,11 @@ reruns a simulation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
+from sim.i18n import ROOTS
+from sim.i18n import load_catalogue as _load
 
 __all__ = ["EN", "LANGS", "LOCALES", "ZH", "current", "load_catalogue", "names", "param_label", "t"]
 
@@ -27,39 +27,17 @@ __all__ = ["EN", "LANGS", "LOCALES", "ZH", "current", "load_catalogue", "names",
 LOCALES = Path(__file__).resolve().parent / "locales"
 
 
-def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str], where: str) -> None:
-    for key, value in data.items():
-        full = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            _flatten(value, full + ".", out, where)
-            continue
-        if full in out:
-            raise ValueError(f"{where}: text {full!r} is defined twice")
-        out[full] = str(value)
-
-
 def load_catalogue(lang: str, root: Path = LOCALES) -> dict[str, str]:
     """Read every ``<root>/<lang>/*.yaml`` catalogue into one flat ``{key: text}`` dict."""
-    out: dict[str, str] = {}
-    for path in sorted((root / lang).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, Mapping):
-            raise ValueError(f"{path}: a catalogue must be a mapping of keys to texts")
-        _flatten(data, "", out, str(path))
-    return out
+    return _load(lang, (root,))
 
 
 def _with_model_texts(lang: str) -> dict[str, str]:
-    """Read the dashboard's catalogues plus the model's (``sim/locales``: units, scenarios, messages)."""
-    from sim.i18n import ROOTS
-    from sim.i18n import load_catalogue as load_model
+    """The dashboard's catalogues plus the model's (``sim/locales``: units, scenarios, messages).
 
-    out = load_catalogue(lang)
-    model = load_model(lang, (ROOTS[0],))
-    twice = set(out) & set(model)
-    if twice:
-        raise ValueError(f"texts defined in both dashboard/locales and sim/locales: {sorted(twice)[:5]}")
-    return {**out, **model}
+    A key defined in both is refused (:func:`sim.i18n.load_catalogue` reads them as one).
+    """
+    return _load(lang, (LOCALES, ROOTS[0]))
 
 
 EN: dict[str, str] = _with_model_texts("en")
