@@ -65,7 +65,6 @@ class SiyuModel(Model):
         self.ledger = Ledger()
         self.rows: list[dict[str, float]] = []
         self._cum_profit = 0.0
-        self._acq_cost = 0.0
         self.capacity_left = 0
         self._n_churned = 0
         self.trace_ids = np.asarray(sorted(set(trace_users or [])), dtype=np.int64)
@@ -133,7 +132,6 @@ class SiyuModel(Model):
         cost_total = sum(costs.values())
         profit = led["margin"] - cost_total
         self._cum_profit += profit
-        self._acq_cost += led["acq_cost"]
         row = {
             "day": t,
             "public": counts[Stage.PUBLIC], "followers": counts[Stage.FOLLOWER],

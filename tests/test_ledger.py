@@ -11,8 +11,8 @@ import pytest
 from siyu_harness import joined, new_day, tiny
 
 import sim
-from sim.mechanisms import acquisition
-from sim.mechanisms.day import Ledger
+from sim.mechanisms import acquisition, fatigue
+from sim.mechanisms.day import Day, Ledger
 from sim.model import SiyuModel
 from sim.population import NEVER, Event, Source, Stage
 from sim.results import COST_COLUMNS, DAILY_COLUMNS
@@ -377,3 +377,26 @@ def test_group_activity_column_is_the_groups_mean():
     m.step()
     assert m.rows[-1]["group_activity"] == pytest.approx(m.groups.mean_activity()) and m.groups.count == 3
     assert 0 < m.rows[-1]["group_activity"] < 0.7
+
+
+def test_trace_cause_is_today_s_leave_or_mute_cause_and_none_otherwise():
+    # users 0-19 are driven out and 20-39 mute on day 0 (both from fatigue); 40-59 are untouched.
+    # On day 1 nobody mutes or leaves: every cause is "none", though 0-39 keep a recorded cause.
+    sc = tiny(mechanisms__purchase=False, mechanisms__incentive_churn=False, fatigue__leave_rate=5.0,
+              fatigue__leave_multiple=20.0, fatigue__mute_rate=5.0, fatigue__dormant_cleanup_rate=0.0,
+              fatigue__reactivation_rate=0.0, mechanisms__acquisition=False)
+    m = SiyuModel(sc, seed=0, trace_users=list(range(60)))
+    m.day, m.ledger = Day(t=0), Ledger()
+    m.touchpoints.admit(np.arange(60, dtype=np.int64), Source.GIFT, None)
+    r = fatigue.retention(sc.fatigue.half_life_days)
+    theta = fatigue.threshold(m.pop.tolerance[20:40].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    m.pop.fatigue[:20] = 1e4
+    m.pop.fatigue[20:40] = 6.0 * theta / r
+    m.step()
+    m.step()
+    assert (m.pop.stage[:20] == Stage.CHURNED).all() and (m.pop.stage[20:40] == Stage.DORMANT).all()
+    tr = m.trace()
+    cause = {(int(d), int(u)): str(c) for d, u, c in zip(tr["day"], tr["user"], tr["cause"], strict=True)}
+    want = {(0, u): "fatigue" if u < 40 else "none" for u in range(60)} | {(1, u): "none" for u in range(60)}
+    assert cause == want
+    assert tr["cause"].dtype == "category" and list(tr["cause"].cat.categories)[:2] == ["none", "fatigue"]
