@@ -220,3 +220,49 @@ def test_parse_vary_strips_blanks_and_checks_ranges_and_lists():
     assert _error(parse_vary, f"{ADS}=-1:6").startswith(f"--vary {ADS} = -1: outside the schema's bounds")
     assert _error(parse_vary, f"{ADS}=1,,2") == f"--vary {ADS}=1,,2: an empty value in the list"
     assert _error(parse_vary, f"{ADS}=1,70").startswith(f"--vary {ADS} = 70: outside")
+
+
+# --- messages that name where the problem is -------------------------------------------------------
+def test_look_up_errors_name_the_part_that_is_wrong():
+    assert _error(parameter, "0.x").startswith("parameter '0.x':")   # a list index with no list before it
+    assert _error(parameter, "strategy.hooks.gft") == "unknown parameter 'strategy.hooks.gft'; did you mean 'strategy.hooks.gift'?"
+    assert parameter(ADS).choices == () and parameter("strategy.ads_targeted").choices == ()
+    assert "mechanisms.referral" in [p.path for p in sweepable()]   # the fields after the list section too
+
+
+def test_duplicate_paths_and_bad_ranges_name_their_design():
+    assert _error(latin_hypercube, {ADS: (1, 3), f" {ADS}": (1, 2)}, 3) == (
+        f"latin hypercube: parameter '{ADS}' is given twice")
+    assert _error(explicit, [{ADS: 1, f" {ADS}": 2}], name="mine") == f"mine: parameter '{ADS}' is given twice"
+    assert _error(latin_hypercube, {"strategy.ads_targeted": (0, 1)}, 3) == (
+        "strategy.ads_targeted is a bool field; a range LO:HI needs a number field (list its values instead)")
+    assert _error(latin_hypercube, {ADS: (1, 60)}, 3) == (
+        f"range {ADS} = 60: outside the schema's bounds (allowed 0 to 50 posts per day)")
+    assert _error(latin_hypercube, {ADS: (2, 2)}, 3) == (
+        f"range {ADS} = 2:2 is empty; give LO < HI (allowed 0 to 50 posts per day)")
+    assert latin_hypercube({ADS: (1.0, 3.0)}, 5) == latin_hypercube({ADS: (1.0, 3.0)}, 5, seed=0)  # default seed 0
+
+
+def test_csv_header_cells_and_fields_too_long_name_the_file(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text(f"{ADS},{ADS}\n1,2\n")
+    assert _error(from_csv, f) == f"d.csv: parameter '{ADS}' is given twice"
+    f.write_text(f"{ADS}\n&a 1\n")   # YAML anchors are refused by the safe reader, which names the cell
+    assert _error(from_csv, f) == "design cell: YAML anchors and aliases (&name, *name) are not allowed (line 1)"
+    f.write_text(f"{ADS}\n" + "1" * 200_000 + "\n")
+    assert _error(from_csv, f) == "d.csv: not a valid CSV file (field larger than field limit (131072))"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    (f"{ADS}=3", (ADS, [3.0])),
+    # the first "=" splits path from values; the first ":" splits LO from HI. Cells are YAML 1.1
+    # scalars, so "1:2" alone is the sexagesimal 62 (a range is LO:HI with no comma)
+    (f"{ADS}=1=2", f"--vary {ADS} = '1=2': must be a number (allowed 0 to 50 posts per day)"),
+    (f"{ADS}=1:2:3", f"--vary {ADS} = 123: outside the schema's bounds (allowed 0 to 50 posts per day)"),
+    (f"{ADS}=1:2,3", f"--vary {ADS} = 62: outside the schema's bounds (allowed 0 to 50 posts per day)"),
+])
+def test_parse_vary_splits_at_the_first_separator(text, want):
+    if isinstance(want, tuple):
+        assert parse_vary(text) == want
+    else:
+        assert _error(parse_vary, text) == want
