@@ -477,7 +477,7 @@ def plan_runs(base: Scenario, facs: Sequence[Factor], method: str, samples: int,
     user_days = runs * users * days
     if runs > MAX_RUNS or user_days > MAX_USER_DAYS:
         what = (f"{samples} trajectories × ({k} + 1)" if method == "morris" else f"{samples} × ({k} + 2)")
-        raise ScenarioError(f"{method} over {k} parameters is {runs:,} runs ({what} points"
+        raise ScenarioError(f"{method} over {k} parameter{'s' if k != 1 else ''} is {runs:,} runs ({what} points"
                             f"{' + the tornado' if tornado else ''}, × {seeds} seeds; {user_days:.2g} user-days), "
                             f"above the limit of {MAX_RUNS:,} runs or {MAX_USER_DAYS:.0e} user-days; "
                             "use fewer samples, seeds or parameters, or fewer users or days")
