@@ -71,6 +71,8 @@ __all__ = [
     "MAX_SOBOL_PARAMS",
     "MAX_USER_DAYS",
     "METHODS",
+    "PAGE_MAX_RUNS",
+    "PAGE_MAX_USER_DAYS",
     "SCALE_FIELDS",
     "Factor",
     "Indices",
@@ -92,6 +94,9 @@ METHODS = ("morris", "sobol")
 #: Runs one analysis may have (points × seeds) and simulated user-days (runs × users × days).
 MAX_RUNS = 10_000
 MAX_USER_DAYS = 20_000_000_000
+#: The dashboard page's smaller limits (about a minute on 2 cores); the CLI takes the ones above.
+PAGE_MAX_RUNS = 600
+PAGE_MAX_USER_DAYS = 1_500_000_000
 #: Replicates per point: at least 2 (seed noise is measured from them).
 MIN_SEEDS, MAX_SEEDS = 2, 50
 #: Morris trajectories r and Sobol' base samples N.
@@ -447,7 +452,8 @@ def _check_int(value: Any, option: str, lo: int, hi: int, why: str = "") -> int:
 
 
 def plan_runs(base: Scenario, facs: Sequence[Factor], method: str, samples: int, seeds: int,
-              tornado: bool = True) -> tuple[int, int, int]:
+              tornado: bool = True, max_runs: int = MAX_RUNS, max_user_days: int = MAX_USER_DAYS
+              ) -> tuple[int, int, int]:
     """(design points, runs, simulated user-days) of an analysis; refuse one above the limits (one line).
 
     Raises:
@@ -475,11 +481,11 @@ def plan_runs(base: Scenario, facs: Sequence[Factor], method: str, samples: int,
     users = int(max(base.population.n_users, by.get("population.n_users", 0)))
     days = int(max(base.horizon_days, by.get("horizon_days", 0)))
     user_days = runs * users * days
-    if runs > MAX_RUNS or user_days > MAX_USER_DAYS:
+    if runs > max_runs or user_days > max_user_days:
         what = (f"{samples} trajectories × ({k} + 1)" if method == "morris" else f"{samples} × ({k} + 2)")
         raise ScenarioError(f"{method} over {k} parameter{'s' if k != 1 else ''} is {runs:,} runs ({what} points"
                             f"{' + the tornado' if tornado else ''}, × {seeds} seeds; {user_days:.2g} user-days), "
-                            f"above the limit of {MAX_RUNS:,} runs or {MAX_USER_DAYS:.0e} user-days; "
+                            f"above the limit of {max_runs:,} runs or {max_user_days:.0e} user-days; "
                             "use fewer samples, seeds or parameters, or fewer users or days")
     return points, runs, user_days
 
