@@ -21,10 +21,13 @@ The method (docs/SENSITIVITY.md):
    numbers**: replicate r has the same seed at every point, so two points differ by their
    parameters, not by their luck.
 4. **Seed noise separated.** The indices are computed on the seed-mean KPI of each point.
-   Beside them: the *seed share* — the mean within-point variance over seeds divided by the
-   total variance of the KPI over all sample runs (how much of what one run shows is luck),
-   and the *residual noise share* — the part of the seed-mean's variance still due to seeds
-   (seed share variance / replicates over the variance of the seed means). Two intervals on
+   Beside them: the *seed share* — the seed variance (mean within-point variance over the
+   replicates) divided by seed variance + parameter variance (the variance of the point means
+   less the seed variance / replicates, at least 0): the one-way variance-components split of
+   a single run's KPI over the sample into luck and parameters; and the *residual noise
+   share* — the part of the seed means' variance still due to seeds (seed variance /
+   replicates over the variance of the point means; an upper bound under common random
+   numbers, which make differences between points less noisy than independent runs). Two intervals on
    every index: SALib's bootstrap over the sample (``num_resamples``, 90 %) and the 10–90 %
    range over resampled seeds (replicate columns drawn with replacement, indices recomputed).
 5. **Tornado.** Each factor at its low and at its high end with the others at base: the
@@ -377,8 +380,10 @@ def analyse(problem: Problem, method: str, x: np.ndarray, y: np.ndarray, seed: i
     if not total > 0 or not spread > 0:
         raise ScenarioError(f"the KPI does not change over these ranges (every point's mean is {ybar[0]:g}); "
                             "there is nothing to attribute — widen the ranges or pick another KPI")
-    within = float(y.var(axis=1, ddof=1).mean())
     reps = y.shape[1]
+    # one-way variance components: seed noise within a point, parameter effects between points
+    within = float(y.var(axis=1, ddof=1).mean())
+    between = max(0.0, spread - within / reps)
     est = _salib(problem, method, x, ybar, num_resamples, seed)
     keys = ("mu_star", "sigma", "mu") if method == "morris" else ("S1", "ST")
     rng = np.random.default_rng(seed)
@@ -409,7 +414,7 @@ def analyse(problem: Problem, method: str, x: np.ndarray, y: np.ndarray, seed: i
     order = "mu_star" if method == "morris" else "ST"
     table["rank"] = table[order].rank(ascending=False, method="first").astype(int)
     table = table.sort_values("rank", ignore_index=True)
-    return Indices(method=method, table=table, seed_share=within / total,
+    return Indices(method=method, table=table, seed_share=within / (within + between) if within + between > 0 else 0.0,
                    residual_noise_share=min(1.0, (within / reps) / spread),
                    kpi_mean=float(y.mean()), kpi_sd=math.sqrt(total), x=np.asarray(x), y=y)
 
