@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 import sim
 from sim import ScenarioError
@@ -86,6 +88,17 @@ def test_whole_number_factors_take_each_value_of_their_range():
     counts = pd.Series(values[:, 0]).value_counts()
     assert sorted(counts.index) == [0.0, 1.0, 2.0, 3.0] and counts.min() > 0.2 * len(values)
     assert ((values[:, 1] >= 0) & (values[:, 1] <= 1)).all() and not np.all(values[:, 1] == np.round(values[:, 1]))
+
+
+@settings(max_examples=40, deadline=None, database=None, derandomize=True)
+@given(lo=hs.integers(-50, 50), width=hs.integers(1, 40), flo=hs.floats(-5, 5), fwidth=hs.floats(0.01, 10),
+       method=hs.sampled_from(sa.METHODS))
+def test_cast_values_stay_in_their_ranges_and_whole_fields_stay_whole(lo, width, flo, fwidth, method):
+    problem = sa.Problem(("n", "x"), ((float(lo), float(lo + width)), (flo, flo + fwidth)), (True, False))
+    values = sa.cast(problem, sa.draw(problem, method, 8, seed=0))
+    assert ((values[:, 0] >= lo) & (values[:, 0] <= lo + width)).all()
+    assert (values[:, 0] == np.round(values[:, 0])).all()
+    assert ((values[:, 1] >= flo) & (values[:, 1] <= flo + fwidth)).all()
 
 
 # --- factors and limits -------------------------------------------------------------------------
