@@ -717,7 +717,14 @@ def sensitivity(scenario: Scenario | str | os.PathLike[str], method: str = "morr
         holder["matrix"] = m
         return m[:n_sample]
 
-    ind = run_analysis(problem, evaluate, method, samples, seed=int(seed))
+    try:
+        ind = run_analysis(problem, evaluate, method, samples, seed=int(seed))
+    except ScenarioError as err:
+        stored = holder.get("result")
+        if stored is None or stored.id is None or "stored as" in str(err):
+            raise
+        raise ScenarioError(f"{err}; the runs are stored as {stored.id} — reuse that id with another KPI to "
+                            "analyse it without new runs") from None
     if tornado:
         torn, base_band = _tornado(facs, holder["matrix"], n_sample)
     else:
