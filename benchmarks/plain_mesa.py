@@ -248,6 +248,8 @@ class PlainMesaModel(mesa.Model):
         self.reach: list[User] = []
         self.buyers: list[User] = []
         self.chat_p = 0.0
+        self.morning_seconds = 0.0  # time in the morning rule (``shuffle_do("step")``) and its calls
+        self.morning_steps = 0.0
 
     def _build_network(self) -> None:
         nw, n, rng = self.sc.network, len(self.users), self.rng
@@ -532,7 +534,10 @@ class PlainMesaModel(mesa.Model):
         tp = sc.touchpoints
         chats = self.pool_size() / tp.users_per_staff * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
         self.chat_p = min(1.0, chats / n_reach) if chats > 0 and n_reach else 0.0
+        t0 = time.perf_counter()
         self.pool.shuffle_do("step")
+        self.morning_seconds += time.perf_counter() - t0
+        self.morning_steps += len(self.pool) + self.today.n.get("leaves", 0.0)  # (leavers left the set)
         day.add("cost_rebates", day.n.get("red_packets", 0.0) * sc.strategy.red_packet_per_member)
         self.book(self.buyers, "private", day.discount)
         self.share()
@@ -590,13 +595,20 @@ def pool_user_days(rows: list[dict[str, float]]) -> float:
     return _sums(rows, "private_pool")
 
 
-def run_twin(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, float]:
-    """Run the twin once: (KPIs, pool-user-days, seconds for set-up and days)."""
+def run_twin(scenario: Scenario, seed: int, stats: dict[str, float] | None = None) -> tuple[dict[str, float], float, float]:
+    """Run the twin once: (KPIs, pool-user-days, seconds for set-up and days).
+
+    ``stats``, if given, accumulates ``morning_s`` and ``morning_steps``: the time in the morning
+    rule (``shuffle_do("step")``) and the agent-steps it made.
+    """
     t0 = time.perf_counter()
     model = PlainMesaModel(scenario, seed=seed)
     for _ in range(scenario.horizon_days):
         model.step()
     seconds = time.perf_counter() - t0
+    if stats is not None:
+        stats["morning_s"] = stats.get("morning_s", 0.0) + model.morning_seconds
+        stats["morning_steps"] = stats.get("morning_steps", 0.0) + model.morning_steps
     mesa.Agent._ids.pop(model, None)  # Mesa's class-level id counter would keep the model alive
     return kpis_from_rows(model.rows), pool_user_days(model.rows), seconds
 

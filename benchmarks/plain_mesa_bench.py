@@ -55,9 +55,10 @@ def bench(name: str, seeds: int, users: int, days: int, log=print) -> dict:
     out = {"scenario": name, "users": users, "days": days, "seeds": seeds, "engine": [], "twin": [],
            "engine_s": 0.0, "twin_s": 0.0, "engine_cpu_s": 0.0, "twin_cpu_s": 0.0,
            "engine_pud": 0.0, "twin_pud": 0.0}
+    stats: dict[str, float] = {}
     for s in range(seeds):
-        for who, fn, seed in (("engine", run_engine, s), ("twin", run_twin, 10_000 + s)):
-            k, pud, sec, cpu = _timed(fn, sc, seed)
+        for who, fn, args in (("engine", run_engine, (s,)), ("twin", run_twin, (10_000 + s, stats))):
+            k, pud, sec, cpu = _timed(fn, sc, *args)
             out[who].append(k)
             out[f"{who}_s"] += sec
             out[f"{who}_cpu_s"] += cpu
@@ -67,6 +68,7 @@ def bench(name: str, seeds: int, users: int, days: int, log=print) -> dict:
     for who in ("engine", "twin"):
         out[f"{who}_us_per_pud"] = out[f"{who}_s"] / out[f"{who}_pud"] * 1e6
         out[f"{who}_cpu_us_per_pud"] = out[f"{who}_cpu_s"] / out[f"{who}_pud"] * 1e6
+    out["twin_morning_us_per_agent_step"] = stats["morning_s"] / max(1.0, stats["morning_steps"]) * 1e6
     out["speedup"] = out["twin_us_per_pud"] / out["engine_us_per_pud"]
     out["speedup_cpu"] = out["twin_cpu_us_per_pud"] / out["engine_cpu_us_per_pud"]
     return out
@@ -81,14 +83,16 @@ def _fmt(x: float) -> str:
 def table(results: list[dict]) -> str:
     """Markdown: the speed table and one agreement table per scenario."""
     lines = ["| scenario | seeds | pool-user-days per run (engine / twin) | engine µs per pool-user-day (wall / CPU) "
-             "| twin µs per pool-user-day (wall / CPU) | speed-up (wall / CPU) | twin s per run |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| twin µs per pool-user-day (wall / CPU) | speed-up (wall / CPU) | twin s per run "
+             "| twin morning rule µs per agent-step (wall) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         n = r["seeds"]
         lines.append(f"| {r['scenario']} | {n} | {r['engine_pud'] / n:,.0f} / {r['twin_pud'] / n:,.0f} "
                      f"| {r['engine_us_per_pud']:.3f} / {r['engine_cpu_us_per_pud']:.3f} "
                      f"| {r['twin_us_per_pud']:.2f} / {r['twin_cpu_us_per_pud']:.2f} "
-                     f"| {r['speedup']:.0f}× / {r['speedup_cpu']:.0f}× | {r['twin_s'] / n:.1f} |")
+                     f"| {r['speedup']:.0f}× / {r['speedup_cpu']:.0f}× | {r['twin_s'] / n:.1f} "
+                     f"| {r['twin_morning_us_per_agent_step']:.1f} |")
     for r in results:
         lines += ["", f"**{r['scenario']}** ({r['users']:,} users × {r['days']} days, {r['seeds']} seeds each; "
                       "median [10–90 %]; z = |difference of means| / its standard error)", "",
