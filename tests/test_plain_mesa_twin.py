@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from plain_mesa import PlainMesaModel, agreement, compare, run_twin  # noqa: E402
 
 N_USERS, DAYS, SEEDS = 2_000, 120, 6
-#: z-score bound of the CI check: with 6 seeds a side and about 30 KPI comparisons, identical
-#: models fail it with probability about 1 % (Student t, 10 degrees of freedom)
+#: z-score bound of the CI check: with 6 seeds a side and 36 KPI comparisons, identical models
+#: fail it with probability at most about 2 % (Student t, 10 degrees of freedom, union bound)
 Z = 5.0
 
 #: every scenario runs with five times its paid reach, so that the 2,000-user market fills a
