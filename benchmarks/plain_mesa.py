@@ -31,7 +31,10 @@ cascade over the social network (one chance per edge) or well-mixed contacts, re
 rewards and group-buys; the value ladder; running costs; the daily profit.
 
 Left out (the twin refuses a scenario that needs them): the budget cap rule (``budget.*``
-caps; no shipped scenario sets one) and the per-user trace. The social network is built with
+caps; no shipped scenario sets one) and the per-user trace. Not kept, as no rule reads them:
+per-user event bits, join and leave days, sources, leave causes per user, tags, and the daily
+columns outside :data:`KPIS` and the money (stage counts other than the pool, the platform and
+private GMV split, acquisition cost, CAC, first purchases, group activity, fatigue means). The social network is built with
 the same generators written plainly (Chung-Lu expected degrees for ``scale_free``, G(n, m) for
 ``random``, Watts-Strogatz for ``small_world``), but it is a different draw than the engine's:
 the two are compared in distribution, never draw for draw.

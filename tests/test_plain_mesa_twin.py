@@ -90,3 +90,26 @@ def test_twin_is_plain_mesa_and_deterministic():
     assert len(a.agents) == 300 and len(a.pool) == a.rows[-1]["private_pool"] > 0
     with pytest.raises(ValueError, match="budget"):
         PlainMesaModel(sc.with_overrides({"budget.monthly_cap": 1e6}), seed=0)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"network.kind": "well_mixed"}, {"network.kind": "small_world"}, {"network.kind": "random"},
+    {"fulfilment.capacity_per_day": 1.0, "fulfilment.failure_rate": 0.0},
+])
+def test_twin_runs_every_network_and_capacity(overrides):
+    sc = sim.load_scenario("hybrid_referral").with_overrides(
+        {"population.n_users": 400, "horizon_days": 40, "public.ad_reach_per_day": 0.2, **overrides})
+    m = PlainMesaModel(sc, seed=1)
+    for _ in range(sc.horizon_days):
+        m.step()
+    degrees = [len(u.contacts) for u in m.users]
+    if overrides.get("network.kind") == "well_mixed":
+        assert not m.graph and max(degrees) == 0
+    else:
+        assert m.graph and abs(sum(degrees) / len(degrees) - sc.network.mean_degree) < 2
+        assert all(u in v.contacts for u in m.users for v in u.contacts)  # symmetric
+        assert any(any(u.exposed) for u in m.users)  # shares used edges
+        assert all(u.fresh == u.exposed.count(False) for u in m.users)
+    assert sum(r.get("referrals", 0) for r in m.rows) > 0  # campaign seeds shared
+    if "fulfilment.capacity_per_day" in overrides:  # capacity int(0.04) = 0 a day: every private order fails
+        assert all(r.get("failures", 0) == r.get("private_purchases", 0) for r in m.rows)
