@@ -619,7 +619,7 @@ def run_twin(scenario: Scenario, seed: int, stats: dict[str, float] | None = Non
 def run_engine(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, float]:
     """Run the engine once, timed the same way: (KPIs, pool-user-days, seconds for set-up and days)."""
     from sim.model import SiyuModel
-    from sim.runner import _release, warm_up
+    from sim.runner import warm_up
 
     warm_up()
     t0 = time.perf_counter()
@@ -631,7 +631,7 @@ def run_engine(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, 
     for r in rows:
         if not r["private_pool"]:
             r["mean_trust"] = float("nan")
-    _release(model)
+    mesa.Agent._ids.pop(model, None)  # as sim.runner does after a run
     return kpis_from_rows(rows), pool_user_days(rows), seconds
 
 
