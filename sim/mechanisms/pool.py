@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.arrays import union_sorted
-from sim.jit import chance, occurs, occurs_at, rule
+from sim.jit import chance, compiled_pass, occurs, occurs_at
 from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
 from sim.mechanisms.budget import RED_PACKET_KEY
 from sim.population import LEAVE_COLUMNS, NEVER, Cause, Event, Stage
@@ -105,7 +105,7 @@ def rules_for(sc) -> Rules:
 
 
 # --- the compiled passes -------------------------------------------------------------------------
-@rule
+@compiled_pass
 def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
              draws, trace, msg_today, reach, buyers, leave_counts):
     n_reach = 0
@@ -209,7 +209,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
     return n_reach, n_buyers, sent_total, n_mutes, n_leaves, n_packets
 
 
-@rule
+@compiled_pass
 def _sharers(r, c, reach, cash, draws, out):
     n = 0
     for i in reach:
@@ -224,7 +224,7 @@ def _sharers(r, c, reach, cash, draws, out):
     return n
 
 
-@rule
+@compiled_pass
 def _evening(r, c, joined, reach, counts):
     for i in reach:
         s = c.stage[i]
