@@ -15,8 +15,7 @@ import numpy as np
 
 from sim.mechanisms import acquisition, messaging
 from sim.mechanisms.budget import running_costs
-from sim.mechanisms.lifecycle import order_rung
-from sim.population import Event, Source
+from sim.population import Source
 from sim.scenario import Hook
 
 
@@ -88,35 +87,21 @@ class Touchpoints(mesa.Agent):
         k = len(idx)
         if k == 0:
             return idx, refs
-        rung = order_rung(pop.purchases[idx])
-        pop.rung[idx] = rung
-        pop.stage[idx] = rung
-        pop.source[idx] = source.value
-        pop.join_day[idx] = day.t
         tr = sc.trust
         base = tr.initial_content if source == Source.CONTENT else tr.initial
-        if referrer is not None:
-            pop.trust[idx] = np.minimum(1.0, base + tr.endorsement * pop.trust[refs])
-            pop.referrer[idx] = refs
-        else:
-            pop.trust[idx] = np.maximum(pop.trust[idx], base)
-        pop.fatigue[idx] = 0.0
         in_group = m.rng.random(k, dtype=np.float32) < sc.touchpoints.group_share
-        pop.group[idx[in_group]] = m.groups.assign(int(np.count_nonzero(in_group)))
-        pop.events[idx] |= Event.JOINED.value
-        pop.add_joined(idx)
+        group_ids = m.groups.assign(int(np.count_nonzero(in_group)))
+        cash = st.join_cash if day.rebates_active else 0.0
+        pop.join(idx, refs if referrer is not None else None, in_group, group_ids, source.value, int(day.t),
+                 float(base), float(tr.endorsement), source == Source.CASH or cash > 0)
         led.add("new_joins", k)
         led.add(f"joins_{source.name.lower()}", k)
         if hook is not None:
             led.add("cost_hooks", hook.cost_per_join * k)
             led.add("acq_cost", hook.cost_per_join * k)
-        cash = st.join_cash if day.rebates_active else 0.0
-        if source == Source.CASH or cash > 0:
-            if cash > 0:
-                led.add("cost_rebates", cash * k)
-                led.add("acq_cost", cash * k)
-            pop.last_reward[idx] = day.t
-            pop.events[idx] |= Event.REWARDED.value
+        if cash > 0:
+            led.add("cost_rebates", cash * k)
+            led.add("acq_cost", cash * k)
         return idx, refs
 
     def join_cost(self, hook: Hook | None, source: Source) -> float:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sim.jit import compiled_pass
 from sim.scenario import Population as PopulationParams
 from sim.scenario import Product
 
@@ -122,6 +123,39 @@ class Columns(NamedTuple):
     referrals: np.ndarray
 
 
+_FOLLOWER, _JOINED, _REWARDED = 1, 4, 4096  # Stage.FOLLOWER, Event.JOINED, Event.REWARDED
+
+
+@compiled_pass
+def _join(idx, refs, has_refs, in_group, group_ids, source, t, base_trust, endorsement, rewarded, purchases,
+          rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward, joined, n_joined):
+    """The per-user writes of :meth:`Population.join` (float32 trust as the columns hold it)."""
+    base = np.float32(base_trust)
+    endo = np.float32(endorsement)
+    g = 0
+    for j in range(len(idx)):
+        i = idx[j]
+        r = _FOLLOWER + min(max(purchases[i], 0), 2)  # lifecycle.order_rung
+        rung[i] = r
+        stage[i] = r
+        src[i] = source
+        join_day[i] = t
+        if has_refs:
+            trust[i] = min(np.float32(1.0), base + endo * trust[refs[j]])
+            referrer[i] = refs[j]
+        else:
+            trust[i] = max(trust[i], base)
+        fatigue[i] = 0.0
+        if in_group[j]:
+            group[i] = group_ids[g]
+            g += 1
+        events[i] |= _JOINED
+        if rewarded:
+            last_reward[i] = t
+            events[i] |= _REWARDED
+        joined[n_joined + j] = i
+
+
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
     return rng.beta(mean * conc, (1.0 - mean) * conc, size=n).astype(np.float32)
 
@@ -192,6 +226,26 @@ class Population:
             grown[: self._n_joined] = self._joined[: self._n_joined]
             self._joined = grown
         self._joined[self._n_joined : self._n_joined + k] = idx
+        self._n_joined += k
+
+    def join(self, idx: np.ndarray, refs: np.ndarray | None, in_group: np.ndarray, group_ids: np.ndarray,
+             source: int, t: int, base_trust: float, endorsement: float, rewarded: bool) -> None:
+        """Write the state of newly admitted users ``idx`` (see ``Touchpoints.admit``) and index them.
+
+        Each starts on the rung their orders earned (``lifecycle.order_rung``), from ``source`` on
+        day ``t``, with trust ``min(1, base_trust + endorsement × referrer's trust)`` if referred
+        (``refs``), else at least ``base_trust``; no fatigue; in the next group seats
+        (``group_ids``) if ``in_group``; with a reward today if ``rewarded``.
+        """
+        k = len(idx)
+        if self._n_joined + k > len(self._joined):
+            grown = np.empty(max(2 * len(self._joined), self._n_joined + k), dtype=np.int64)
+            grown[: self._n_joined] = self._joined[: self._n_joined]
+            self._joined = grown
+        has_refs = refs is not None
+        _join(idx, refs if has_refs else idx, has_refs, in_group, group_ids, source, t, base_trust, endorsement,
+              rewarded, self.purchases, self.rung, self.stage, self.source, self.join_day, self.trust,
+              self.referrer, self.fatigue, self.group, self.events, self.last_reward, self._joined, self._n_joined)
         self._n_joined += k
 
     @property
