@@ -13,10 +13,26 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.jit import rule
 from sim.mechanisms import acquisition, messaging
 from sim.mechanisms.budget import running_costs
 from sim.population import Source
 from sim.scenario import Hook
+
+
+@rule
+def eligible(idx, need, entry_threshold, room):
+    """Positions in ``idx`` of the first ``room`` users whose need reaches ``entry_threshold`` (float32)."""
+    out = np.empty(min(len(idx), room), dtype=np.int64)
+    thr = np.float32(entry_threshold)
+    n = 0
+    for k in range(len(idx)):
+        if n == len(out):
+            break
+        if need[idx[k]] >= thr:
+            out[n] = k
+            n += 1
+    return out[:n]
 
 
 class Operator(mesa.Agent):
@@ -74,14 +90,12 @@ class Touchpoints(mesa.Agent):
         st = sc.strategy
         if len(idx) == 0:  # nobody to admit (common): skip the bookkeeping below
             return idx, (referrer if referrer is not None else np.empty(0, dtype=np.int64))
-        keep = pop.need[idx] >= st.entry_threshold
         room = max(0, self.capacity() - self.pool_size())
-        if np.count_nonzero(keep) > room:
-            keep[np.flatnonzero(keep)[room:]] = False
+        keep = eligible(idx, pop.need, float(st.entry_threshold), room)  # positions in idx, in order
         if m.budget.active:  # the budget cap rule: only as many joiners as the budget carries
             fits = 0 if hook is not None and m.budget.stopped("hooks") else m.budget.admissible(
-                int(np.count_nonzero(keep)), self.join_cost(hook, source))
-            keep[np.flatnonzero(keep)[fits:]] = False
+                len(keep), self.join_cost(hook, source))
+            keep = keep[:fits]
         idx = idx[keep]
         refs = referrer[keep] if referrer is not None else np.empty(0, dtype=np.int64)
         k = len(idx)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import compiled_pass, rule
+from sim.jit import rule
 from sim.population import Event, Source, Stage
 from sim.scenario import Hook, Public
 
@@ -42,7 +42,7 @@ def sample_public(stage: np.ndarray, share: float, rng: np.random.Generator) -> 
     return _still_public(rng.integers(0, len(stage), k), stage)
 
 
-@compiled_pass
+@rule
 def _still_public(drawn, stage):
     """The distinct ids in ``drawn`` whose stage is public, in increasing order."""
     x = np.sort(drawn)
@@ -58,7 +58,7 @@ def _still_public(drawn, stage):
     return out[:n]
 
 
-@compiled_pass
+@rule
 def _exposure(paid, organic, t, events, last_purchase, cycle, need, purchases, per_touch, repeat_boost, demand):
     """Merge the paid and organic exposures (sorted, distinct) and mark them exposed.
 
@@ -116,8 +116,19 @@ def hook_take_up(hook: Hook, deal: np.ndarray, rng: np.random.Generator) -> np.n
     """Boolean mask of users (with deal-seeking ``deal``) who take up ``hook``."""
     if not hook.enabled or hook.take_up <= 0 or len(deal) == 0:
         return np.zeros(len(deal), dtype=bool)
-    p = hook.take_up * np.minimum(np.maximum(1.0 + hook.selection * (2.0 * deal - 1.0), 0.0), 2.0)
+    p = take_up_probability(deal, float(hook.take_up), float(hook.selection))
     return rng.random(len(deal), dtype=np.float32) < p
+
+
+@rule
+def take_up_probability(deal, take_up, selection):
+    """``take_up × clip(1 + selection × (2 × deal − 1), 0, 2)`` per user (float32 like ``deal``)."""
+    out = np.empty(len(deal), dtype=np.float32)
+    t, s = np.float32(take_up), np.float32(selection)
+    one, two, zero = np.float32(1.0), np.float32(2.0), np.float32(0.0)
+    for k in range(len(deal)):
+        out[k] = t * min(max(one + s * (two * deal[k] - one), zero), two)
+    return out
 
 
 def acquire(model) -> None:

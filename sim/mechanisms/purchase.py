@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim.jit import compiled_pass, rule
+from sim.jit import rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
 from sim.population import Cause, Event, Stage
@@ -117,7 +117,7 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
 _PLATFORM_BUY, _BOUGHT = Event.PLATFORM_BUY.value, Event.BOUGHT.value
 
 
-@compiled_pass
+@rule
 def _count_orders(buyers, t, revenue, private, purchases, last_purchase, spend, private_purchases, events):
     """Count one order for each of ``buyers`` (distinct) on day ``t``; return how many were their first."""
     first = 0

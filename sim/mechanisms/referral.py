@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import occurrences, sorted_unique
-from sim.jit import compiled_pass, rule
+from sim.jit import rule
 from sim.population import Event, Source, Stage
 
 _PUBLIC = Stage.PUBLIC.value
@@ -59,7 +59,7 @@ def share_hazard(bought: bool, trust: float, deal: float, cash: float, sociabili
     return p * partner_share_multiplier if partner else p
 
 
-@compiled_pass
+@rule
 def _fresh_contacts(sharers, indptr, indices, edge_used, fresh):
     """Each sharer's contacts over edges not used before (one chance per edge), marking them used.
 
@@ -83,7 +83,7 @@ def _fresh_contacts(sharers, indptr, indices, edge_used, fresh):
     return owner[:n], targets[:n]
 
 
-@compiled_pass
+@rule
 def _join_chances(owner, targets, stage, trust, deal, need, price_sens, cash, join_prob, group_buy_lift,
                   group_buy):
     """The public contacts among ``targets`` with their owners and join probability (see the module rule).
@@ -114,7 +114,7 @@ def _join_chances(owner, targets, stage, trust, deal, need, price_sens, cash, jo
     return o, t, p
 
 
-@compiled_pass
+@rule
 def _first_per_target(targets, owner, ok):
     """Distinct targets with ``ok`` in increasing order, each with the owner of its first exposure."""
     idx = np.flatnonzero(ok)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import compiled_pass, rule
+from sim.jit import rule
 
 
 @rule
@@ -49,7 +49,7 @@ def on_orders(model, good, failed) -> None:
                   float(tr.purchase_gain), float(1.0 - tr.failure_loss))
 
 
-@compiled_pass
+@rule
 def _after_orders(trust, good, failed, gain, kept):
     """``trust += gain × (1 − trust)`` for each good order's buyer, ``trust ×= kept`` for each failed one.
 
