@@ -6,7 +6,7 @@ they run. Compiled code is cached on disk so later processes load it in millisec
 
 numba checks a cached function only against its own source file, not against the functions it
 calls in other files, so an edited rule could be served stale. The cache therefore lives in a
-directory keyed by a hash of every source file of ``sim.mechanisms``, of ``sim.population`` and of this file: any edit
+directory keyed by a hash of every source file of ``sim.mechanisms``, of ``sim.population``, ``sim.network`` and ``sim.agents`` and of this file: any edit
 gives a fresh cache. The directory is ``$SIYU_NUMBA_CACHE`` if set, else
 ``$XDG_CACHE_HOME/siyu/numba`` (default ``~/.cache/siyu/numba``); a ``NUMBA_CACHE_DIR`` set by
 the user is respected as is. If no cache directory is writable, rules are compiled in memory.
@@ -29,7 +29,7 @@ import numba
 import numpy as np
 from numba import uint64
 
-_SOURCES = sorted((Path(__file__).parent / "mechanisms").glob("*.py")) + [Path(__file__).parent / "population.py", Path(__file__)]
+_SOURCES = sorted((Path(__file__).parent / "mechanisms").glob("*.py")) + [Path(__file__).parent / f for f in ("population.py", "network.py", "agents.py")] + [Path(__file__)]
 
 
 def _cache_dir() -> str | None:
