@@ -42,6 +42,8 @@ _MUTED, _REACTIVATED, _LEFT = Event.MUTED.value, Event.REACTIVATED.value, Event.
 _PROMOTED = Event.PROMOTED.value
 _FATIGUE, _INCENTIVE, _BACKGROUND = Cause.FATIGUE.value, Cause.INCENTIVE.value, Cause.BACKGROUND.value
 _CLEANUP = Cause.CLEANUP.value
+_N_CAUSES, _N_STAGES = len(Cause), len(Stage)
+_LEAVE_COLUMNS = [(int(cause), column) for cause, column in LEAVE_COLUMNS.items()]
 
 
 #: scenario sections whose every number and switch the per-user rules may read, under the
@@ -260,7 +262,7 @@ def morning(model) -> None:
     chats = model.touchpoints.staff() * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
     cashback = sc.strategy.cashback_rate if day.rebates_active else 0.0
     msg = model.msg_today if model.trace_on else reach[:0].astype(np.float32)
-    by_cause = np.zeros(len(Cause), dtype=np.int64)
+    by_cause = np.zeros(_N_CAUSES, dtype=np.int64)
     n_reach, n_buyers, sent, mutes, leaves, packets = _morning(
         model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
         float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
@@ -269,7 +271,7 @@ def morning(model) -> None:
     led.add("messages_sent", sent)
     led.add("mutes", mutes)
     led.add("leaves", leaves)
-    for cause, column in LEAVE_COLUMNS.items():
+    for cause, column in _LEAVE_COLUMNS:
         led.add(column, by_cause[cause])
     led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
     led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
@@ -294,7 +296,7 @@ def share(model) -> None:
 
 def evening(model) -> tuple[np.ndarray, float, float]:
     """Promote up the ladder; return stage counts of the joined and the pool's trust and fatigue sums."""
-    counts = np.zeros(len(Stage), dtype=np.int64)
+    counts = np.zeros(_N_STAGES, dtype=np.int64)
     trust_sum, fatigue_sum = _evening(model.rules, model.pop.cols, model.pop.joined, model.day.reach, counts)
     return counts, trust_sum, fatigue_sum
 
