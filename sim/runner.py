@@ -135,12 +135,22 @@ def warm_up() -> None:
     global _WARM
     if _WARM:
         return
-    scenario = Scenario.model_validate({  # small, but every pass runs: users join on day 0
-        "population": {"n_users": 400}, "horizon_days": 3, "public": {"ad_reach_per_day": 0.2},
-        "strategy": {"hooks": {"gift": {"enabled": True, "take_up": 1.0}}}})
+    # small, but every compiled pass runs: users join on day 0, share every day, campaigns seed
+    # group-buys over the network, orders get cash back and fail
+    scenario = Scenario.model_validate({
+        "population": {"n_users": 400}, "horizon_days": 4, "public": {"ad_reach_per_day": 0.3},
+        "strategy": {"hooks": {"gift": {"enabled": True, "take_up": 1.0},
+                               "package_card": {"enabled": True, "take_up": 1.0},
+                               "content": {"enabled": True, "take_up": 1.0}, "content_reach_per_day": 0.2},
+                     "cashback_rate": 0.1, "referral_reward": 1.0,
+                     "campaign_every_days": 1, "seeds_per_campaign": 0.5, "group_buy_size": 2,
+                     "partner_program": True},
+        "referral": {"share_rate": 1.0, "join_prob": 1.0},
+        "fulfilment": {"failure_rate": 0.5}})
     model = SiyuModel(scenario, seed=0)
     for _ in range(scenario.horizon_days):
         model.step()
+    _release(model)
     _WARM = True
 
 
