@@ -6,7 +6,7 @@ The rules themselves live in their mechanism modules (``messaging.received``,
 compiled passes a day (``sim.jit``), one loop each instead of dozens of whole-array
 operations, so that a day costs about one read of each column it needs:
 
-1. :func:`morning` — for every user who ever joined, in user-id order: fatigue decays (reachable
+1. :func:`morning` — for every user in the private pool (``Population.joined``), in user-id order: fatigue decays (reachable
    and dormant); a dormant user clears the contact out or, on an event or red-packet day,
    re-engages if rested; a reachable user receives today's messages, may get a one-to-one chat,
    collects the red packet, gains fatigue, updates trust, may leave or mute, and, if still
@@ -15,7 +15,8 @@ operations, so that a day costs about one read of each column it needs:
    referral rule's probability; campaign seeds join them; the cascade runs on the network
    (``referral.spread``).
 3. :func:`evening` — this morning's reachable users still reachable move up the value ladder;
-   the day's stage counts and pool sums are taken for the results row.
+   the day's stage counts and pool sums are taken for the results row, and the users who left
+   today are dropped from the pool's index (no later pass visits them).
 
 The draws come from the model's compiled random stream (``sim.jit.stream``, seeded from the
 model's ``numpy.random.Generator``), so a seed replays a run exactly.
@@ -242,13 +243,18 @@ def _evening(r, c, joined, reach, counts):
             c.rung[i] = new
             c.stage[i] = new
     trust_sum = fatigue_sum = 0.0
+    kept = 0
     for i in joined:
         s = c.stage[i]
         counts[s] += 1
+        if s == _CHURNED:  # left: dropped from the pool's index
+            continue
+        joined[kept] = i
+        kept += 1
         if s <= _DORMANT:
             trust_sum += c.trust[i]
             fatigue_sum += c.fatigue[i]
-    return trust_sum, fatigue_sum
+    return trust_sum, fatigue_sum, kept
 
 
 # --- the day's calls -----------------------------------------------------------------------------
@@ -295,9 +301,16 @@ def share(model) -> None:
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:
-    """Promote up the ladder; return stage counts of the joined and the pool's trust and fatigue sums."""
+    """Promote up the ladder; return stage counts of the joined and the pool's trust and fatigue sums.
+
+    Users who left today are dropped from ``Population.joined``; the churned count adds those
+    dropped on earlier evenings.
+    """
     counts = np.zeros(_N_STAGES, dtype=np.int64)
-    trust_sum, fatigue_sum = _evening(model.rules, model.pop.cols, model.pop.joined, model.day.reach, counts)
+    pop = model.pop
+    trust_sum, fatigue_sum, kept = _evening(model.rules, pop.cols, pop.joined, model.day.reach, counts)
+    counts[_CHURNED] += pop.n_left_before
+    pop.drop_left(kept)
     return counts, trust_sum, fatigue_sum
 
 
