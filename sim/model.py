@@ -75,7 +75,6 @@ class SiyuModel(Model):
         self.ledger = Ledger()
         self.rows: list[dict[str, float]] = []
         self._cum_profit = 0.0
-        self._acq_cost = 0.0
         self.capacity_left = 0
         self._n_churned = 0
         self.trace_ids = np.asarray(sorted(set(trace_users or [])), dtype=np.int64)
@@ -144,7 +143,6 @@ class SiyuModel(Model):
         cost_total = sum(costs)
         profit = get("margin", 0.0) - cost_total
         self._cum_profit += profit
-        self._acq_cost += get("acq_cost", 0.0)
         row = {
             "day": t,
             "public": c[_PUBLIC], "followers": c[_FOLLOWER],
