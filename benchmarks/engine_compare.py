@@ -6,9 +6,11 @@ Usage (from the repository root)::
         [--repeat 3] [--skip-compare]
 
 1. *Per-run cost*: each of the six dashboard scenarios once per seed 0..2 in this process (the
-   compiled passes loaded first), best of ``--repeat``; reported as seconds per run and as µs
-   per pool-user-day (run time divided by the sum over days of the users in the private pool,
-   reachable or dormant, at the end of each day).
+   compiled passes loaded first), best of ``--repeat``; the process CPU time of
+   :func:`sim.simulate` (set-up, days and results; less sensitive than wall time to other load
+   on a shared machine), reported as seconds per run and as µs per pool-user-day (divided by
+   the sum over days of the users in the private pool, reachable or dormant, at the end of
+   each day).
 2. *Cold comparison*: :func:`dashboard.runs.ensembles` on an empty cache, 6 scenarios × 10 seeds,
    exactly as the Compare page's "Run comparison" does it (worker processes on every core);
    reported in runs per second, best of ``--repeat``.
@@ -43,9 +45,9 @@ def per_run(names, users: int, days: int, repeat: int) -> list[tuple[str, float,
         best, pool_days = float("inf"), 0.0
         for _ in range(repeat):
             for seed in range(3):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 run = sim.simulate(sc, seed)
-                dt = time.perf_counter() - t0
+                dt = time.process_time() - t0
                 if dt < best:
                     best, pool_days = dt, float(run.daily["private_pool"].sum())
         out.append((name, best, best / pool_days * 1e6 if pool_days else float("nan")))
@@ -76,7 +78,7 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     if not args.skip_runs:
         rows = per_run(SCENARIOS, args.users, args.days, args.repeat)
-        print("| scenario | s per run | µs per pool-user-day |\n|---|---:|---:|")
+        print("| scenario | CPU s per run | µs per pool-user-day |\n|---|---:|---:|")
         for name, s, us in rows:
             print(f"| {name} | {s:.3f} | {us:.3f} |")
         print(f"| all six | {sum(r[1] for r in rows):.3f} | |")
