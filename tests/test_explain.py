@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 import sim
 from sim import figures, planning
 from sim.cli import app
+from sim.experiments import DaskBackend, LocalBackend
 
 TINY = {"population.n_users": 600, "horizon_days": 60}
 #: A differs from B (rebate_led) in three lever groups: ads, content and rebates.
@@ -97,7 +99,7 @@ def test_never_or_undefined_kpis_are_refused_with_one_line(pair, cache):
         return [{"cac": math.nan if i == 0 else 1.0} for i, _ in enumerate(runs)]
 
     with pytest.raises(sim.ScenarioError, match="cac is undefined in 1 of the 8 coalition runs") as err:
-        planning.explain(a, b, "cac", 1, runner=nan_runner, cache=None)
+        planning.explain(a, b, "cac", 1, backend=nan_runner, cache=None)
     assert "\n" not in str(err.value)
 
 
@@ -109,13 +111,33 @@ def test_never_or_undefined_kpis_are_refused_with_one_line(pair, cache):
 def test_bad_arguments_are_one_line_errors(pair, kwargs, message):
     a, b = pair
     with pytest.raises(sim.ScenarioError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
-        planning.explain(a, b, **kwargs, runner=lambda runs, progress=None: pytest.fail("ran"))
+        planning.explain(a, b, **kwargs, backend=lambda runs, progress=None: pytest.fail("ran"))
 
 
 def test_same_parameters_have_nothing_to_explain(pair):
     _, b = pair
     with pytest.raises(sim.ScenarioError, match="same parameters"):
         planning.explain(b.with_overrides({"name": "copy", "description": "other words"}), b)
+
+
+# --- backends ---------------------------------------------------------------------------------
+def test_default_backend_is_local_and_sized_to_the_work(pair):
+    _, b = pair
+    small = planning.local_backend([(b, 0), (b, 1)])
+    assert isinstance(small, LocalBackend) and small.workers == 1  # a pool would cost more than it saves
+    big = b.with_overrides({"population.n_users": 20_000, "horizon_days": 365})
+    assert planning.local_backend([(big, s) for s in range(8)]).workers == min(8, os.cpu_count() or 1)
+
+
+def test_a_dask_backend_gives_the_same_explanation_bit_for_bit(pair, expl):
+    a, b = pair
+    with DaskBackend(workers=2) as dask:  # a LocalCluster on 127.0.0.1, closed on exit
+        assert dask.client.scheduler.address.startswith("tcp://127.0.0.1:")
+        e = planning.explain(a, b, "cum_profit", 3, backend=dask, cache=planning.KpiCache())
+    assert e.simulated == 24 and e.groups == expl.groups
+    for g in expl.groups:
+        np.testing.assert_array_equal(e.contributions[g], expl.contributions[g])
+    np.testing.assert_array_equal(e.total, expl.total)
 
 
 # --- the Shapley arithmetic, with a runner whose answer is known ----------------------------
@@ -136,7 +158,7 @@ def fake_runner(a: sim.Scenario):
 
 def test_exact_shapley_values_split_an_interaction_equally(pair):
     a, b = pair
-    e = planning.explain(a, b, seeds=[0, 5], runner=fake_runner(a), cache=None)
+    e = planning.explain(a, b, seeds=[0, 5], backend=fake_runner(a), cache=None)
     assert e.coalitions == 8 and e.simulated == 16
     np.testing.assert_allclose(e.contributions["ads"], [110, 110])
     np.testing.assert_allclose(e.contributions["content"], [-20, -20])
@@ -169,7 +191,7 @@ def test_lever_words_and_sentence_read_the_shipped_pair():
         return [{"cum_profit": float(scn.strategy.content_posts_per_day * 1000 - scn.strategy.cashback_rate * 500)}
                 for scn, _ in runs]
 
-    e = planning.explain(a, b, seeds=1, runner=run, cache=None)
+    e = planning.explain(a, b, seeds=1, backend=run, cache=None)
     assert e.coalitions == 256
     assert e.directions["rebates"] == "off" and e.directions["content"] == "on"
     assert e.directions["ads"] == "changed" and e.directions["touchpoints"] == "changed"
@@ -188,7 +210,7 @@ def test_lever_words_and_sentence_read_the_shipped_pair():
 # --- the waterfall figure ---------------------------------------------------------------------
 def test_waterfall_runs_from_b_through_the_parts_to_a(pair):
     a, b = pair
-    e = planning.explain(a, b, seeds=[0, 1, 2], runner=fake_runner(a), cache=None)
+    e = planning.explain(a, b, seeds=[0, 1, 2], backend=fake_runner(a), cache=None)
     fig = figures.explain_figure(e)
     assert isinstance(fig, go.Figure) and len(fig.data) == 1
     bar = fig.data[0]
@@ -207,7 +229,7 @@ def test_waterfall_runs_from_b_through_the_parts_to_a(pair):
 
 def test_waterfall_texts_are_injectable(pair):
     a, b = pair
-    e = planning.explain(a, b, seeds=1, runner=fake_runner(a), cache=None)
+    e = planning.explain(a, b, seeds=1, backend=fake_runner(a), cache=None)
     fig = figures.explain_figure(e, "为什么", labels={"ads": "广告", "a": "甲", "b": "乙"}, y_title="利润",
                                  band_label="种子 10–90%", fmt=lambda x: f"Δ{x:.0f}")
     assert fig.layout.title.text == "为什么" and fig.layout.yaxis.title.text == "利润"
@@ -242,6 +264,18 @@ def test_cli_json_is_one_document_whose_parts_add_up(runner, variant):
     for j in range(2):
         assert sum(g["per_seed"][j] for g in doc["groups"]) == pytest.approx(doc["total"]["per_seed"][j], abs=1e-6)
     assert doc["sentence"].startswith("more_ads vs rebate_led, cumulative profit (mean of 2 seeds)")
+    assert doc["backend"]["backend"] == "local"
+
+
+def test_cli_runs_the_coalitions_on_a_dask_cluster(runner, variant):
+    local = json.loads(runner.invoke(app, ["explain", variant, "rebate_led", *SMALL_ARGS, "--json"]).stdout)
+    planning.CACHE.clear()  # else the cached coalitions would never reach the cluster
+    result = runner.invoke(app, ["explain", variant, "rebate_led", *SMALL_ARGS, "--json", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["backend"]["backend"] == "dask" and doc["backend"]["workers"] == 2
+    assert doc["simulated"] == doc["runs"] == 8
+    assert [g["per_seed"] for g in doc["groups"]] == [g["per_seed"] for g in local["groups"]]
 
 
 def test_cli_table_sentence_and_html(runner, variant, tmp_path):
@@ -264,6 +298,9 @@ def test_cli_table_sentence_and_html(runner, variant, tmp_path):
     (["content_led", "rebate_led", "--seeds", "0"], "--seeds must be 1 to 50 (got 0)"),
     (["content_led", "rebate_led", "--seeds", "51"], "--seeds must be 1 to 50 (got 51)"),
     (["content_led", "rebate_led", "--set", "strategy.ad_posts_per_day=500"], "strategy.ad_posts_per_day"),
+    (["content_led", "rebate_led", "--workers", "0"], "--workers must be at least 1 (got 0)"),
+    (["content_led", "rebate_led", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "either --workers"),
+    (["content_led", "rebate_led", "--scheduler", "not an address"], "is not a scheduler address"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(runner, args, needle):
     one_line_error(runner.invoke(app, ["explain", *args]), needle)
@@ -319,7 +356,8 @@ def test_finished_runs_leave_no_model_in_mesas_id_counter(pair):
     import mesa
 
     before = len(mesa.Agent._ids)
-    planning.run_kpis([(pair[1], 0), (pair[1], 1)], workers=1)
+    with planning.local_backend([(pair[1], 0), (pair[1], 1)]) as local:
+        local.run([(pair[1], 0), (pair[1], 1)])
     assert len(mesa.Agent._ids) == before  # else every coalition run's model stays in memory
 
 
