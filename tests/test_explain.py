@@ -377,3 +377,96 @@ def test_the_planning_package_does_not_import_streamlit():
     code = "import sys, sim.planning, sim.figures.explain, sim.cli.explain; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- the explanation in the HTML report -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def report_pair():
+    """Ensembles of rebate_led and a variant at 300 users × 30 days, and an explanation of them."""
+    b = sim.load_scenario("rebate_led").with_overrides({"population.n_users": 300, "horizon_days": 30})
+    a = b.with_overrides({"name": "more_ads", "strategy.ad_posts_per_day": 2.0, "strategy.content_posts_per_day": 1.0})
+    ens = {"rebate_led": sim.simulate_many(b, seeds=2, workers=1), "more_ads": sim.simulate_many(a, seeds=2, workers=1)}
+    return ens, planning.explain(a, b, "cum_profit", 2, cache=planning.KpiCache())
+
+
+def _section(page: str) -> str:
+    """The explanation section of a report, as text (tags and plotly's script removed)."""
+    import re
+
+    tail = page[page.rindex("<h2>"):]
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", tail, flags=re.S))
+
+
+def test_report_explanation_section_in_english_reads_like_the_cli(report_pair):
+    from sim.report import compare_report_html
+
+    ens, e = report_pair
+    text = _section(compare_report_html(ens, "rebate_led", explanation=e))
+    assert "Why does more_ads differ from rebate_led?" in text
+    assert e.sentence() in text  # the CLI's sentence, word for word
+    assert "What A does differently" in text and "more ads" in text and "more_ads − rebate_led" in text
+    assert "4 coalitions" in text and "same 2 seeds" in text
+
+
+def test_report_explanation_section_in_chinese(report_pair):
+    from sim.report import compare_report_html
+
+    ens, e = report_pair
+    page = compare_report_html(ens, "rebate_led", lang="zh", explanation=e)
+    text = _section(page)
+    for needle in ("more_ads 为什么与 rebate_led 不同？", "more_ads 对比 rebate_led，累计利润（2 个种子的平均值）",
+                   "加入价值内容", "更多广告", "A 的不同做法", "中位数 [10%, 90%]", "4 种组合"):
+        assert needle in text, needle
+    assert " 元" in text and "RMB" not in text
+    for english in ("Why does", "adding value content", "more ads", "of which", "coalitions", "seeds"):
+        assert english not in text, english
+    spec = page[page.rindex("<h2>"):]  # the waterfall's JSON (non-ASCII as \\uXXXX escapes)
+    for label in ("更多广告", "种子 10–90%", "累计利润 (元)"):
+        assert json.dumps(label)[1:-1] in spec, label
+
+
+def test_cli_html_report_follows_lang(runner, variant, tmp_path):
+    out = tmp_path / "why.html"
+    result = runner.invoke(app, ["explain", variant, "rebate_led", *SMALL_ARGS, "--html", str(out), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "more_ads 为什么与 rebate_led 不同？" in page
+    one_line_error(runner.invoke(app, ["explain", variant, "rebate_led", "--lang", "fr"]), "--lang must be en or zh")
+
+
+def test_compare_download_holds_the_explanation_only_once_computed():
+    from test_dashboard import new_app, ok
+
+    from dashboard import runs
+    from dashboard.panels import explain as panel
+
+    def pickers(at):
+        return {k: at.session_state[k] for k in ("xp.a", "xp.b", "xp.kpi")}
+
+    b = sim.load_scenario("rebate_led")
+    variant = b.with_overrides({"name": "more_ads", "strategy.ad_posts_per_day": 2.0,
+                                "strategy.content_posts_per_day": 1.0})
+    planning.CACHE.clear()
+    at = ok(new_app(**{"lib.user": {"more_ads": variant}, "cmp.scenarios": ["rebate_led", "more_ads"]}).run())
+    comp = at.session_state["cmp.results"]
+    assert comp.names == ["rebate_led", "more_ads"]
+    assert {pickers(at)["xp.a"], pickers(at)["xp.b"]} == {"rebate_led", "more_ads"}
+    assert panel.shown(comp, pickers(at)) is None  # nothing computed silently
+    assert not [k for k in comp.derived if isinstance(k, tuple) and k[0] == "explain"]
+    assert any(c.value == panel.report_note(None) for c in at.caption)
+    ok(at.button(key="xp.run_btn").click().run())
+    expl = panel.shown(at.session_state["cmp.results"], pickers(at))
+    assert expl is not None and {expl.a, expl.b} == {"rebate_led", "more_ads"} and expl.kpi == "cum_profit"
+    note = [c.value for c in at.caption if "HTML" in c.value]
+    assert note == [panel.report_note(expl)] and "more\\_ads" in note[0]  # the caption follows at once
+    assert at.download_button(key="cmp.report_dl")
+    before = runs.CACHE.simulated
+    at.selectbox(key="xp.kpi").set_value("gmv_total").run()  # cached coalitions: shown at once
+    ok(at)
+    other = panel.shown(at.session_state["cmp.results"], pickers(at))
+    assert other.kpi == "gmv_total" and other.simulated == 0 and runs.CACHE.simulated == before
+    assert any(c.value == panel.report_note(other) for c in at.caption)
+    at.selectbox(key="xp.b").set_value(pickers(at)["xp.a"]).run()  # A == B: nothing shown, none in the report
+    ok(at)
+    assert panel.shown(at.session_state["cmp.results"], pickers(at)) is None
+    assert any(c.value == panel.report_note(None) for c in at.caption)

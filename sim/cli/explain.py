@@ -100,6 +100,8 @@ def explain_command(
     html: Annotated[Path | None, typer.Option(
         "--html", metavar="FILE", help="Also write a self-contained HTML report (A and B compared, with the waterfall).")] = None,
     force: ForceOpt = False,
+    lang: Annotated[str, typer.Option(
+        "--lang", metavar="LANG", help="Language of the HTML report: en or zh.")] = "en",
     workers: Annotated[int | None, typer.Option(
         "--workers", metavar="N", help="Run the coalitions on a Dask LocalCluster of N worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -115,6 +117,8 @@ def explain_command(
         fail(f"A and B are the same scenario ({a!r}); name two different scenarios")
     if not 1 <= seeds <= planning.MAX_SEEDS:
         fail(f"--seeds must be 1 to {planning.MAX_SEEDS} (got {seeds})")
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh (got {lang!r})")
     if workers is not None and workers < 1:
         fail(f"--workers must be at least 1 (got {workers})")
     if workers is not None and scheduler is not None:
@@ -151,7 +155,7 @@ def explain_command(
         from sim.report import compare_report_html
 
         with user_errors():
-            atomic_write_text(html, compare_report_html(ensembles, baseline=labels[1], explanation=expl),
+            atomic_write_text(html, compare_report_html(ensembles, baseline=labels[1], explanation=expl, lang=lang),
                               overwrite=force)
     if json_out:
         doc = expl.to_dict()
