@@ -121,7 +121,7 @@ def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) 
         sign = "-" if x < 0 else ("+" if signed else "")
         ax = abs(x)
         return f"{sign}¥{ax / 1e6:.2f}M" if ax >= 1e6 else f"{sign}¥{format_kpi(ax, 'RMB')}"
-    text = format_kpi(x, unit, signed=signed)
+    text = format_kpi(x, unit, signed=signed, lang=current())  # e.g. a budget cap that never binds: "never"
     return t("kpi.day_n", n=text) if kpi == "payback_day" and not signed else text
 
 
