@@ -15,6 +15,7 @@ Skipped when /usr/bin/chromium is missing, unless SIYU_REQUIRE_BROWSER=1 (CI), t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,42 +162,49 @@ def _check_page(page, where: str) -> None:
     assert not legends, (where, legends[:5])
 
 
-def test_every_page_in_both_languages_unclipped_and_same_colours(server):
+@contextlib.contextmanager
+def _compare_page(url: str, height: int) -> Iterator[Any]:
+    """A 1440 px wide page of headless Chromium on the served dashboard, its first cards shown."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1800})
-            page.goto(server, timeout=60_000)
+            page = browser.new_page(viewport={"width": 1440, "height": height})
+            page.goto(url, timeout=60_000)
             page.wait_for_selector('[data-testid="stMetric"]', timeout=180_000)
             _wait_idle(page)
-            page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 24",
-                                   timeout=60_000)
-            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-            colours = {"compare": page.evaluate(COLORS_JS, SCENARIOS)}
-            assert set(colours["compare"]) == set(SCENARIOS)
-            assert page.locator("text=Deploy").count() == 0  # toolbar "minimal"
-            for lang in ("en", "zh"):
-                if lang == "zh":
-                    page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
-                    _wait_idle(page)
-                for key in NAV:
-                    _open(page, lang, key)
-                    if key in ("nav.compare", "nav.flows", "nav.cascades", "nav.journey", "nav.learn"):
-                        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-                        page.wait_for_timeout(300)
-                    _check_page(page, f"{lang} {key}")
-                    if key == "nav.compare":
-                        assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
-                    if key == "nav.flows" and lang == "en":
-                        colours["flows"] = page.evaluate(COLORS_JS, SCENARIOS)
-            # one colour per scenario: Compare's time series and Flows' funnel agree
-            assert colours["flows"], "no scenario traces on the Flows page"
-            for name, colour in colours["flows"].items():
-                assert colours["compare"][name] == colour, (name, colours)
+            yield page
         finally:
             browser.close()
+
+
+def test_every_page_in_both_languages_unclipped_and_same_colours(server):
+    with _compare_page(server, 1800) as page:
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 24",
+                               timeout=60_000)
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        colours = {"compare": page.evaluate(COLORS_JS, SCENARIOS)}
+        assert set(colours["compare"]) == set(SCENARIOS)
+        assert page.locator("text=Deploy").count() == 0  # toolbar "minimal"
+        for lang in ("en", "zh"):
+            if lang == "zh":
+                page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
+                _wait_idle(page)
+            for key in NAV:
+                _open(page, lang, key)
+                if key in ("nav.compare", "nav.flows", "nav.cascades", "nav.journey", "nav.learn"):
+                    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+                    page.wait_for_timeout(300)
+                _check_page(page, f"{lang} {key}")
+                if key == "nav.compare":
+                    assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+                if key == "nav.flows" and lang == "en":
+                    colours["flows"] = page.evaluate(COLORS_JS, SCENARIOS)
+        # one colour per scenario: Compare's time series and Flows' funnel agree
+        assert colours["flows"], "no scenario traces on the Flows page"
+        for name, colour in colours["flows"].items():
+            assert colours["compare"][name] == colour, (name, colours)
 
 
 #: Six scenarios, the most Compare takes, with the longest shipped names.
@@ -216,42 +225,32 @@ def _add_scenario(page, name: str) -> None:
 
 def test_six_scenarios_fit_at_every_width_in_both_languages(server):
     """48 KPI cards (8 KPIs × 6 scenarios) and the six-entry legends, unclipped at 1280–1920 px."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 2400})
-            page.goto(server, timeout=60_000)
-            page.wait_for_selector('[data-testid="stMetric"]', timeout=180_000)
-            _wait_idle(page)
-            for name in SIX[len(SCENARIOS):]:
-                _add_scenario(page, name)
-            page.get_by_role("button", name="Run comparison").click()
-            page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 48",
-                                   timeout=180_000)
-            _wait_idle(page)
-            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-            assert set(page.evaluate(COLORS_JS, SIX)) == set(SIX)  # the time series has all six
-            for lang in ("en", "zh"):
-                if lang == "zh":
-                    page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
-                    page.locator("h1").filter(has_text=ZH["cmp.title"]).first.wait_for(timeout=60_000)
-                    _wait_idle(page)
-                for width in WIDTHS:
-                    page.set_viewport_size({"width": width, "height": 2400})
-                    page.wait_for_timeout(800)  # Streamlit's columns and Plotly's responsive charts re-lay out
-                    assert page.locator('[data-testid="stMetric"]').count() == 8 * 6
-                    _check_page(page, f"{lang} {width} px, six scenarios")
-            _assert_no_errors(page)
-            # the check can fail: Streamlit's own one-line ellipsis back on the ranges is reported
-            cap = "[data-testid='stMetric'] [data-testid='stMetricDeltaDescription'] [data-testid='stCaptionContainer']"
-            squeeze = "{white-space: nowrap !important; overflow: hidden !important; text-overflow: ellipsis !important}"
-            page.add_style_tag(content=f"{cap}, {cap} * {squeeze} {cap} {{max-width: 60px !important}}")
-            page.wait_for_timeout(300)
-            assert len(page.evaluate(CLIPPED_JS)) >= 5 * 8  # every range of the five non-baseline columns
-        finally:
-            browser.close()
+    with _compare_page(server, 2400) as page:
+        for name in SIX[len(SCENARIOS):]:
+            _add_scenario(page, name)
+        page.get_by_role("button", name="Run comparison").click()
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 48",
+                               timeout=180_000)
+        _wait_idle(page)
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        assert set(page.evaluate(COLORS_JS, SIX)) == set(SIX)  # the time series has all six
+        for lang in ("en", "zh"):
+            if lang == "zh":
+                page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
+                page.locator("h1").filter(has_text=ZH["cmp.title"]).first.wait_for(timeout=60_000)
+                _wait_idle(page)
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 2400})
+                page.wait_for_timeout(800)  # Streamlit's columns and Plotly's responsive charts re-lay out
+                assert page.locator('[data-testid="stMetric"]').count() == 8 * 6
+                _check_page(page, f"{lang} {width} px, six scenarios")
+        _assert_no_errors(page)
+        # the check can fail: Streamlit's own one-line ellipsis back on the ranges is reported
+        cap = "[data-testid='stMetric'] [data-testid='stMetricDeltaDescription'] [data-testid='stCaptionContainer']"
+        squeeze = "{white-space: nowrap !important; overflow: hidden !important; text-overflow: ellipsis !important}"
+        page.add_style_tag(content=f"{cap}, {cap} * {squeeze} {cap} {{max-width: 60px !important}}")
+        page.wait_for_timeout(300)
+        assert len(page.evaluate(CLIPPED_JS)) >= 5 * 8  # every range of the five non-baseline columns
 
 
 def test_dashboard_in_a_real_browser(server):
