@@ -18,6 +18,7 @@ from sim.cli import (  # noqa: F401 - importing registers the commands
     explain,
     run,
     scenarios,
+    sensitivity,
 )
 from sim.cli.common import app, dashboard_app_path
 
