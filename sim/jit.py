@@ -86,6 +86,8 @@ class Pass:
         if entry is not None:
             return entry(*args)
         out = self.dispatcher(*args)  # compiles, or loads from the cache, this version
+        if not hasattr(self.dispatcher, "typeof_pyval"):
+            return out  # NUMBA_DISABLE_JIT=1: the plain Python function (no versions to look up)
         sig = tuple(self.dispatcher.typeof_pyval(a) for a in args)
         cres = self.dispatcher.overloads.get(sig)
         if cres is not None and all(not isinstance(a, np.ndarray) or (a.ndim == 1 and a.flags.c_contiguous)
