@@ -10,6 +10,7 @@ holds. The shared machinery (the app, one-line errors, options) is in :mod:`sim.
 each command is a module of this package that registers itself on the app when imported here.
 """
 
+from sim.cli import calibrate  # noqa: F401 - registers `siyu calibrate` (issue 10, calibration)
 from sim.cli import (  # noqa: F401 - importing registers the commands
     compare,
     dashboard,
