@@ -111,7 +111,7 @@ def test_the_table_output(pilot_file, runner, tmp_path):  # noqa: F811
     (None, ["--fit", "public.platform_conversion=0.4:0.4"], ["empty range"]),
     (None, ["--fit", "public.platform_conversion", "--budget", "0"], ["--budget must be at least 1 run (got 0)"]),
     (None, ["--fit", "public.platform_conversion", "--budget", "30"], ["too small"]),
-    (None, ["--fit", "public.platform_conversion", "--workers", "0"], ["--workers must be at least 1"]),
+    (None, ["--fit", "public.platform_conversion", "--workers", "0"], ["--workers must be between 1 and 256"]),
     (None, ["--fit", "public.platform_conversion", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
      ["either --workers"]),
     (None, ["--fit", "public.platform_conversion", "--scheduler", "nonsense"], ["is not a scheduler address"]),

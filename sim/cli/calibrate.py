@@ -27,6 +27,7 @@ from sim.cli.common import (
     UsersOpt,
     app,
     check_new_file,
+    check_workers,
     collect_overrides,
     fail,
     load_with,
@@ -39,10 +40,11 @@ from sim.cli.common import (
 from sim.cli.recording import StoreOpt, shown
 
 
-def _num(v: float) -> str:
+def _num(v: float | None) -> str:
+    """A number for a table: 4 significant digits, whole with thousands separators from 1,000."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    return f"{v:.4g}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 @app.command("calibrate")
@@ -86,14 +88,9 @@ def calibrate_command(
     from sim.planning.calibration import calibrate
     from sim.planning.pilot import read_pilot
 
-    if workers is not None and workers < 1:
-        fail(f"--workers must be at least 1 (got {workers})")
+    check_workers(workers)
     if workers is not None and scheduler is not None:
         fail("give either --workers (local processes) or --scheduler (a Dask cluster), not both")
-    if budget < 1:
-        fail(f"--budget must be at least 1 run (got {budget})")
-    if seed < 0:
-        fail(f"--seed must be non-negative (got {seed})")
     if out is not None:
         if out.suffix.lower() not in (".yaml", ".yml"):
             fail(f"--out {out} must be a .yaml file (the calibrated scenario)")
@@ -138,10 +135,16 @@ def calibrate_command(
         doc["out"] = str(written) if written is not None else None
         print_json(doc)
         return
+    print_calibration(result, budget, written)
+
+
+def print_calibration(result, budget: int, written: Path | None = None) -> None:
+    """The tables of a calibration on stdout: parameters, the ABC run, the forecast, what was written."""
+    base, pilot = result.base, result.pilot
     console = stdout_console()
     summary = result.summary()
-    table = Table(title=escape(f"{base.name} calibrated to {data.name} ({pilot.rows} {pilot.unit}s, "
-                               f"{', '.join(result.pilot.columns)}) — {scenario_desc(base)}"))
+    table = Table(title=escape(f"{base.name} calibrated to {Path(pilot.source).name} ({pilot.rows} {pilot.unit}s, "
+                               f"{', '.join(pilot.columns)}) — {scenario_desc(base)}"))
     for col in ("parameter", "prior", "median", "90% interval", "interval / prior", "unit"):
         table.add_column(col, justify="left" if col in ("parameter", "unit") else "right")
     for p in result.parameters:
@@ -154,9 +157,10 @@ def calibrate_command(
                          f"{int((result.generations['t'] >= 0).sum())} generations of "
                          f"{result.info['population']} particles, final distance threshold "
                          f"{_num(float(eps.iloc[-1])) if len(eps) else '—'}; sampler {result.info['sampler']}"))
-    ftable = Table(title=escape(f"posterior-predictive forecast to day {base.horizon_days} ({seeds} draws): "
+    draws = int(result.forecast_kpis["draw"].nunique())
+    ftable = Table(title=escape(f"posterior-predictive forecast to day {base.horizon_days} ({draws} draws): "
                                 "median [p10–p90]"))
-    for col in ("series", "over the horizon", "forecast", "pilot"):
+    for col in ("series", "over the horizon", "forecast", f"pilot ({pilot.span_days} days)"):
         ftable.add_column(col, justify="left" if col == "series" else "right")
     for name, r in result.outlook().items():
         ftable.add_row(*map(escape, (name, "total" if r["measure"] == "total" else f"on day {base.horizon_days}",
