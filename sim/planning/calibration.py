@@ -264,7 +264,8 @@ def _seeded(seed: int):
 
 @contextlib.contextmanager
 def _quiet_pyabc():
-    loggers = [logging.getLogger(n) for n in ("ABC", "pyabc")]
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("ABC", "pyabc")]
+    loggers = [logging.getLogger(n) for n in ("ABC", "pyabc", *names)]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.WARNING)
