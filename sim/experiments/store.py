@@ -69,6 +69,7 @@ DEFAULT_STORE = "runs"
 MANIFEST = "manifest.json"
 TABLE_DIR = "table"
 DAILY_DIR = "daily"
+ANALYSIS_DIR = "analysis"  # analyses kept beside the runs (Store.attach)
 FORMAT = 1
 KINDS = ("sweep", "run", "compare")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -562,6 +563,38 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return experiment_id
+
+    # ------------------------------------------------------------------ analyses kept beside the runs
+
+    def attach(self, experiment_id: str, name: str, data: Mapping[str, Any]) -> Path:
+        """Keep an analysis of a stored experiment beside its runs: ``<id>/analysis/<name>.json``.
+
+        Written atomically; an analysis of the same name is replaced (it is recomputed from the
+        same stored runs). Used by the planning tools (``sensitivity-<kpi>``).
+        """
+        d = self.path(experiment_id)
+        if not d.is_dir():
+            raise self._missing(experiment_id)
+        check_id(name)
+        return atomic_write_json(d / ANALYSIS_DIR / f"{name}.json", data, overwrite=True)
+
+    def attachments(self, experiment_id: str) -> list[str]:
+        """Names of the analyses kept beside an experiment (see :meth:`attach`), sorted."""
+        d = self.path(experiment_id)
+        if not d.is_dir():
+            raise self._missing(experiment_id)
+        sub = d / ANALYSIS_DIR
+        return sorted(p.stem for p in sub.glob("*.json")) if sub.is_dir() else []
+
+    def attachment(self, experiment_id: str, name: str) -> dict[str, Any]:
+        """One analysis kept beside an experiment (see :meth:`attach`)."""
+        path = self.path(experiment_id) / ANALYSIS_DIR / f"{check_id(name)}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StoreError(f"experiment {experiment_id!r} has no analysis {name!r}") from None
+        except (OSError, ValueError) as err:
+            raise StoreError(f"{path}: unreadable analysis ({err.__class__.__name__})") from None
 
 
 def column_dtypes(params: Iterable[Any]) -> dict[str, str]:
