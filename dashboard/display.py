@@ -24,14 +24,14 @@ CARD_CSS = (
     "<style>"
     "[data-testid='stMetric']{padding:0.35rem 0.6rem;height:100%;}"
     "[data-testid='stMetricValue']{font-size:1.45rem;}"
-    "[data-testid='stMetric'] [data-testid='stMetricLabel'],"
-    "[data-testid='stMetric'] [data-testid='stMetricLabel'] *,"
-    "[data-testid='stMetric'] [data-testid='stMetricValue'],"
-    "[data-testid='stMetric'] [data-testid='stMetricValue'] *,"
-    "[data-testid='stMetric'] [data-testid='stMetricDelta'],"
-    "[data-testid='stMetric'] [data-testid='stMetricDelta'] *"
+    # every box of a card, the delta's description (the 10–90 % range) included, wraps
+    "[data-testid='stMetric'] *"
     "{white-space:normal !important;overflow:visible !important;text-overflow:clip !important;"
     "overflow-wrap:anywhere;word-break:break-word;height:auto;}"
+    # the delta and its range sit side by side while they fit, else the range goes below
+    "[data-testid='stMetric'] div:has(> [data-testid='stMetricDeltaDescription'])"
+    "{flex-wrap:wrap !important;row-gap:0.1rem;}"
+    "[data-testid='stMetric'] [data-testid='stMetricDeltaDescription']{min-width:0;max-width:100%;}"
     "</style>"
 )
 

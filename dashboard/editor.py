@@ -75,6 +75,15 @@ class FieldSpec:
     max_length: int | None = None
 
     @property
+    def schema_path(self) -> str:
+        """The field's dotted path in the schema (a shock window's field as ``shocks.<name>``).
+
+        Its help text and source in the page's language are ``field.<schema_path>.help`` and
+        ``.source`` (:mod:`sim.i18n`; ``help`` and ``source`` here are the schema's English).
+        """
+        return f"shocks.{self.name}" if self.section == "shocks" else self.path
+
+    @property
     def step(self) -> float | int:
         """Step of the number input, from the magnitude of the schema default (stable)."""
         if self.kind not in ("int", "float"):

@@ -15,9 +15,10 @@ import streamlit as st
 
 from sim import experiments as ex
 from sim import figures
+from sim.i18n import unit_text
 
 from . import runs, sweeps, ui
-from .i18n import param_label, t
+from .i18n import current, param_label, t
 
 __all__ = ["DEFAULT_KPIS", "param_text", "show"]
 
@@ -30,15 +31,17 @@ def param_text(path: str) -> str:
     spec = sweeps.sweepable().get(path)
     name = path.rsplit(".", 1)[-1]
     label = param_label(name)
-    if spec is not None and spec.unit and spec.unit.lower() not in label.lower():
-        label = f"{label} ({spec.unit})"
+    unit = unit_text(spec.unit, current()) if spec is not None else ""
+    if unit and unit.lower() not in label.lower():
+        label = f"{label} ({unit})"
     return f"{label} · {path}"
 
 
 def _axis(path: str) -> str:
     spec = sweeps.sweepable().get(path)
     label = param_label(path.rsplit(".", 1)[-1])
-    return f"{label} ({spec.unit})" if spec is not None and spec.unit else label
+    unit = unit_text(spec.unit, current()) if spec is not None else ""
+    return f"{label} ({unit})" if unit else label
 
 
 def _fmt(kpi: str) -> Any:

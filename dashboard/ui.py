@@ -30,6 +30,7 @@ __all__ = [
     "CHARTS",
     "chart",
     "ensure_comparison",
+    "field_help_text",
     "field_widget",
     "fmt",
     "kpi_cards",
@@ -120,7 +121,7 @@ def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) 
         sign = "-" if x < 0 else ("+" if signed else "")
         ax = abs(x)
         return f"{sign}¥{ax / 1e6:.2f}M" if ax >= 1e6 else f"{sign}¥{format_kpi(ax, 'RMB')}"
-    text = format_kpi(x, unit, signed=signed)
+    text = format_kpi(x, unit, signed=signed, lang=current())  # e.g. a budget cap that never binds: "never"
     return t("kpi.day_n", n=text) if kpi == "payback_day" and not signed else text
 
 
@@ -298,6 +299,21 @@ def kpi_table(comp: runs.Comparison, baseline: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("KPI")
 
 
+def field_help_text(spec: FieldSpec, lang: str | None = None) -> str:
+    """A field's ⓘ help in ``lang``: what it means, its range and unit, its source and its path."""
+    lang = lang or current()
+    unit = unit_text(spec.unit, lang)
+    # every schema field has both keys in English (the schema's own text, sim.i18n.schema_texts)
+    help_parts = [t(f"field.{spec.schema_path}.help", lang)]
+    if spec.kind in ("int", "float"):
+        help_parts.append(t("ed.range", lang, lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit))
+    elif unit and spec.kind not in ("str", "text"):
+        help_parts.append(unit)
+    if spec.source:
+        help_parts.append(t("ed.sources", lang, source=t(f"field.{spec.schema_path}.source", lang)))
+    return "\n\n".join(p for p in help_parts if p) + f"\n\n`{spec.path}`"
+
+
 def field_widget(spec: FieldSpec, key: str, error: str | None = None, changed: bool = False) -> Any:
     """One schema field as a widget (toggle, selectbox, number or text input), error beneath it.
 
@@ -313,14 +329,7 @@ def field_widget(spec: FieldSpec, key: str, error: str | None = None, changed: b
     if changed:
         label = f"{label} •"
     unit = unit_text(spec.unit, lang)
-    help_parts = [spec.help]
-    if spec.kind in ("int", "float"):
-        help_parts.append(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit))
-    elif unit and spec.kind not in ("str", "text"):
-        help_parts.append(unit)
-    if spec.source:
-        help_parts.append(t("ed.sources", source=spec.source))
-    help_text = "\n\n".join(p for p in help_parts if p) + f"\n\n`{spec.path}`"
+    help_text = field_help_text(spec, lang)
     kw: dict[str, Any] = {"key": key, "help": help_text, "persist_state": "session"}
     shown = f"{label} ({unit})" if unit and spec.kind in ("int", "float") else label
     if is_never_field(spec):

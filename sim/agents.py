@@ -13,11 +13,26 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.jit import rule
 from sim.mechanisms import acquisition, messaging
 from sim.mechanisms.budget import running_costs
-from sim.mechanisms.lifecycle import order_rung
-from sim.population import Event, Source
+from sim.population import Source
 from sim.scenario import Hook
+
+
+@rule
+def eligible(idx, need, entry_threshold, room):
+    """Positions in ``idx`` of the first ``room`` users whose need reaches ``entry_threshold`` (float32)."""
+    out = np.empty(min(len(idx), room), dtype=np.int64)
+    thr = np.float32(entry_threshold)
+    n = 0
+    for k in range(len(idx)):
+        if n == len(out):
+            break
+        if need[idx[k]] >= thr:
+            out[n] = k
+            n += 1
+    return out[:n]
 
 
 class Operator(mesa.Agent):
@@ -75,48 +90,32 @@ class Touchpoints(mesa.Agent):
         st = sc.strategy
         if len(idx) == 0:  # nobody to admit (common): skip the bookkeeping below
             return idx, (referrer if referrer is not None else np.empty(0, dtype=np.int64))
-        keep = pop.need[idx] >= st.entry_threshold
         room = max(0, self.capacity() - self.pool_size())
-        if np.count_nonzero(keep) > room:
-            keep[np.flatnonzero(keep)[room:]] = False
+        keep = eligible(idx, pop.need, float(st.entry_threshold), room)  # positions in idx, in order
         if m.budget.active:  # the budget cap rule: only as many joiners as the budget carries
             fits = 0 if hook is not None and m.budget.stopped("hooks") else m.budget.admissible(
-                int(np.count_nonzero(keep)), self.join_cost(hook, source))
-            keep[np.flatnonzero(keep)[fits:]] = False
+                len(keep), self.join_cost(hook, source))
+            keep = keep[:fits]
         idx = idx[keep]
         refs = referrer[keep] if referrer is not None else np.empty(0, dtype=np.int64)
         k = len(idx)
         if k == 0:
             return idx, refs
-        rung = order_rung(pop.purchases[idx])
-        pop.rung[idx] = rung
-        pop.stage[idx] = rung
-        pop.source[idx] = source.value
-        pop.join_day[idx] = day.t
         tr = sc.trust
         base = tr.initial_content if source == Source.CONTENT else tr.initial
-        if referrer is not None:
-            pop.trust[idx] = np.minimum(1.0, base + tr.endorsement * pop.trust[refs])
-            pop.referrer[idx] = refs
-        else:
-            pop.trust[idx] = np.maximum(pop.trust[idx], base)
-        pop.fatigue[idx] = 0.0
         in_group = m.rng.random(k, dtype=np.float32) < sc.touchpoints.group_share
-        pop.group[idx[in_group]] = m.groups.assign(int(np.count_nonzero(in_group)))
-        pop.events[idx] |= Event.JOINED.value
-        pop.add_joined(idx)
+        group_ids = m.groups.assign(int(np.count_nonzero(in_group)))
+        cash = st.join_cash if day.rebates_active else 0.0
+        pop.join(idx, refs if referrer is not None else None, in_group, group_ids, source.value, int(day.t),
+                 float(base), float(tr.endorsement), source == Source.CASH or cash > 0)
         led.add("new_joins", k)
         led.add(f"joins_{source.name.lower()}", k)
         if hook is not None:
             led.add("cost_hooks", hook.cost_per_join * k)
             led.add("acq_cost", hook.cost_per_join * k)
-        cash = st.join_cash if day.rebates_active else 0.0
-        if source == Source.CASH or cash > 0:
-            if cash > 0:
-                led.add("cost_rebates", cash * k)
-                led.add("acq_cost", cash * k)
-            pop.last_reward[idx] = day.t
-            pop.events[idx] |= Event.REWARDED.value
+        if cash > 0:
+            led.add("cost_rebates", cash * k)
+            led.add("acq_cost", cash * k)
         return idx, refs
 
     def join_cost(self, hook: Hook | None, source: Source) -> float:

@@ -2,7 +2,7 @@
 
 The texts live in catalogue files translators edit directly: ``sim/locales/<lang>/*.yaml``
 (units, shipped scenarios' display names and descriptions, the HTML report, the templates of
-error messages). The dashboard's catalogues (``dashboard/locales``) are read too, so the
+error messages, the parameters' help texts). The dashboard's catalogues (``dashboard/locales``) are read too, so the
 report can reuse the dashboard's KPI names; the dashboard in turn merges these catalogues
 into its own (:mod:`dashboard.i18n`). A key defined twice is an error.
 
@@ -12,6 +12,15 @@ templates*: every key ``msg.<name>`` is an English fragment with ``{placeholders
 ``unknown key {key}``) and its translation; each fragment found in the line is replaced by
 the translated template with the same placeholder values. Parts without a template stay
 English, so a new message is never lost, only untranslated.
+
+Parameter help texts (the editor's ⓘ tooltips) are keyed by the field's dotted path:
+``field.<path>.help`` (what the parameter means) and ``field.<path>.source`` (where its default
+comes from: DOMAIN §N, EVIDENCE or "assumption"), shock-window fields as ``field.shocks.<name>``.
+Their English is the schema's own (``sim/scenario.py``: the ``P(...)``/``S(...)`` text and
+source), read by :func:`schema_texts` into the English catalogue, so it is never copied;
+translations live in ``sim/locales/<lang>/params.yaml``. Because the English catalogue has a
+key for every field, the test that both languages have the same keys fails for a new field
+without a translation (and for a translation of a field that no longer exists).
 """
 
 from __future__ import annotations
@@ -24,8 +33,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["LANGS", "ROOTS", "catalogue", "load_catalogue", "scenario_description", "scenario_name",
-           "t", "translate_message", "unit_text"]
+__all__ = ["LANGS", "ROOTS", "catalogue", "field_help", "field_source", "load_catalogue",
+           "scenario_description", "scenario_name", "schema_texts", "t", "translate_message", "unit_text"]
 
 #: Languages every catalogue has.
 LANGS = ("en", "zh")
@@ -47,7 +56,11 @@ def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str], where: s
 
 
 def load_catalogue(lang: str, roots: tuple[Path, ...] | list[Path] = (ROOTS[0],)) -> dict[str, str]:
-    """Read every ``<root>/<lang>/*.yaml`` of the given roots into one flat ``{key: text}`` dict."""
+    """Read every ``<root>/<lang>/*.yaml`` of the given roots into one flat ``{key: text}`` dict.
+
+    English read from the model's root (:data:`ROOTS` ``[0]``) also holds the schema's
+    parameter help texts (:func:`schema_texts`).
+    """
     out: dict[str, str] = {}
     for root in roots:
         for path in sorted((Path(root) / lang).glob("*.yaml")):
@@ -55,7 +68,61 @@ def load_catalogue(lang: str, roots: tuple[Path, ...] | list[Path] = (ROOTS[0],)
             if not isinstance(data, Mapping):
                 raise ValueError(f"{path}: a catalogue must be a mapping of keys to texts")
             _flatten(data, "", out, str(path))
+        if lang == "en" and Path(root).resolve() == ROOTS[0]:
+            _flatten(schema_texts(), "", out, "sim/scenario.py")
     return out
+
+
+def _schema_fields() -> list[tuple[str, Any]]:
+    """(dotted path, pydantic field) of every leaf of the scenario schema, in schema order.
+
+    A list of sections (``shocks``) contributes its item's fields once (``shocks.start_day``).
+    """
+    from pydantic import BaseModel
+
+    from sim.scenario import Scenario
+
+    out: list[tuple[str, Any]] = []
+
+    def visit(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            items = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                visit(ann, f"{prefix}{name}.")
+            elif getattr(ann, "__origin__", None) is list and items:
+                visit(items[0], f"{prefix}{name}.")
+            else:
+                out.append((f"{prefix}{name}", info))
+
+    visit(Scenario, "")
+    return out
+
+
+@cache
+def schema_texts() -> dict[str, str]:
+    """The English help text and source of every schema field, as ``field.<path>.help|source``.
+
+    The help text is the field's description up to its " Unit: …" part (the unit is shown on
+    its own, translated through ``unit.*``); the source is the ``source`` of ``P``/``S``.
+    """
+    out: dict[str, str] = {}
+    for path, info in _schema_fields():
+        out[f"field.{path}.help"] = (info.description or "").split(" Unit: ")[0].strip()
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("source"):
+            out[f"field.{path}.source"] = str(extra["source"])
+    return out
+
+
+def field_help(path: str, lang: str = "en", fallback: str = "") -> str:
+    """What a schema field means, in ``lang`` (``path``: dotted, ``shocks.<name>`` for windows)."""
+    return catalogue(lang).get(f"field.{path}.help") or catalogue("en").get(f"field.{path}.help", fallback)
+
+
+def field_source(path: str, lang: str = "en", fallback: str = "") -> str:
+    """Where a schema field's default comes from (DOMAIN §N, EVIDENCE, assumption), in ``lang``."""
+    return catalogue(lang).get(f"field.{path}.source") or catalogue("en").get(f"field.{path}.source", fallback)
 
 
 @cache

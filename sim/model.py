@@ -38,6 +38,16 @@ from sim.population import CAUSE_NAMES, Event, Population, Stage
 from sim.results import DAILY_COLUMNS
 from sim.scenario import Scenario
 
+_PUBLIC, _FOLLOWER, _CUSTOMER, _REPEAT = Stage.PUBLIC.value, Stage.FOLLOWER.value, Stage.CUSTOMER.value, Stage.REPEAT.value
+_MEMBER, _PARTNER, _DORMANT, _CHURNED = Stage.MEMBER.value, Stage.PARTNER.value, Stage.DORMANT.value, Stage.CHURNED.value
+_COST_KEYS = ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
+              "cost_accounts", "cost_commission")
+#: daily columns taken as they are from the day's ledger (the others are computed by ``_record``)
+_LEDGER_COLUMNS = [col for col in DAILY_COLUMNS if col not in {
+    "day", "public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned",
+    "private_pool", "reachable", "mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "cost_total",
+    "profit", "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost"}]
+
 
 class SiyuModel(Model):
     """One replicate of a scenario; call :meth:`step` once per day."""
@@ -65,7 +75,6 @@ class SiyuModel(Model):
         self.ledger = Ledger()
         self.rows: list[dict[str, float]] = []
         self._cum_profit = 0.0
-        self._acq_cost = 0.0
         self.capacity_left = 0
         self._n_churned = 0
         self.trace_ids = np.asarray(sorted(set(trace_users or [])), dtype=np.int64)
@@ -126,32 +135,31 @@ class SiyuModel(Model):
 
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
         sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
-        counts[Stage.PUBLIC] = pop.n - pop.n_joined
-        in_pool = int(counts[Stage.FOLLOWER : Stage.DORMANT + 1].sum())
-        costs = {k: led[k] for k in ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals",
-                                     "cost_content", "cost_staff", "cost_accounts", "cost_commission")}
-        cost_total = sum(costs.values())
-        profit = led["margin"] - cost_total
+        counts[_PUBLIC] = pop.n - pop.n_joined
+        c = counts.tolist()  # Python ints, as the row's stage counts
+        in_pool = sum(c[_FOLLOWER : _DORMANT + 1])
+        get = led.get
+        costs = [get(k, 0.0) for k in _COST_KEYS]
+        cost_total = sum(costs)
+        profit = get("margin", 0.0) - cost_total
         self._cum_profit += profit
-        self._acq_cost += led["acq_cost"]
         row = {
             "day": t,
-            "public": counts[Stage.PUBLIC], "followers": counts[Stage.FOLLOWER],
-            "customers": counts[Stage.CUSTOMER], "repeat": counts[Stage.REPEAT],
-            "members": counts[Stage.MEMBER], "partners": counts[Stage.PARTNER],
-            "dormant": counts[Stage.DORMANT], "churned": counts[Stage.CHURNED],
-            "private_pool": in_pool, "reachable": in_pool - counts[Stage.DORMANT],
+            "public": c[_PUBLIC], "followers": c[_FOLLOWER],
+            "customers": c[_CUSTOMER], "repeat": c[_REPEAT],
+            "members": c[_MEMBER], "partners": c[_PARTNER],
+            "dormant": c[_DORMANT], "churned": c[_CHURNED],
+            "private_pool": in_pool, "reachable": in_pool - c[_DORMANT],
             "mean_trust": trust_sum / in_pool if in_pool else 0.0,
             "mean_fatigue": fatigue_sum / in_pool if in_pool else 0.0,
             "group_activity": self.groups.mean_activity(),
-            **costs, "cost_total": cost_total, "profit": profit, "cum_profit": self._cum_profit,
+            **dict(zip(_COST_KEYS, costs, strict=True)), "cost_total": cost_total, "profit": profit, "cum_profit": self._cum_profit,
             "cost_per_exposure": cost_per_exposure(sc.public, t),
-            "cac_platform": led["cost_ads"] / led["platform_purchases"] if led["platform_purchases"] else np.nan,
-            "acq_cost": led["acq_cost"],
+            "cac_platform": led["cost_ads"] / led["platform_purchases"] if get("platform_purchases") else np.nan,
+            "acq_cost": get("acq_cost", 0.0),
         }
-        for col in DAILY_COLUMNS:
-            if col not in row:
-                row[col] = led[col]
+        for col in _LEDGER_COLUMNS:
+            row[col] = get(col, 0.0)
         self.rows.append(row)
         if self.trace_on:
             ids = self.trace_ids

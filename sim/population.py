@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sim.jit import rule
 from sim.scenario import Population as PopulationParams
 from sim.scenario import Product
 
@@ -122,6 +123,55 @@ class Columns(NamedTuple):
     referrals: np.ndarray
 
 
+_FOLLOWER, _JOINED, _REWARDED = 1, 4, 4096  # Stage.FOLLOWER, Event.JOINED, Event.REWARDED
+
+
+@rule
+def _join(idx, refs, has_refs, in_group, group_ids, source, t, base_trust, endorsement, rewarded, purchases,
+          rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward, joined, n_joined):
+    """The per-user writes of :meth:`Population.join` (float32 trust as the columns hold it)."""
+    base = np.float32(base_trust)
+    endo = np.float32(endorsement)
+    g = 0
+    for j in range(len(idx)):
+        i = idx[j]
+        r = _FOLLOWER + min(max(purchases[i], 0), 2)  # lifecycle.order_rung
+        rung[i] = r
+        stage[i] = r
+        src[i] = source
+        join_day[i] = t
+        if has_refs:
+            trust[i] = min(np.float32(1.0), base + endo * trust[refs[j]])
+            referrer[i] = refs[j]
+        else:
+            trust[i] = max(trust[i], base)
+        fatigue[i] = 0.0
+        if in_group[j]:
+            group[i] = group_ids[g]
+            g += 1
+        events[i] |= _JOINED
+        if rewarded:
+            last_reward[i] = t
+            events[i] |= _REWARDED
+        joined[n_joined + j] = i
+
+
+@rule
+def _merge_tail(a, n_sorted, n):
+    """Sort ``a[:n]`` in place, given that ``a[:n_sorted]`` is sorted: sort the tail, merge backwards."""
+    tail = np.sort(a[n_sorted:n])
+    i, j = n_sorted - 1, len(tail) - 1
+    for k in range(n - 1, -1, -1):
+        if j < 0:
+            break
+        if i >= 0 and a[i] > tail[j]:
+            a[k] = a[i]
+            i -= 1
+        else:
+            a[k] = tail[j]
+            j -= 1
+
+
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
     return rng.beta(mean * conc, (1.0 - mean) * conc, size=n).astype(np.float32)
 
@@ -165,33 +215,70 @@ class Population:
         self.messages = np.zeros(n, dtype=np.float32)  # messages received (cumulative)
         self.events = np.zeros(n, dtype=np.int32)   # today's Event bits (cleared daily when tracing)
         self.cols = Columns(**{name: getattr(self, name) for name in Columns._fields})
-        # everyone who ever joined (the private pool's index), sorted up to _n_sorted
+        # the private pool's index (see `joined`): _n_index entries, sorted up to _n_sorted;
+        # _n_joined users ever joined, _n_left of them dropped from the index after leaving
         self._joined = np.empty(max(16, n // 16), dtype=np.int64)
-        self._n_joined = self._n_sorted = 0
+        self._n_index = self._n_sorted = self._n_joined = self._n_left = 0
 
     # --- the private-pool index -------------------------------------------------------------
     @property
     def joined(self) -> np.ndarray:
-        """Indices of every user who ever joined the private pool, in increasing order.
+        """Indices of the users in the private pool, in increasing order.
 
-        Kept sorted so that the daily pass reads the columns front to back (at a million users,
-        visiting the pool in join order, i.e. at random, costs ten times more in cache misses).
+        Everyone who joined and had not left by the last evening (users who left today are still
+        here until the evening drops them, see :meth:`drop_left`), so the daily passes visit no
+        user who left on an earlier day. Kept sorted so that the passes read the columns front to
+        back (at a million users, visiting the pool in join order, i.e. at random, costs ten times
+        more in cache misses).
         """
-        if self._n_sorted < self._n_joined:  # merge the newest joiners into the sorted index
-            head = self._joined[: self._n_sorted]
-            tail = np.sort(self._joined[self._n_sorted : self._n_joined])
-            self._joined[: self._n_joined] = np.insert(head, np.searchsorted(head, tail), tail)
-            self._n_sorted = self._n_joined
-        return self._joined[: self._n_joined]
+        if self._n_sorted < self._n_index:  # merge the newest joiners into the sorted index
+            _merge_tail(self._joined, self._n_sorted, self._n_index)
+            self._n_sorted = self._n_index
+        return self._joined[: self._n_index]
+
+    def drop_left(self, n_kept: int) -> None:
+        """Keep the first ``n_kept`` entries of :attr:`joined`; the others have left for good.
+
+        The evening pass moved the users still in the pool to the front, in order.
+        """
+        self._n_left += self._n_index - n_kept
+        self._n_index = self._n_sorted = n_kept
+
+    @property
+    def n_left_before(self) -> int:
+        """Users who left the pool and were dropped from :attr:`joined` on an earlier evening."""
+        return self._n_left
 
     def add_joined(self, idx: np.ndarray) -> None:
         """Add newly joined users to the private-pool index."""
         k = len(idx)
-        if self._n_joined + k > len(self._joined):
-            grown = np.empty(max(2 * len(self._joined), self._n_joined + k), dtype=np.int64)
-            grown[: self._n_joined] = self._joined[: self._n_joined]
+        self._grow(k)
+        self._joined[self._n_index : self._n_index + k] = idx
+        self._n_index += k
+        self._n_joined += k
+
+    def _grow(self, k: int) -> None:
+        if self._n_index + k > len(self._joined):
+            grown = np.empty(max(2 * len(self._joined), self._n_index + k), dtype=np.int64)
+            grown[: self._n_index] = self._joined[: self._n_index]
             self._joined = grown
-        self._joined[self._n_joined : self._n_joined + k] = idx
+
+    def join(self, idx: np.ndarray, refs: np.ndarray | None, in_group: np.ndarray, group_ids: np.ndarray,
+             source: int, t: int, base_trust: float, endorsement: float, rewarded: bool) -> None:
+        """Write the state of newly admitted users ``idx`` (see ``Touchpoints.admit``) and index them.
+
+        Each starts on the rung their orders earned (``lifecycle.order_rung``), from ``source`` on
+        day ``t``, with trust ``min(1, base_trust + endorsement × referrer's trust)`` if referred
+        (``refs``), else at least ``base_trust``; no fatigue; in the next group seats
+        (``group_ids``) if ``in_group``; with a reward today if ``rewarded``.
+        """
+        k = len(idx)
+        self._grow(k)
+        has_refs = refs is not None
+        _join(idx, refs if has_refs else idx, has_refs, in_group, group_ids, source, t, base_trust, endorsement,
+              rewarded, self.purchases, self.rung, self.stage, self.source, self.join_day, self.trust,
+              self.referrer, self.fatigue, self.group, self.events, self.last_reward, self._joined, self._n_index)
+        self._n_index += k
         self._n_joined += k
 
     @property

@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sim.i18n import LANGS, scenario_description, scenario_name, t, unit_text
+from sim.i18n import LANGS, catalogue, scenario_description, scenario_name, t, unit_text
 from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, compare_table, prob_beats
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ __all__ = [
     "SERIES",
     "compare_report_html",
     "display_unit",
+    "explanation_texts",
     "format_kpi",
 ]
 
@@ -267,18 +268,57 @@ tr.pbeat th,tr.pbeat td{border-top:2px solid #999}
 """
 
 
-def _explanation_html(expl: Any) -> str:
-    """The "why does A beat B?" section: waterfall (plotly.js already on the page) and sentence."""
-    from sim.figures import explain_figure
+def explanation_texts(lang: str = "en") -> dict[str, str]:
+    """The templates of :meth:`sim.planning.Explanation.sentence` and its lever words in ``lang``.
 
-    fig = explain_figure(expl, f"Why {html.escape(expl.a)} differs from {html.escape(expl.b)} "
-                               f"on {KPI_INFO[expl.kpi][0]}: mean over seeds, bars 10–90% of seeds",
-                         labels={"a": html.escape(expl.a), "b": html.escape(expl.b)})
+    They are the dashboard panel's (``xp.text.*``), so the report and the panel read alike.
+    """
+    prefix = "xp.text."
+    return {k[len(prefix):]: v for k, v in catalogue(lang).items() if k.startswith(prefix)}
+
+
+def _explanation_html(expl: Any, lang: str = "en") -> str:
+    """The "why does A beat B?" section in ``lang``: waterfall, sentence and the parts' table.
+
+    The waterfall's plotly.js is already on the page. In English the sentence is the CLI's
+    (``siyu explain`` prints the same words).
+    """
+    from sim.figures import explain_figure
+    from sim.planning import band
+
+    a, b, unit = expl.a, expl.b, expl.unit
+    kpi = t(f"kpi.{expl.kpi}", lang)
+    texts = explanation_texts(lang)
+    suffix = {"RMB": t("report.explain.rmb", lang), "users": t("report.explain.users", lang)}.get(
+        "RMB" if unit.startswith("RMB") else unit, "")
+
+    def signed(x: float) -> str:
+        return format_kpi(x, unit, signed=True, lang=lang)
+
+    fig = explain_figure(expl, t("report.explain.fig_title", lang, a=html.escape(a), b=html.escape(b), kpi=kpi),
+                         labels={**{g: expl.lever_label(g, texts) for g in expl.groups},
+                                 "a": html.escape(a), "b": html.escape(b)},
+                         y_title=f"{kpi} ({display_unit(unit, lang)})", band_label=t("report.explain.band", lang),
+                         fmt=signed)
     div = fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
-    return (f"<h2>Why does {html.escape(expl.a)} differ from {html.escape(expl.b)}?</h2>"
-            f"<p>{html.escape(expl.sentence())}</p><div class=fig>{div}</div>"
-            "<p class=meta>Exact Shapley values over the lever groups in which the two differ, every "
-            "coalition simulated on the same seeds; per seed the parts add up to the difference.</p>")
+    sentence = expl.sentence() if lang == "en" else expl.sentence(
+        texts=texts, fmt=lambda x: signed(x) + suffix, kpi_label=kpi)
+
+    def cells(values: Any) -> str:
+        q = band(values)
+        return (f"<td>{html.escape(signed(q['mean']))}</td><td><b>{html.escape(signed(q['q50']))}</b>"
+                f"<br><span class=band>[{html.escape(signed(q['q10']))} – {html.escape(signed(q['q90']))}]</span></td>")
+
+    rows = "".join(f"<tr><th>{html.escape(expl.lever_label(g, texts))}</th>{cells(expl.contributions[g])}</tr>"
+                   for g in expl.groups)
+    rows += (f"<tr class=pbeat><th>{html.escape(t('report.explain.total', lang, a=a, b=b))}</th>"
+             f"{cells(expl.total)}</tr>")
+    head = "".join(f"<th>{html.escape(t(f'report.explain.{c}', lang))}</th>" for c in ("lever", "mean", "median"))
+    seeds = len(expl.seeds)
+    return (f"<h2>{html.escape(t('report.explain.title', lang, a=a, b=b))}</h2>"
+            f"<p>{html.escape(sentence)}</p><div class=fig>{div}</div>"
+            f"<table class=kpi><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+            f"<p class=meta>{html.escape(t('report.explain.method', lang, coalitions=expl.coalitions, seeds=seeds))}</p>")
 
 
 def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None = None,
@@ -291,8 +331,9 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
         baseline: Label of the scenario the others are compared with; defaults to the first.
         title: Page title (default: "Siyu scenario comparison" in ``lang``).
         lang: Language of the page (``"en"`` or ``"zh"``; ``<html lang=...>`` follows).
-        explanation: A :class:`sim.planning.Explanation` of two of the scenarios, shown as a
-            waterfall and its sentence after the figures (optional).
+        explanation: A :class:`sim.planning.Explanation` of two of the scenarios, shown (in
+            ``lang``) as a waterfall, its sentence and a table of the parts after the figures
+            (optional).
         payback_before: Day D of P(incremental payback before day D).
 
     Returns:
@@ -349,7 +390,7 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 {inc_section}
 <h2>{html.escape(t("report.over_time", lang))}</h2>
 {figs}
-{_explanation_html(explanation) if explanation is not None else ""}
+{_explanation_html(explanation, lang) if explanation is not None else ""}
 <p class=meta>{html.escape(t("report.footer", lang, version=package_version()))}</p>
 </body>
 </html>

@@ -132,6 +132,7 @@ def _texts(at: AppTest) -> list[str]:
     for kind in ("button", "selectbox", "radio", "multiselect", "number_input", "slider", "toggle",
                  "text_input", "text_area", "download_button", "metric", "expander", "tab"):
         out += [getattr(e, "label", "") for e in at.get(kind)]
+        out += [e.help or "" for e in at.get(kind) if isinstance(getattr(e, "help", None), str)]  # ⓘ tooltips
     for chart in at.get("plotly_chart"):  # titles, axis titles and legend names of every figure
         spec = json.loads(chart.proto.spec)
         lay = spec.get("layout", {})
@@ -146,6 +147,12 @@ def _texts(at: AppTest) -> list[str]:
     return [x for x in out if isinstance(x, str) and x.strip()]
 
 
+#: English texts that have a different Chinese text (units, parameter help): none may appear in a
+#: Chinese line either ("0 至 50 posts per day" is half translated).
+ENGLISH_PARTS = sorted({EN[k] for k in EN if k.startswith(("unit.", "field.")) and " " in EN[k]
+                        and len(EN[k]) >= 8 and ZH[k] != EN[k]}, key=len, reverse=True)
+
+
 def _untranslated(texts: list[str]) -> list[str]:
     bad = []
     for text in texts:
@@ -153,10 +160,16 @@ def _untranslated(texts: list[str]) -> list[str]:
             line = re.sub(r"\*\*|`[^`]*`|<[^>]+>|:material/\w+:", "", line).strip(" -•·")
             if line and not CJK.search(line) and not ALLOWED.match(line):
                 bad.append(line)
+            elif any(part in line for part in ENGLISH_PARTS):
+                bad.append(line)
     return bad
 
 
-@pytest.mark.parametrize("page", PAGES)
+#: Every page of the dashboard's navigation (dashboard/app.py).
+ALL_PAGES = [*PAGES, "views/sweep.py", "views/store.py"]
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_every_page_in_chinese_has_no_untranslated_text(page):
     at = new_app(lang="zh").run()
     if page != "views/compare.py":
@@ -170,6 +183,8 @@ def test_every_page_in_chinese_has_no_untranslated_text(page):
 def test_the_untranslated_text_check_can_fail():
     assert _untranslated(["Valid scenario — 2 parameters differ"]) == ["Valid scenario — 2 parameters differ"]
     assert not _untranslated(["方案有效", "content_led", "¥12,109", "12.5%", "LTV:CAC"])
+    assert _untranslated(["0 至 50 posts per day"]) == ["0 至 50 posts per day"]  # an English unit in Chinese
+    assert _untranslated(["说明：Product ads / hard-sell posts pushed to the private pool."])
     assert set(EN) == set(ZH)
 
 
@@ -182,3 +197,42 @@ def test_reading_guide_has_every_section(lang):
     assert [h.value for h in at.subheader] == [table[f"guide.{k}.title"] for k in
                                                ("bands", "beats", "levels", "undefined", "defaults", "seeds")]
     assert any(table["common.never"] in m.value and "—" in m.value for m in at.markdown)
+
+
+def _table_texts(at: AppTest) -> list[str]:
+    """Column names and cells of every table, identifiers (``content_led``, ``strategy.x``) removed."""
+    out: list[str] = []
+    for df in at.dataframe:
+        value = df.value
+        for text in [*map(str, value.columns), *map(str, value.astype(str).to_numpy().ravel())]:
+            out.append(re.sub(r"[A-Za-z0-9]*[_.][A-Za-z0-9_.]+|Δ", "", text))  # Δ: a symbol, not a word
+    return [x for x in out if x.strip()]
+
+
+def test_interactive_states_in_chinese_have_no_untranslated_text():
+    """Compare with an explanation computed and a market change, then an edited scenario, in 中文."""
+    import sim
+
+    b = sim.load_scenario("rebate_led")
+    variant = b.with_overrides({"name": "more_ads", "strategy.ad_posts_per_day": 2.0,
+                                "strategy.content_posts_per_day": 1.0})
+    at = ok(new_app(lang="zh", **{"lib.user": {"more_ads": variant}, "cmp.scenarios": ["rebate_led", "more_ads"],
+                                  "cmp.horizon": 40}).run())
+    ok(at.button(key="xp.run_btn").click().run())
+    seen = {"compare, explained": _texts(at) + _table_texts(at)}
+    assert len(at.dataframe) == 3  # KPI table, incremental KPIs, explanation parts
+    ok(at.number_input(key="mkt.f.population.need_mean").set_value(0.55).run())
+    seen["compare, market changed"] = _texts(at) + _table_texts(at)
+    assert any("population" in c for df in at.dataframe for c in map(str, df.value.to_numpy().ravel()))
+    at = ok(at.switch_page("views/editor.py").run())
+    ok(at.number_input(key="ed.strategy.ad_posts_per_day").set_value(3.0).run())
+    seen["editor"] = _texts(at) + _table_texts(at)
+    for where, texts in seen.items():
+        assert not _untranslated(texts), (where, _untranslated(texts)[:10])
+        assert not [x for x in texts if re.search(r"\bnever\b", x)], where
+    assert "条/天" in " ".join(seen["editor"])  # the diff table's unit, translated
+
+
+def test_the_table_check_sees_english_cells():
+    assert _untranslated([re.sub(r"[A-Za-z0-9]*[_.][A-Za-z0-9_.]+", "", "posts per day")]) == ["posts per day"]
+    assert not _untranslated([re.sub(r"[A-Za-z0-9]*[_.][A-Za-z0-9_.]+", "", "content_posts_per_day: 0.0 → 1.0")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 import sim
 from sim import figures, planning
 from sim.cli import app
+from sim.experiments import DaskBackend, LocalBackend
 
 TINY = {"population.n_users": 600, "horizon_days": 60}
 #: A differs from B (rebate_led) in three lever groups: ads, content and rebates.
@@ -97,7 +99,7 @@ def test_never_or_undefined_kpis_are_refused_with_one_line(pair, cache):
         return [{"cac": math.nan if i == 0 else 1.0} for i, _ in enumerate(runs)]
 
     with pytest.raises(sim.ScenarioError, match="cac is undefined in 1 of the 8 coalition runs") as err:
-        planning.explain(a, b, "cac", 1, runner=nan_runner, cache=None)
+        planning.explain(a, b, "cac", 1, backend=nan_runner, cache=None)
     assert "\n" not in str(err.value)
 
 
@@ -109,13 +111,33 @@ def test_never_or_undefined_kpis_are_refused_with_one_line(pair, cache):
 def test_bad_arguments_are_one_line_errors(pair, kwargs, message):
     a, b = pair
     with pytest.raises(sim.ScenarioError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
-        planning.explain(a, b, **kwargs, runner=lambda runs, progress=None: pytest.fail("ran"))
+        planning.explain(a, b, **kwargs, backend=lambda runs, progress=None: pytest.fail("ran"))
 
 
 def test_same_parameters_have_nothing_to_explain(pair):
     _, b = pair
     with pytest.raises(sim.ScenarioError, match="same parameters"):
         planning.explain(b.with_overrides({"name": "copy", "description": "other words"}), b)
+
+
+# --- backends ---------------------------------------------------------------------------------
+def test_default_backend_is_local_and_sized_to_the_work(pair):
+    _, b = pair
+    small = planning.local_backend([(b, 0), (b, 1)])
+    assert isinstance(small, LocalBackend) and small.workers == 1  # a pool would cost more than it saves
+    big = b.with_overrides({"population.n_users": 20_000, "horizon_days": 365})
+    assert planning.local_backend([(big, s) for s in range(8)]).workers == min(8, os.cpu_count() or 1)
+
+
+def test_a_dask_backend_gives_the_same_explanation_bit_for_bit(pair, expl):
+    a, b = pair
+    with DaskBackend(workers=2) as dask:  # a LocalCluster on 127.0.0.1, closed on exit
+        assert dask.client.scheduler.address.startswith("tcp://127.0.0.1:")
+        e = planning.explain(a, b, "cum_profit", 3, backend=dask, cache=planning.KpiCache())
+    assert e.simulated == 24 and e.groups == expl.groups
+    for g in expl.groups:
+        np.testing.assert_array_equal(e.contributions[g], expl.contributions[g])
+    np.testing.assert_array_equal(e.total, expl.total)
 
 
 # --- the Shapley arithmetic, with a runner whose answer is known ----------------------------
@@ -136,7 +158,7 @@ def fake_runner(a: sim.Scenario):
 
 def test_exact_shapley_values_split_an_interaction_equally(pair):
     a, b = pair
-    e = planning.explain(a, b, seeds=[0, 5], runner=fake_runner(a), cache=None)
+    e = planning.explain(a, b, seeds=[0, 5], backend=fake_runner(a), cache=None)
     assert e.coalitions == 8 and e.simulated == 16
     np.testing.assert_allclose(e.contributions["ads"], [110, 110])
     np.testing.assert_allclose(e.contributions["content"], [-20, -20])
@@ -169,7 +191,7 @@ def test_lever_words_and_sentence_read_the_shipped_pair():
         return [{"cum_profit": float(scn.strategy.content_posts_per_day * 1000 - scn.strategy.cashback_rate * 500)}
                 for scn, _ in runs]
 
-    e = planning.explain(a, b, seeds=1, runner=run, cache=None)
+    e = planning.explain(a, b, seeds=1, backend=run, cache=None)
     assert e.coalitions == 256
     assert e.directions["rebates"] == "off" and e.directions["content"] == "on"
     assert e.directions["ads"] == "changed" and e.directions["touchpoints"] == "changed"
@@ -188,7 +210,7 @@ def test_lever_words_and_sentence_read_the_shipped_pair():
 # --- the waterfall figure ---------------------------------------------------------------------
 def test_waterfall_runs_from_b_through_the_parts_to_a(pair):
     a, b = pair
-    e = planning.explain(a, b, seeds=[0, 1, 2], runner=fake_runner(a), cache=None)
+    e = planning.explain(a, b, seeds=[0, 1, 2], backend=fake_runner(a), cache=None)
     fig = figures.explain_figure(e)
     assert isinstance(fig, go.Figure) and len(fig.data) == 1
     bar = fig.data[0]
@@ -207,7 +229,7 @@ def test_waterfall_runs_from_b_through_the_parts_to_a(pair):
 
 def test_waterfall_texts_are_injectable(pair):
     a, b = pair
-    e = planning.explain(a, b, seeds=1, runner=fake_runner(a), cache=None)
+    e = planning.explain(a, b, seeds=1, backend=fake_runner(a), cache=None)
     fig = figures.explain_figure(e, "为什么", labels={"ads": "广告", "a": "甲", "b": "乙"}, y_title="利润",
                                  band_label="种子 10–90%", fmt=lambda x: f"Δ{x:.0f}")
     assert fig.layout.title.text == "为什么" and fig.layout.yaxis.title.text == "利润"
@@ -242,6 +264,18 @@ def test_cli_json_is_one_document_whose_parts_add_up(runner, variant):
     for j in range(2):
         assert sum(g["per_seed"][j] for g in doc["groups"]) == pytest.approx(doc["total"]["per_seed"][j], abs=1e-6)
     assert doc["sentence"].startswith("more_ads vs rebate_led, cumulative profit (mean of 2 seeds)")
+    assert doc["backend"]["backend"] == "local"
+
+
+def test_cli_runs_the_coalitions_on_a_dask_cluster(runner, variant):
+    local = json.loads(runner.invoke(app, ["explain", variant, "rebate_led", *SMALL_ARGS, "--json"]).stdout)
+    planning.CACHE.clear()  # else the cached coalitions would never reach the cluster
+    result = runner.invoke(app, ["explain", variant, "rebate_led", *SMALL_ARGS, "--json", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["backend"]["backend"] == "dask" and doc["backend"]["workers"] == 2
+    assert doc["simulated"] == doc["runs"] == 8
+    assert [g["per_seed"] for g in doc["groups"]] == [g["per_seed"] for g in local["groups"]]
 
 
 def test_cli_table_sentence_and_html(runner, variant, tmp_path):
@@ -264,6 +298,9 @@ def test_cli_table_sentence_and_html(runner, variant, tmp_path):
     (["content_led", "rebate_led", "--seeds", "0"], "--seeds must be 1 to 50 (got 0)"),
     (["content_led", "rebate_led", "--seeds", "51"], "--seeds must be 1 to 50 (got 51)"),
     (["content_led", "rebate_led", "--set", "strategy.ad_posts_per_day=500"], "strategy.ad_posts_per_day"),
+    (["content_led", "rebate_led", "--workers", "0"], "--workers must be at least 1 (got 0)"),
+    (["content_led", "rebate_led", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "either --workers"),
+    (["content_led", "rebate_led", "--scheduler", "not an address"], "is not a scheduler address"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(runner, args, needle):
     one_line_error(runner.invoke(app, ["explain", *args]), needle)
@@ -319,7 +356,8 @@ def test_finished_runs_leave_no_model_in_mesas_id_counter(pair):
     import mesa
 
     before = len(mesa.Agent._ids)
-    planning.run_kpis([(pair[1], 0), (pair[1], 1)], workers=1)
+    with planning.local_backend([(pair[1], 0), (pair[1], 1)]) as local:
+        local.run([(pair[1], 0), (pair[1], 1)])
     assert len(mesa.Agent._ids) == before  # else every coalition run's model stays in memory
 
 
@@ -339,3 +377,96 @@ def test_the_planning_package_does_not_import_streamlit():
     code = "import sys, sim.planning, sim.figures.explain, sim.cli.explain; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- the explanation in the HTML report -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def report_pair():
+    """Ensembles of rebate_led and a variant at 300 users × 30 days, and an explanation of them."""
+    b = sim.load_scenario("rebate_led").with_overrides({"population.n_users": 300, "horizon_days": 30})
+    a = b.with_overrides({"name": "more_ads", "strategy.ad_posts_per_day": 2.0, "strategy.content_posts_per_day": 1.0})
+    ens = {"rebate_led": sim.simulate_many(b, seeds=2, workers=1), "more_ads": sim.simulate_many(a, seeds=2, workers=1)}
+    return ens, planning.explain(a, b, "cum_profit", 2, cache=planning.KpiCache())
+
+
+def _section(page: str) -> str:
+    """The explanation section of a report, as text (tags and plotly's script removed)."""
+    import re
+
+    tail = page[page.rindex("<h2>"):]
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", tail, flags=re.S))
+
+
+def test_report_explanation_section_in_english_reads_like_the_cli(report_pair):
+    from sim.report import compare_report_html
+
+    ens, e = report_pair
+    text = _section(compare_report_html(ens, "rebate_led", explanation=e))
+    assert "Why does more_ads differ from rebate_led?" in text
+    assert e.sentence() in text  # the CLI's sentence, word for word
+    assert "What A does differently" in text and "more ads" in text and "more_ads − rebate_led" in text
+    assert "4 coalitions" in text and "same 2 seeds" in text
+
+
+def test_report_explanation_section_in_chinese(report_pair):
+    from sim.report import compare_report_html
+
+    ens, e = report_pair
+    page = compare_report_html(ens, "rebate_led", lang="zh", explanation=e)
+    text = _section(page)
+    for needle in ("more_ads 为什么与 rebate_led 不同？", "more_ads 对比 rebate_led，累计利润（2 个种子的平均值）",
+                   "加入价值内容", "更多广告", "A 的不同做法", "中位数 [10%, 90%]", "4 种组合"):
+        assert needle in text, needle
+    assert " 元" in text and "RMB" not in text
+    for english in ("Why does", "adding value content", "more ads", "of which", "coalitions", "seeds"):
+        assert english not in text, english
+    spec = page[page.rindex("<h2>"):]  # the waterfall's JSON (non-ASCII as \\uXXXX escapes)
+    for label in ("更多广告", "种子 10–90%", "累计利润 (元)"):
+        assert json.dumps(label)[1:-1] in spec, label
+
+
+def test_cli_html_report_follows_lang(runner, variant, tmp_path):
+    out = tmp_path / "why.html"
+    result = runner.invoke(app, ["explain", variant, "rebate_led", *SMALL_ARGS, "--html", str(out), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "more_ads 为什么与 rebate_led 不同？" in page
+    one_line_error(runner.invoke(app, ["explain", variant, "rebate_led", "--lang", "fr"]), "--lang must be en or zh")
+
+
+def test_compare_download_holds_the_explanation_only_once_computed():
+    from test_dashboard import new_app, ok
+
+    from dashboard import runs
+    from dashboard.panels import explain as panel
+
+    def pickers(at):
+        return {k: at.session_state[k] for k in ("xp.a", "xp.b", "xp.kpi")}
+
+    b = sim.load_scenario("rebate_led")
+    variant = b.with_overrides({"name": "more_ads", "strategy.ad_posts_per_day": 2.0,
+                                "strategy.content_posts_per_day": 1.0})
+    planning.CACHE.clear()
+    at = ok(new_app(**{"lib.user": {"more_ads": variant}, "cmp.scenarios": ["rebate_led", "more_ads"]}).run())
+    comp = at.session_state["cmp.results"]
+    assert comp.names == ["rebate_led", "more_ads"]
+    assert {pickers(at)["xp.a"], pickers(at)["xp.b"]} == {"rebate_led", "more_ads"}
+    assert panel.shown(comp, pickers(at)) is None  # nothing computed silently
+    assert not [k for k in comp.derived if isinstance(k, tuple) and k[0] == "explain"]
+    assert any(c.value == panel.report_note(None) for c in at.caption)
+    ok(at.button(key="xp.run_btn").click().run())
+    expl = panel.shown(at.session_state["cmp.results"], pickers(at))
+    assert expl is not None and {expl.a, expl.b} == {"rebate_led", "more_ads"} and expl.kpi == "cum_profit"
+    note = [c.value for c in at.caption if "HTML" in c.value]
+    assert note == [panel.report_note(expl)] and "more\\_ads" in note[0]  # the caption follows at once
+    assert at.download_button(key="cmp.report_dl")
+    before = runs.CACHE.simulated
+    at.selectbox(key="xp.kpi").set_value("gmv_total").run()  # cached coalitions: shown at once
+    ok(at)
+    other = panel.shown(at.session_state["cmp.results"], pickers(at))
+    assert other.kpi == "gmv_total" and other.simulated == 0 and runs.CACHE.simulated == before
+    assert any(c.value == panel.report_note(other) for c in at.caption)
+    at.selectbox(key="xp.b").set_value(pickers(at)["xp.a"]).run()  # A == B: nothing shown, none in the report
+    ok(at)
+    assert panel.shown(at.session_state["cmp.results"], pickers(at)) is None
+    assert any(c.value == panel.report_note(None) for c in at.caption)

@@ -133,3 +133,14 @@ def test_a_finished_run_releases_its_model_from_mesa():
     before = len(Agent._ids)
     runner.simulate(tiny(horizon_days=2, population__n_users=100), 0)
     assert len(Agent._ids) == before
+
+
+def test_ensembles_reuse_one_pool_until_the_worker_count_changes(monkeypatch):
+    _fake(monkeypatch, cpus=2)
+    sc = tiny(population__n_users=1000, horizon_days=500)
+    for seeds in ([1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]):  # 2 M user-days each: workers
+        assert runner.simulate_many(sc, seeds).seeds == seeds
+    assert _Pool.made == [(2, "fork")]  # one pool for the three ensembles (forking costs as much as a run)
+    runner.simulate_many(sc, [1, 2, 3], workers=3)
+    runner.simulate_many(sc, [1, 2], workers=2)
+    assert _Pool.made == [(2, "fork"), (3, "fork"), (2, "fork")]

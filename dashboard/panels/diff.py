@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import param_label, t
+from dashboard.i18n import current, param_label, t
 from sim import Scenario
 from sim.diff import scenario_diff
+from sim.i18n import unit_text
 
 
 def _text(value: Any) -> str:
@@ -31,7 +32,7 @@ def diff_table(other: Scenario, edited: Scenario, other_name: str) -> pd.DataFra
     rows = scenario_diff(other, edited)
     return pd.DataFrame({
         t("plan.diff.param"): [f"{param_label(r['field'].rsplit('.', 1)[-1])} ({r['field']})" for r in rows],
-        t("plan.diff.unit"): [r["unit"] for r in rows],
+        t("plan.diff.unit"): [unit_text(r["unit"], current()) for r in rows],
         other_name: [_text(r["a"]) for r in rows],
         t("plan.diff.edited"): [_text(r["b"]) for r in rows],
     })

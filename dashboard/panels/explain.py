@@ -9,6 +9,7 @@ nothing. While coalition runs are missing, the panel says how many and waits for
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -18,7 +19,7 @@ from dashboard import runs, ui
 from dashboard.i18n import current, names, t
 from sim import KPI_INFO, ScenarioError, figures, planning
 
-__all__ = ["render"]
+__all__ = ["render", "report_note", "shown"]
 
 
 def _md(text: str) -> str:
@@ -73,6 +74,23 @@ def _table(expl: planning.Explanation, texts: dict[str, str]) -> pd.DataFrame:
                 f"{p.removeprefix('strategy.')}: {vb} → {va}" for p, (va, vb) in expl.fields[g].items()),
         })
     return pd.DataFrame(rows)
+
+
+def shown(comp: runs.Comparison, state: Mapping[str, Any] | None = None) -> planning.Explanation | None:
+    """The explanation the panel shows now (the pickers' A, B and KPI), if it was computed.
+
+    Never computes one: the HTML report includes an explanation only when the user asked for it.
+    ``state`` is the session state (default: this session's).
+    """
+    ss = st.session_state if state is None else state
+    return comp.derived.get(("explain", ss.get("xp.a"), ss.get("xp.b"), ss.get("xp.kpi")))
+
+
+def report_note(expl: planning.Explanation | None) -> str:
+    """One line under the report download: which explanation the report holds, or how to add one."""
+    if expl is None:
+        return t("xp.report_without")
+    return t("xp.report_with", a=_md(expl.a), b=_md(expl.b), kpi=t("kpi." + expl.kpi))
 
 
 def render(comp: runs.Comparison, baseline: str | None = None) -> None:

@@ -17,8 +17,10 @@ import streamlit as st
 
 from dashboard import state, ui
 from dashboard.editor import field_specs
+from dashboard.i18n import current as current_lang
 from dashboard.i18n import param_label, t
 from sim import Scenario, ScenarioError, market
+from sim.i18n import unit_text
 
 __all__ = ["OVERRIDES_KEY", "apply", "overrides", "panel"]
 
@@ -78,6 +80,7 @@ def panel() -> dict[str, Any]:
         ss[OVERRIDES_KEY] = found
         if found:
             table = market.differences(found)
+            table["unit"] = [unit_text(u, current_lang()) for u in table["unit"]]
             table.insert(0, t("mkt.col.name"), [param_label(p.split(".", 1)[1]) for p in table["field"]])
             table = table.rename(columns={"field": t("mkt.col.field"), "unit": t("mkt.col.unit"),
                                           "default": t("mkt.col.default"), "value": t("mkt.col.value")})

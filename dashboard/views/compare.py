@@ -91,15 +91,7 @@ with right:
     st.download_button(t("cmp.dl_yaml"), data=ens[pick].scenario.to_yaml(), file_name=f"{pick}.yaml",
                        mime="application/x-yaml", key="cmp.yaml_dl", icon=":material/download:",
                        on_click="ignore")
-    try:
-        from sim.report import compare_report_html
-    except ImportError:
-        st.caption(t("cmp.report_missing"))
-    else:
-        st.download_button(t("cmp.dl_report"),
-                           data=lambda: compare_report_html(ens, baseline, lang=lang).encode("utf-8"),
-                           file_name="siyu_comparison.html", mime="text/html", key="cmp.report_dl",
-                           icon=":material/description:", on_click="ignore")
+    report_slot = st.container()  # filled below the explanation panel, which may add its result
 
 incremental_panel.render(comp, baseline)  # incremental KPIs, budget warnings, leaves by cause
 
@@ -110,3 +102,16 @@ with st.expander(t("cmp.table")):
 from dashboard.panels import explain as explain_panel  # noqa: E402 - the panel renders below the table
 
 explain_panel.render(comp, baseline)
+
+with report_slot:  # the HTML report holds the explanation shown in the panel, if one was computed
+    try:
+        from sim.report import compare_report_html
+    except ImportError:
+        st.caption(t("cmp.report_missing"))
+    else:
+        expl = explain_panel.shown(comp)
+        st.download_button(t("cmp.dl_report"),
+                           data=lambda: compare_report_html(ens, baseline, lang=lang, explanation=expl).encode("utf-8"),
+                           file_name="siyu_comparison.html", mime="text/html", key="cmp.report_dl",
+                           icon=":material/description:", on_click="ignore")
+        st.caption(explain_panel.report_note(expl))

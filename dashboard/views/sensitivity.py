@@ -13,10 +13,11 @@ import streamlit as st
 
 from dashboard import results_view, state, sweeps, ui
 from dashboard.editor import format_number
-from dashboard.i18n import t
+from dashboard.i18n import current, t
 from sim import KPI_INFO, ScenarioError
 from sim import experiments as ex
 from sim.figures.sensitivity import indices_figure, tornado_figure
+from sim.i18n import unit_text
 from sim.planning import sensitivity as sa
 
 ss = st.session_state
@@ -65,7 +66,7 @@ with st.container(border=True):
             ss.setdefault(f"sens.hi.{path}", cast(spec.hi))
             c_lab, c_lo, c_hi = st.columns([3, 1.2, 1.2])
             c_lab.markdown(f"**{results_view.param_text(path)}**")
-            c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=spec.unit))
+            c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit_text(spec.unit, current())))
             kw = {"min_value": cast(spec.lo), "max_value": cast(spec.hi), "step": cast(spec.step),
                   "persist_state": "session"}
             if spec.kind == "float":

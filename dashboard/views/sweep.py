@@ -6,9 +6,10 @@ import streamlit as st
 
 from dashboard import results_view, state, sweeps, ui
 from dashboard.editor import format_number
-from dashboard.i18n import t
+from dashboard.i18n import current, t
 from sim import ScenarioError
 from sim import experiments as ex
+from sim.i18n import unit_text
 
 ss = st.session_state
 
@@ -46,8 +47,9 @@ with st.container(border=True):
         ss.setdefault(f"sw.hi.{path}", cast(spec.hi))
         ss.setdefault(f"sw.points.{path}", 5)
         c_lab, c_lo, c_hi, c_n = st.columns([3, 1.2, 1.2, 1])
-        c_lab.markdown(f"**{results_view.param_text(path)}**")
-        c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=spec.unit))
+        c_lab.markdown(f"**{results_view.param_text(path)}**", help=t(f"field.{path}.help"))
+        c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi),
+                        unit=unit_text(spec.unit, current())))
         kw = {"min_value": cast(spec.lo), "max_value": cast(spec.hi), "step": cast(spec.step),
               "persist_state": "session"}
         if spec.kind == "float":

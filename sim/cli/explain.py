@@ -29,6 +29,7 @@ from sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from sim.experiments import Backend, make_backend
 from sim.report import display_unit, format_kpi
 
 
@@ -72,13 +73,17 @@ def explanation_table(expl: planning.Explanation, title: str) -> Table:
 
 
 def run_explanation(a: sim.Scenario, b: sim.Scenario, kpi: str, seeds: int,
-                    labels: tuple[str, str] | None = None) -> planning.Explanation:
-    """Run an explanation under a progress bar (one-line errors; used by explain and compare)."""
+                    labels: tuple[str, str] | None = None, backend: Backend | None = None
+                    ) -> planning.Explanation:
+    """Run an explanation under a progress bar (one-line errors; used by explain and compare).
+
+    ``backend`` is where the coalitions run (default: :func:`sim.planning.local_backend`).
+    """
     with user_errors(), progress_bar() as progress:
         total, missing = planning.count_runs(a, b, seeds)
         task = progress.add_task(escape(f"explain: {total // max(seeds, 1)} coalitions × {seeds} seeds"),
                                  total=missing, unit="runs")
-        return planning.explain(a, b, kpi, seeds, labels=labels,
+        return planning.explain(a, b, kpi, seeds, labels=labels, backend=backend,
                                 progress=lambda done, n: progress.update(task, completed=done, total=n))
 
 
@@ -95,16 +100,29 @@ def explain_command(
     html: Annotated[Path | None, typer.Option(
         "--html", metavar="FILE", help="Also write a self-contained HTML report (A and B compared, with the waterfall).")] = None,
     force: ForceOpt = False,
+    lang: Annotated[str, typer.Option(
+        "--lang", metavar="LANG", help="Language of the HTML report: en or zh.")] = "en",
+    workers: Annotated[int | None, typer.Option(
+        "--workers", metavar="N", help="Run the coalitions on a Dask LocalCluster of N worker processes.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDR", help="Run the coalitions on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")] = None,
 ) -> None:
     """Why does A beat B? Split KPI(A) − KPI(B) into exact Shapley contributions of lever groups.
 
     Every coalition (B with some groups' fields taken from A) runs over the same seeds, so per
-    seed the parts add up to the whole difference. Cost: 2^k coalitions × seeds runs for k groups.
+    seed the parts add up to the whole difference. Cost: 2^k coalitions × seeds runs for k groups,
+    on this machine's CPUs, a new Dask LocalCluster (--workers) or a running cluster (--scheduler).
     """
     if a == b:
         fail(f"A and B are the same scenario ({a!r}); name two different scenarios")
     if not 1 <= seeds <= planning.MAX_SEEDS:
         fail(f"--seeds must be 1 to {planning.MAX_SEEDS} (got {seeds})")
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh (got {lang!r})")
+    if workers is not None and workers < 1:
+        fail(f"--workers must be at least 1 (got {workers})")
+    if workers is not None and scheduler is not None:
+        fail("give either --workers (a new local Dask cluster) or --scheduler (an existing one), not both")
     with user_errors():
         planning.check_kpi(kpi)
         overrides = collect_overrides(set_, users, days)
@@ -121,17 +139,28 @@ def explain_command(
             for label, scn in zip(labels[::-1], (sb, sa), strict=True):
                 ensembles[label] = simulate_seeds(scn, seeds, progress, label, None)
                 planning.remember(ensembles[label])
-    expl = run_explanation(sa, sb, kpi, seeds, labels)
+    backend = None
+    where = {"backend": "local", "workers": None, "scheduler": None}  # local_backend: sized to the work
+    if workers is not None or scheduler is not None:
+        with user_errors():
+            backend = make_backend(workers=workers, scheduler=scheduler)
+            where = backend.describe()
+    try:
+        expl = run_explanation(sa, sb, kpi, seeds, labels, backend)
+    finally:
+        if backend is not None:
+            backend.close()
     if html is not None:
         from sim.io import atomic_write_text
         from sim.report import compare_report_html
 
         with user_errors():
-            atomic_write_text(html, compare_report_html(ensembles, baseline=labels[1], explanation=expl),
+            atomic_write_text(html, compare_report_html(ensembles, baseline=labels[1], explanation=expl, lang=lang),
                               overwrite=force)
     if json_out:
         doc = expl.to_dict()
         doc["size"] = {"n_users": sa.population.n_users, "horizon_days": sa.horizon_days}
+        doc["backend"] = where
         if html is not None:
             doc["html"] = str(html)
         typer.echo(json.dumps(doc, ensure_ascii=False, allow_nan=False))

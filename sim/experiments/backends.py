@@ -247,7 +247,7 @@ class DaskBackend(Backend):
         else:
             n = workers if workers is not None else (os.cpu_count() or 1)
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None,
+                                        host="127.0.0.1", dashboard_address="127.0.0.1:0",  # None still binds :8787 (dask/distributed#8136)
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster, timeout=timeout)
         from sim.experiments._worker import WarmUp

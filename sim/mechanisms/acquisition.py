@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import sorted_unique, union_sorted
 from sim.jit import rule
 from sim.population import Event, Source, Stage
 from sim.scenario import Hook, Public
+
+_PUBLIC = Stage.PUBLIC.value
+_EXPOSED = Event.EXPOSED.value
 
 
 def cost_per_exposure(public: Public, t: int) -> float:
@@ -37,8 +39,68 @@ def sample_public(stage: np.ndarray, share: float, rng: np.random.Generator) -> 
     if share <= 0:
         return np.empty(0, dtype=np.int64)
     k = rng.binomial(len(stage), min(share, 1.0))
-    idx = sorted_unique(rng.integers(0, len(stage), k))
-    return idx[stage[idx] == Stage.PUBLIC.value]
+    return _still_public(rng.integers(0, len(stage), k), stage)
+
+
+@rule
+def _still_public(drawn, stage):
+    """The distinct ids in ``drawn`` whose stage is public, in increasing order."""
+    x = np.sort(drawn)
+    out = np.empty(len(x), dtype=np.int64)
+    n = 0
+    prev = -1
+    for v in x:
+        if v != prev:
+            prev = v
+            if stage[v] == _PUBLIC:
+                out[n] = v
+                n += 1
+    return out[:n]
+
+
+@rule
+def _exposure(paid, organic, t, events, last_purchase, cycle, need, purchases, per_touch, repeat_boost, demand):
+    """Merge the paid and organic exposures (sorted, distinct) and mark them exposed.
+
+    Returns the exposed users and each one's platform purchase probability
+    (:func:`platform_buy_probability`).
+    """
+    exposed = np.empty(len(paid) + len(organic), dtype=np.int64)
+    i = j = n = 0
+    while i < len(paid) or j < len(organic):
+        if j == len(organic) or (i < len(paid) and paid[i] < organic[j]):
+            v = paid[i]
+            i += 1
+        elif i == len(paid) or organic[j] < paid[i]:
+            v = organic[j]
+            j += 1
+        else:
+            v = paid[i]
+            i += 1
+            j += 1
+        exposed[n] = v
+        n += 1
+    exposed = exposed[:n]
+    p = np.empty(n, dtype=np.float64)
+    c = np.float32(per_touch)
+    for k in range(n):
+        v = exposed[k]
+        events[v] |= _EXPOSED
+        p[k] = platform_buy_probability(need[v], np.float32(t - last_purchase[v]), cycle[v], purchases[v] > 0,
+                                        c, repeat_boost, demand)
+    return exposed, p
+
+
+@rule
+def platform_buy_probability(need, days_since_order, cycle, past_buyer, per_touch, repeat_boost, demand):
+    """Probability that an exposed public user buys on the platform today.
+
+    ``per_touch × need × readiness × (1 + repeat_boost × past_buyer) × demand``, with
+    ``per_touch = platform_conversion / decision_touches`` (float32, like the population columns).
+    """
+    ready = min(1.0, np.float64(days_since_order / cycle))  # readiness, rounded as the columns are
+    p = np.float64(per_touch * need) * ready
+    return p * (1.0 + repeat_boost * (1.0 if past_buyer else 0.0)) * demand
 
 
 @rule
@@ -54,8 +116,19 @@ def hook_take_up(hook: Hook, deal: np.ndarray, rng: np.random.Generator) -> np.n
     """Boolean mask of users (with deal-seeking ``deal``) who take up ``hook``."""
     if not hook.enabled or hook.take_up <= 0 or len(deal) == 0:
         return np.zeros(len(deal), dtype=bool)
-    p = hook.take_up * np.minimum(np.maximum(1.0 + hook.selection * (2.0 * deal - 1.0), 0.0), 2.0)
+    p = take_up_probability(deal, float(hook.take_up), float(hook.selection))
     return rng.random(len(deal), dtype=np.float32) < p
+
+
+@rule
+def take_up_probability(deal, take_up, selection):
+    """``take_up × clip(1 + selection × (2 × deal − 1), 0, 2)`` per user (float32 like ``deal``)."""
+    out = np.empty(len(deal), dtype=np.float32)
+    t, s = np.float32(take_up), np.float32(selection)
+    one, two, zero = np.float32(1.0), np.float32(2.0), np.float32(0.0)
+    for k in range(len(deal)):
+        out[k] = t * min(max(one + s * (two * deal[k] - one), zero), two)
+    return out
 
 
 def acquire(model) -> None:
@@ -72,15 +145,12 @@ def acquire(model) -> None:
     cpe = cost_per_exposure(pub, day.t)
     if budget.active and "cost_ads" in budget.columns:  # the budget pays for so many exposures
         paid = paid[: budget.affordable(cpe, len(paid))]
-    exposed = union_sorted(paid, organic)
     led.add("cost_ads", len(paid) * cpe)
     led.add("acq_cost", len(paid) * cpe)
-    pop.events[exposed] |= Event.EXPOSED.value
     # platform orders: no relationship, commission to the platform
-    ready = readiness((day.t - pop.last_purchase[exposed]).astype(np.float32), pop.cycle[exposed])
-    past = pop.purchases[exposed] > 0
-    p = (pub.platform_conversion / sc.product.decision_touches) * pop.need[exposed] * ready
-    p = p * (1.0 + pub.platform_repeat_boost * past) * day.demand
+    exposed, p = _exposure(paid, organic, int(day.t), pop.events, pop.last_purchase, pop.cycle, pop.need,
+                           pop.purchases, float(pub.platform_conversion / sc.product.decision_touches),
+                           float(pub.platform_repeat_boost), float(day.demand))
     buyers = exposed[rng.random(len(exposed), dtype=np.float32) < p]
     model.record_orders(buyers, channel="platform", discount=0.0)
     # hooks, first taken wins: card (buyers), cash and gift (paid exposures), content (readers)

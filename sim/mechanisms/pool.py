@@ -6,7 +6,7 @@ The rules themselves live in their mechanism modules (``messaging.received``,
 compiled passes a day (``sim.jit``), one loop each instead of dozens of whole-array
 operations, so that a day costs about one read of each column it needs:
 
-1. :func:`morning` — for every user who ever joined, in user-id order: fatigue decays (reachable
+1. :func:`morning` — for every user in the private pool (``Population.joined``), in user-id order: fatigue decays (reachable
    and dormant); a dormant user clears the contact out or, on an event or red-packet day,
    re-engages if rested; a reachable user receives today's messages, may get a one-to-one chat,
    collects the red packet, gains fatigue, updates trust, may leave or mute, and, if still
@@ -15,7 +15,8 @@ operations, so that a day costs about one read of each column it needs:
    referral rule's probability; campaign seeds join them; the cascade runs on the network
    (``referral.spread``).
 3. :func:`evening` — this morning's reachable users still reachable move up the value ladder;
-   the day's stage counts and pool sums are taken for the results row.
+   the day's stage counts and pool sums are taken for the results row, and the users who left
+   today are dropped from the pool's index (no later pass visits them).
 
 The draws come from the model's compiled random stream (``sim.jit.stream``, seeded from the
 model's ``numpy.random.Generator``), so a seed replays a run exactly.
@@ -29,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.arrays import union_sorted
-from sim.jit import chance, occurs, occurs_at, rule
+from sim.jit import chance, compiled_pass, occurs, occurs_at
 from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
 from sim.mechanisms.budget import RED_PACKET_KEY
 from sim.population import LEAVE_COLUMNS, NEVER, Cause, Event, Stage
@@ -42,6 +43,8 @@ _MUTED, _REACTIVATED, _LEFT = Event.MUTED.value, Event.REACTIVATED.value, Event.
 _PROMOTED = Event.PROMOTED.value
 _FATIGUE, _INCENTIVE, _BACKGROUND = Cause.FATIGUE.value, Cause.INCENTIVE.value, Cause.BACKGROUND.value
 _CLEANUP = Cause.CLEANUP.value
+_N_CAUSES, _N_STAGES = len(Cause), len(Stage)
+_LEAVE_COLUMNS = [(int(cause), column) for cause, column in LEAVE_COLUMNS.items()]
 
 
 #: scenario sections whose every number and switch the per-user rules may read, under the
@@ -105,7 +108,7 @@ def rules_for(sc) -> Rules:
 
 
 # --- the compiled passes -------------------------------------------------------------------------
-@rule
+@compiled_pass
 def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
              draws, trace, msg_today, reach, buyers, leave_counts):
     n_reach = 0
@@ -209,7 +212,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
     return n_reach, n_buyers, sent_total, n_mutes, n_leaves, n_packets
 
 
-@rule
+@compiled_pass
 def _sharers(r, c, reach, cash, draws, out):
     n = 0
     for i in reach:
@@ -224,7 +227,7 @@ def _sharers(r, c, reach, cash, draws, out):
     return n
 
 
-@rule
+@compiled_pass
 def _evening(r, c, joined, reach, counts):
     for i in reach:
         s = c.stage[i]
@@ -240,13 +243,18 @@ def _evening(r, c, joined, reach, counts):
             c.rung[i] = new
             c.stage[i] = new
     trust_sum = fatigue_sum = 0.0
+    kept = 0
     for i in joined:
         s = c.stage[i]
         counts[s] += 1
+        if s == _CHURNED:  # left: dropped from the pool's index
+            continue
+        joined[kept] = i
+        kept += 1
         if s <= _DORMANT:
             trust_sum += c.trust[i]
             fatigue_sum += c.fatigue[i]
-    return trust_sum, fatigue_sum
+    return trust_sum, fatigue_sum, kept
 
 
 # --- the day's calls -----------------------------------------------------------------------------
@@ -260,7 +268,7 @@ def morning(model) -> None:
     chats = model.touchpoints.staff() * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
     cashback = sc.strategy.cashback_rate if day.rebates_active else 0.0
     msg = model.msg_today if model.trace_on else reach[:0].astype(np.float32)
-    by_cause = np.zeros(len(Cause), dtype=np.int64)
+    by_cause = np.zeros(_N_CAUSES, dtype=np.int64)
     n_reach, n_buyers, sent, mutes, leaves, packets = _morning(
         model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
         float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
@@ -269,7 +277,7 @@ def morning(model) -> None:
     led.add("messages_sent", sent)
     led.add("mutes", mutes)
     led.add("leaves", leaves)
-    for cause, column in LEAVE_COLUMNS.items():
+    for cause, column in _LEAVE_COLUMNS:
         led.add(column, by_cause[cause])
     led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
     led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
@@ -293,9 +301,16 @@ def share(model) -> None:
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:
-    """Promote up the ladder; return stage counts of the joined and the pool's trust and fatigue sums."""
-    counts = np.zeros(len(Stage), dtype=np.int64)
-    trust_sum, fatigue_sum = _evening(model.rules, model.pop.cols, model.pop.joined, model.day.reach, counts)
+    """Promote up the ladder; return stage counts of the joined and the pool's trust and fatigue sums.
+
+    Users who left today are dropped from ``Population.joined``; the churned count adds those
+    dropped on earlier evenings.
+    """
+    counts = np.zeros(_N_STAGES, dtype=np.int64)
+    pop = model.pop
+    trust_sum, fatigue_sum, kept = _evening(model.rules, pop.cols, pop.joined, model.day.reach, counts)
+    counts[_CHURNED] += pop.n_left_before
+    pop.drop_left(kept)
     return counts, trust_sum, fatigue_sum
 
 

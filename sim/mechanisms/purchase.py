@@ -60,26 +60,22 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
     if len(buyers) == 0:
         return
     ov, m = sc.product.order_value, sc.product.margin_rate
-    first = pop.purchases[buyers] == 0
-    led.add("first_purchases", int(np.count_nonzero(first)))
-    pop.purchases[buyers] += 1
-    pop.last_purchase[buyers] = day.t
     revenue = ov * (1.0 - discount)
-    pop.spend[buyers] += revenue
+    private = channel != "platform"
+    n_first = _count_orders(buyers, int(day.t), float(revenue), private, pop.purchases, pop.last_purchase,
+                            pop.spend, pop.private_purchases, pop.events)
+    led.add("first_purchases", n_first)
     gmv = revenue * len(buyers)
     led.add("purchases", len(buyers))
     led.add("gmv", gmv)
     led.add("margin", ov * (m - discount) * len(buyers))
-    if channel == "platform":
+    if not private:
         led.add("platform_purchases", len(buyers))
         led.add("platform_gmv", gmv)
         led.add("cost_commission", sc.public.platform_commission * gmv)
-        pop.events[buyers] |= Event.PLATFORM_BUY.value
         return
     led.add("private_purchases", len(buyers))
     led.add("private_gmv", gmv)
-    pop.private_purchases[buyers] += 1
-    pop.events[buyers] |= Event.BOUGHT.value
     st = sc.strategy
     budget = model.budget
     if day.rebates_active and st.cashback_rate > 0:
@@ -116,6 +112,27 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
         led.add("leaves", len(lost))
         led.add("leaves_failed_order", len(lost))
         model.add_churned(len(lost))
+
+
+_PLATFORM_BUY, _BOUGHT = Event.PLATFORM_BUY.value, Event.BOUGHT.value
+
+
+@rule
+def _count_orders(buyers, t, revenue, private, purchases, last_purchase, spend, private_purchases, events):
+    """Count one order for each of ``buyers`` (distinct) on day ``t``; return how many were their first."""
+    first = 0
+    for i in buyers:
+        if purchases[i] == 0:
+            first += 1
+        purchases[i] += 1
+        last_purchase[i] = t
+        spend[i] += revenue
+        if private:
+            private_purchases[i] += 1
+            events[i] |= _BOUGHT
+        else:
+            events[i] |= _PLATFORM_BUY
+    return first
 
 
 def ful_failure_leave(sc, trust: np.ndarray) -> np.ndarray:

@@ -27,8 +27,9 @@ import numpy as np
 
 from sim.arrays import occurrences, sorted_unique
 from sim.jit import rule
-from sim.network import neighbour_edges
 from sim.population import Event, Source, Stage
+
+_PUBLIC = Stage.PUBLIC.value
 
 
 def cash_appeal(sc, rebates_active: bool) -> float:
@@ -58,6 +59,78 @@ def share_hazard(bought: bool, trust: float, deal: float, cash: float, sociabili
     return p * partner_share_multiplier if partner else p
 
 
+@rule
+def _fresh_contacts(sharers, indptr, indices, edge_used, fresh):
+    """Each sharer's contacts over edges not used before (one chance per edge), marking them used.
+
+    Returns (owner, contact) per fresh edge, sharer by sharer in CSR row order, and counts the
+    used edges off each owner's fresh reach.
+    """
+    total = 0
+    for s in sharers:
+        total += indptr[s + 1] - indptr[s]
+    owner = np.empty(total, dtype=np.int64)
+    targets = np.empty(total, dtype=np.int64)
+    n = 0
+    for s in sharers:
+        for e in range(indptr[s], indptr[s + 1]):
+            if not edge_used[e]:
+                edge_used[e] = True
+                owner[n] = s
+                targets[n] = indices[e]
+                n += 1
+                fresh[s] -= np.float32(1.0)
+    return owner[:n], targets[:n]
+
+
+@rule
+def _join_chances(owner, targets, stage, trust, deal, need, price_sens, cash, join_prob, group_buy_lift,
+                  group_buy):
+    """The public contacts among ``targets`` with their owners and join probability (see the module rule).
+
+    ``join_prob × min(1, referrer trust + deal × cash) × (0.5 + need)``, times
+    ``1 + group_buy_lift × price_sensitivity`` for a group-buy; float32 as the columns.
+    """
+    keep = np.empty(len(targets), dtype=np.int64)
+    n = 0
+    for k in range(len(targets)):
+        if stage[targets[k]] == _PUBLIC:
+            keep[n] = k
+            n += 1
+    o = np.empty(n, dtype=np.int64)
+    t = np.empty(n, dtype=np.int64)
+    p = np.empty(n, dtype=np.float32)
+    c, jp, gb = np.float32(cash), np.float32(join_prob), np.float32(group_buy_lift)
+    one, half = np.float32(1.0), np.float32(0.5)
+    for j in range(n):
+        k = keep[j]
+        o[j] = owner[k]
+        v = targets[k]
+        t[j] = v
+        q = jp * min(trust[owner[k]] + deal[v] * c, one) * (half + need[v])
+        if group_buy:
+            q = q * (one + gb * price_sens[v])
+        p[j] = q
+    return o, t, p
+
+
+@rule
+def _first_per_target(targets, owner, ok):
+    """Distinct targets with ``ok`` in increasing order, each with the owner of its first exposure."""
+    idx = np.flatnonzero(ok)
+    t = targets[idx]
+    order = np.argsort(t, kind="mergesort")
+    out_t = np.empty(len(t), dtype=np.int64)
+    out_o = np.empty(len(t), dtype=np.int64)
+    n = 0
+    for k in order:
+        if n == 0 or t[k] != out_t[n - 1]:
+            out_t[n] = t[k]
+            out_o[n] = owner[idx[k]]
+            n += 1
+    return out_t[:n], out_o[:n]
+
+
 def spread(model, sharers: np.ndarray) -> np.ndarray:
     """Expose the sharers' contacts (one chance per edge) and admit those who join."""
     sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
@@ -70,23 +143,16 @@ def spread(model, sharers: np.ndarray) -> np.ndarray:
         pop.group_buys[sharers] += 1
     g = model.graph
     if g is not None:
-        edges, owner = neighbour_edges(g, sharers)
-        fresh = ~model.edge_used[edges]
-        model.edge_used[edges] = True
-        owner, targets = owner[fresh], g.indices[edges[fresh]]
-        model.use_edges(owner)
+        owner, targets = _fresh_contacts(sharers, g.indptr, g.indices, model.edge_used, model._fresh)
     else:
         owner = np.repeat(sharers, rf.well_mixed_contacts)
         targets = rng.integers(0, pop.n, len(owner))
-    public = pop.stage[targets] == Stage.PUBLIC.value
-    owner, targets = owner[public], targets[public]
-    appeal = pop.trust[owner] + pop.deal[targets] * cash_appeal(sc, day.rebates_active)
-    p = rf.join_prob * np.minimum(appeal, 1.0) * (0.5 + pop.need[targets])
-    if st.group_buy_size > 1:
-        p = p * (1.0 + sc.purchase.event_lift * st.group_buy_discount * pop.price_sens[targets])
+    gb_lift = sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
+    owner, targets, p = _join_chances(owner, targets, pop.stage, pop.trust, pop.deal, pop.need, pop.price_sens,
+                                      float(cash_appeal(sc, day.rebates_active)), float(rf.join_prob),
+                                      float(gb_lift), st.group_buy_size > 1)
     ok = rng.random(len(targets), dtype=np.float32) < p
-    targets, first = np.unique(targets[ok], return_index=True)
-    owner = owner[ok][first]
+    targets, owner = _first_per_target(targets, owner, ok)
     joined, refs = model.touchpoints.admit(targets, Source.REFERRAL, None, referrer=owner)
     if len(joined) == 0:
         return joined

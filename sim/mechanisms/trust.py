@@ -14,6 +14,8 @@ failed one; see ``sim.mechanisms.purchase``), and referred joiners start with
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.jit import rule
 
 
@@ -43,5 +45,20 @@ def on_orders(model, good, failed) -> None:
     if not sc.mechanisms.trust:
         return
     tr = sc.trust
-    pop.trust[good] += tr.purchase_gain * (1.0 - pop.trust[good])
-    pop.trust[failed] *= 1.0 - tr.failure_loss
+    _after_orders(pop.trust, np.asarray(good, dtype=np.int64), np.asarray(failed, dtype=np.int64),
+                  float(tr.purchase_gain), float(1.0 - tr.failure_loss))
+
+
+@rule
+def _after_orders(trust, good, failed, gain, kept):
+    """``trust += gain × (1 − trust)`` for each good order's buyer, ``trust ×= kept`` for each failed one.
+
+    In float32, as the column holds it (the two sets of buyers are disjoint).
+    """
+    g = np.float32(gain)
+    one = np.float32(1.0)
+    for i in good:
+        trust[i] += g * (one - trust[i])
+    k = np.float32(kept)
+    for i in failed:
+        trust[i] *= k

@@ -21,9 +21,12 @@ switched to A's one group at a time, of what switching that group changes. Inter
 between groups are split equally between them; a group that only matters together with
 another shares the credit with it.
 
-Runs go through one function, :func:`run_kpis` ((scenario, seed) pairs in, KPI rows out, in
-order — the interface of the experiment backends' ``run``), so another executor can be passed
-as ``runner``. Coalition runs are cached by (scenario JSON without name/description, seed) in a
+Runs go through an experiment backend (:mod:`sim.experiments.backends`: ``backend.run(
+[(scenario, seed), ...], progress)`` → KPI rows in order): by default a
+:class:`~sim.experiments.LocalBackend` sized to the work (:func:`local_backend`), or the one
+passed as ``backend`` — a :class:`~sim.experiments.DaskBackend` spreads the coalitions over a
+Dask cluster (``siyu explain --workers N`` / ``--scheduler ADDR``). Every backend gives the
+same numbers, bit for bit, so the backend never changes an explanation. Coalition runs are cached by (scenario JSON without name/description, seed) in a
 :class:`KpiCache` (:data:`CACHE` by default), so explaining another KPI of the same pair, or
 the swapped pair, simulates nothing new.
 
@@ -36,13 +39,10 @@ from __future__ import annotations
 
 import difflib
 import math
-import multiprocessing
 import os
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,9 +50,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError
+from sim.experiments.backends import Backend, LocalBackend
 from sim.loader import validate_dict
 from sim.results import KPI_INFO, quantile
-from sim.runner import simulate, warm_up
 from sim.scenario import Scenario
 
 __all__ = [
@@ -73,15 +73,17 @@ __all__ = [
     "field_values",
     "group_of",
     "lever_groups",
+    "local_backend",
     "remember",
-    "run_kpis",
     "seed_list",
 ]
 
 Progress = Callable[[int, int], None]
 RunSpec = tuple[Scenario, int]
-#: ``runner(runs, progress) -> KPI rows`` in input order (a backend's ``run``).
+#: ``runner(runs, progress) -> KPI rows`` in input order: a backend's ``run`` (or a stand-in).
 Runner = Callable[[Sequence[RunSpec], Progress | None], list[dict[str, float]]]
+#: Work (user-days) from which the default backend spreads runs over every CPU.
+PARALLEL_USER_DAYS = 2_000_000
 
 #: Most seeds one explanation runs (every coalition runs every seed).
 MAX_SEEDS = 50
@@ -276,38 +278,25 @@ class KpiCache:
 CACHE = KpiCache()
 
 
-def _kpi_row(spec: RunSpec) -> dict[str, float]:
-    return dict(simulate(*spec).summary)
+def local_backend(runs: Sequence[RunSpec]) -> LocalBackend:
+    """The default backend of a batch of runs, sized to its work.
 
-
-def run_kpis(runs: Sequence[RunSpec], progress: Progress | None = None,
-             workers: int | None = None) -> list[dict[str, float]]:
-    """KPI rows of (scenario, seed) runs, in input order.
-
-    The interface of the experiment backends' ``run``. Runs go to worker processes (all cores)
-    once the batch holds at least 2 million user-days, else run here one after the other;
-    only the KPI rows travel back.
+    In this process below :data:`PARALLEL_USER_DAYS` (a pool would cost more than it saves),
+    else a :class:`LocalBackend` with a worker per CPU (at most one per run).
     """
-    runs = list(runs)
     work = sum(s.population.n_users * s.horizon_days for s, _ in runs)
-    if workers is None:
-        workers = min(len(runs), os.cpu_count() or 1) if work >= 2_000_000 else 1
-    out: list[dict[str, float]] = []
-    if workers <= 1:
-        rows: Iterable[dict[str, float]] = map(_kpi_row, runs)
-        for row in rows:
-            out.append(row)
-            if progress is not None:
-                progress(len(out), len(runs))
-        return out
-    warm_up()  # forked workers inherit the compiled passes
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        for row in pool.map(_kpi_row, runs, chunksize=max(1, len(runs) // (8 * workers))):
-            out.append(row)
-            if progress is not None:
-                progress(len(out), len(runs))
-    return out
+    workers = min(len(runs), os.cpu_count() or 1) if work >= PARALLEL_USER_DAYS else 1
+    return LocalBackend(workers=max(1, workers))
+
+
+def _run(runs: list[RunSpec], backend: Backend | Runner | None,
+         progress: Progress | None) -> list[dict[str, float]]:
+    """KPI rows of the runs, in order, through ``backend`` (default: :func:`local_backend`)."""
+    if backend is None:
+        with local_backend(runs) as local:
+            return local.run(runs, progress)
+    run = backend.run if isinstance(backend, Backend) else backend
+    return run(runs, progress)
 
 
 # ---------------------------------------------------------------------------- the explanation
@@ -458,7 +447,7 @@ def count_runs(a: Scenario, b: Scenario, seeds: int | Sequence[int], cache: KpiC
 
 
 def explain(a: Scenario, b: Scenario, kpi: str = "cum_profit", seeds: int | Sequence[int] = 5, *,
-            labels: tuple[str, str] | None = None, runner: Runner = run_kpis,
+            labels: tuple[str, str] | None = None, backend: Backend | Runner | None = None,
             cache: KpiCache | None = CACHE, progress: Progress | None = None) -> Explanation:
     """Split KPI(A) − KPI(B) into exact Shapley contributions of the lever groups they differ in.
 
@@ -468,7 +457,9 @@ def explain(a: Scenario, b: Scenario, kpi: str = "cum_profit", seeds: int | Sequ
         kpi: A KPI of ``sim.KPI_INFO``.
         seeds: A count (seeds 0..n−1) or a list; the same seeds for every coalition.
         labels: Display names of A and B (default: the scenarios' names).
-        runner: ``runner(runs, progress)`` → KPI rows in order (default :func:`run_kpis`).
+        backend: Where the coalitions run: an experiment :class:`~sim.experiments.Backend`
+            (not closed here), or any ``runner(runs, progress)`` → KPI rows in input order;
+            default :func:`local_backend` (opened and closed for this call).
         cache: Where coalition KPI rows are looked up and stored (``None``: no cache).
         progress: Called as ``progress(done, total)`` over the runs still to simulate.
 
@@ -507,7 +498,7 @@ def explain(a: Scenario, b: Scenario, kpi: str = "cum_profit", seeds: int | Sequ
             else:
                 rows[(mask, j)] = row
     if todo:
-        done = runner([(scenarios[m], seeds[j]) for m, j in todo], progress)
+        done = _run([(scenarios[m], seeds[j]) for m, j in todo], backend, progress)
         for (m, j), row in zip(todo, done, strict=True):
             rows[(m, j)] = row
             if cache is not None:
