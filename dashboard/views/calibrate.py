@@ -7,9 +7,10 @@ import streamlit as st
 from dashboard import calibration as logic
 from dashboard import results_view, state, ui
 from dashboard.editor import format_number
-from dashboard.i18n import t
+from dashboard.i18n import current, t
 from sim import ScenarioError
 from sim.figures import calibration as figs
+from sim.i18n import unit_text
 from sim.planning.pilot import SERIES
 
 ss = st.session_state
@@ -89,7 +90,7 @@ with st.container(border=True):
         ss.setdefault(f"cal.hi.{path}", float(spec.hi))
         c_lab, c_lo, c_hi = st.columns([3, 1.2, 1.2])
         c_lab.markdown(f"**{results_view.param_text(path)}**")
-        c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=spec.unit))
+        c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit_text(spec.unit, current())))
         kw = {"min_value": float(spec.lo), "max_value": float(spec.hi), "step": float(spec.step),
               "format": spec.number_format}
         lo = c_lo.number_input(t("cal.prior_lo"), key=f"cal.lo.{path}", **kw)

@@ -23,6 +23,7 @@ from rich.table import Table
 import sim
 from sim.cli.common import (
     DaysOpt,
+    SchedulerOpt,
     SetOpt,
     UsersOpt,
     app,
@@ -69,8 +70,7 @@ def calibrate_command(
                                              show_default=True)] = 10,
     workers: Annotated[int | None, typer.Option(
         "--workers", metavar="N", help="Local worker processes (default 1: reproducible by --seed).")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDR", help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")] = None,
+    scheduler: SchedulerOpt = None,
     out: Annotated[Path | None, typer.Option("--out", metavar="FILE.yaml",
                                              help="Write the calibrated scenario here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,

@@ -54,7 +54,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import ScenarioError, cut
-from sim.experiments.design import Parameter, parameter
+from sim.experiments.design import Parameter, parameter, parse_range
 from sim.experiments.seeds import run_seed
 from sim.planning.pilot import Pilot, aggregate, read_pilot
 from sim.scenario import Scenario
@@ -105,26 +105,9 @@ class FitParameter:
         return {"path": self.path, "prior": "uniform", "lo": self.lo, "hi": self.hi, "unit": self.unit}
 
 
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ScenarioError(f"{what}: {cut(repr(text.strip()), 30)} is not a number (a range is LO:HI)") from None
-    if not math.isfinite(value):
-        raise ScenarioError(f"{what}: {cut(repr(text.strip()), 30)} is not a finite number")
-    return value
-
-
 def parse_fit(text: str) -> tuple[str, tuple[float, float] | None]:
     """Parse one ``--fit`` option: ``PATH`` (the schema's range) or ``PATH=LO:HI``."""
-    text = str(text).strip()
-    if "=" not in text:
-        return text, None
-    path, raw = (s.strip() for s in text.split("=", 1))
-    if ":" not in raw:
-        raise ScenarioError(f"--fit {cut(text, 80)} must look like PATH or PATH=LO:HI")
-    lo_text, hi_text = raw.split(":", 1)
-    return path, (_number(lo_text, f"--fit {path}"), _number(hi_text, f"--fit {path}"))
+    return parse_range(text, "--fit")
 
 
 def _fit_parameter(path: str, rng: tuple[float, float] | None) -> FitParameter:
