@@ -126,7 +126,7 @@ def test_factors_take_schema_or_user_ranges_and_whole_sections(tiny):
     (["network.kind"], [], "choice field"),
     (["strategy.ads_targeted"], [], "sensitivity varies number fields only"),
     (["trust.initial=a:1"], [], "'a' is not a number"),
-    (["trust.initial=0.1,0.2"], [], "needs a range LO:HI"),
+    (["trust.initial=0.1,0.2"], [], "must look like PATH or PATH=LO:HI"),
     (["strategy.group_buy_size=0.5:3"], [], "whole-number field"),
     (["trust.initial", "trust.initial=0:1"], [], "given twice"),
     ([], ["bogus"], "unknown section 'bogus'"),

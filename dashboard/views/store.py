@@ -22,7 +22,7 @@ if not entries:
 
 
 def _kind(kind: object) -> str:
-    return t("store.kind." + str(kind)) if kind in ("sweep", "run", "compare") else str(kind)
+    return t("store.kind." + str(kind)) if kind in ex.store.KINDS else str(kind)
 
 
 def _status(status: object) -> str:

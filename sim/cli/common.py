@@ -323,3 +323,7 @@ SetOpt = Annotated[list[str] | None, typer.Option(
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", help="Worker processes (default: automatic).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
+DaskWorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", metavar="N", help="Run on a Dask LocalCluster of N worker processes.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDR", help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")]

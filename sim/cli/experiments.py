@@ -33,7 +33,9 @@ from rich.text import Text
 
 import sim
 from sim.cli.common import (
+    DaskWorkersOpt,
     DaysOpt,
+    SchedulerOpt,
     SetOpt,
     UsersOpt,
     app,
@@ -160,10 +162,8 @@ def sweep_command(
     design_file: Annotated[Path | None, typer.Option(
         "--design", metavar="FILE.csv", help="Explicit design: one column per dotted path, one row per point.")] = None,
     seeds: Annotated[int, typer.Option("--seeds", "-n", help="Replicates per point.", show_default=True)] = 5,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", metavar="N", help="Run on a Dask LocalCluster of N worker processes.")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDR", help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")] = None,
+    workers: DaskWorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     store: StoreOpt = None,
     experiment_id: Annotated[str | None, typer.Option(
         "--id", metavar="NAME", help="Experiment id (default: new). An existing id with the same experiment resumes.")] = None,
@@ -263,7 +263,7 @@ def _date(text: str | None) -> str:
 def runs_command(
     ctx: typer.Context,
     store: StoreOpt = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: sweep, run or compare.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: sweep, run, compare or calibration.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List the results store: id, kind, scenario, runs, status, date (newest first)."""

@@ -13,8 +13,10 @@ from rich.table import Table
 import sim
 from sim import planning
 from sim.cli.common import (
+    DaskWorkersOpt,
     DaysOpt,
     ForceOpt,
+    SchedulerOpt,
     SetOpt,
     UsersOpt,
     app,
@@ -102,10 +104,8 @@ def explain_command(
     force: ForceOpt = False,
     lang: Annotated[str, typer.Option(
         "--lang", metavar="LANG", help="Language of the HTML report: en or zh.")] = "en",
-    workers: Annotated[int | None, typer.Option(
-        "--workers", metavar="N", help="Run the coalitions on a Dask LocalCluster of N worker processes.")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDR", help="Run the coalitions on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")] = None,
+    workers: DaskWorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Why does A beat B? Split KPI(A) − KPI(B) into exact Shapley contributions of lever groups.
 

@@ -21,7 +21,9 @@ from rich.table import Table
 
 import sim
 from sim.cli.common import (
+    DaskWorkersOpt,
     DaysOpt,
+    SchedulerOpt,
     SetOpt,
     UsersOpt,
     app,
@@ -107,10 +109,8 @@ def sensitivity_command(
     samples: Annotated[int | None, typer.Option(
         "--samples", metavar="N", help="Morris trajectories (default 10) or Sobol' base samples, a power of 2 (default 64).")] = None,
     seeds: Annotated[int, typer.Option("--seeds", "-n", help="Replicates per point (2 to 50), common random numbers.")] = 3,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", metavar="N", help="Run on a Dask LocalCluster of N worker processes.")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDR", help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")] = None,
+    workers: DaskWorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     store: StoreOpt = None,
     experiment_id: Annotated[str | None, typer.Option(
         "--id", metavar="NAME", help="Experiment id (default: new sens-...). The same id resumes; another --kpi of it needs no runs.")] = None,

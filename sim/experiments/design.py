@@ -376,3 +376,30 @@ def parse_vary(text: str) -> tuple[str, list[Any] | tuple[float, float]]:
     if any(v == "" for v in values):
         raise ScenarioError(f"--vary {key}={raw}: an empty value in the list")
     return key, [_check_value(par, v, "--vary ") for v in values]
+
+
+def parse_range(text: str, option: str) -> tuple[str, tuple[float, float] | None]:
+    """Parse ``PATH`` (the schema's range) or ``PATH=LO:HI`` — ``--vary`` of a sensitivity, ``--fit``.
+
+    Raises:
+        ScenarioError: No range after ``=``, a list or a malformed range, a bound that is not a
+            finite number (one line naming ``option``; the path itself is checked by the caller).
+    """
+    text = str(text).strip()
+    if "=" not in text:
+        return text, None
+    path, raw = (s.strip() for s in text.split("=", 1))
+    if not raw:
+        raise ScenarioError(f"{option} {path}=: no range given; use {path}=LO:HI, or {path} alone for the schema's range")
+    if raw.count(":") != 1 or "," in raw:
+        raise ScenarioError(f"{option} {text[:80]} must look like PATH or PATH=LO:HI (a range, not a list of values)")
+    bounds = []
+    for part in raw.split(":"):
+        try:
+            value = float(part.strip())
+        except ValueError:
+            raise ScenarioError(f"{option} {path}={raw[:40]}: {part.strip()[:30]!r} is not a number (a range is LO:HI)") from None
+        if not math.isfinite(value):
+            raise ScenarioError(f"{option} {path}={raw[:40]}: {part.strip()[:30]!r} is not a finite number")
+        bounds.append(value)
+    return path, (bounds[0], bounds[1])

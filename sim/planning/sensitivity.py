@@ -61,6 +61,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.experiments import Backend, Store, explicit, parameter, quantiles, sweep, sweepable
+from sim.experiments.design import parse_range
 from sim.experiments.store import check_id, new_id
 from sim.io import _jsonable, json_text
 from sim.loader import load_scenario
@@ -178,29 +179,7 @@ def _section_paths(name: str) -> list[str]:
 
 def _parse_vary(text: str) -> tuple[str, tuple[float, float] | None]:
     """``PATH`` (the schema's range) or ``PATH=LO:HI``."""
-    text = str(text).strip()
-    if "=" not in text:
-        return text, None
-    key, raw = (s.strip() for s in text.split("=", 1))
-    if not raw:
-        raise ScenarioError(f"--vary {key}=: no range given; use {key}=LO:HI, or {key} alone for the schema's range")
-    if ":" not in raw or "," in raw or raw.count(":") != 1:
-        raise ScenarioError(f"--vary {key}={raw}: sensitivity needs a range LO:HI (or {key} alone for the schema's range)")
-    lo_text, hi_text = (s.strip() for s in raw.split(":"))
-    try:
-        lo, hi = float(lo_text), float(hi_text)
-    except ValueError:
-        bad = lo_text if not _is_float(lo_text) else hi_text
-        raise ScenarioError(f"--vary {key}={raw}: {bad!r} is not a number (a range is LO:HI)") from None
-    return key, (lo, hi)
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return parse_range(text, "--vary")
 
 
 def factors(base: Scenario, vary: Mapping[str, tuple[float, float] | None] | Sequence[str] | None = None,
