@@ -244,3 +244,24 @@ def test_rewards_the_budget_stopped_today_are_not_paid():
     assert len(got) > 0 and m.ledger["referral_joins"] == len(got)
     assert m.ledger["cost_referrals"] == 0 and m.ledger["acq_cost"] == 0
     assert not (m.pop.events[:20] & Event.REWARDED).any() and (m.pop.last_reward[:20] == NEVER).all()
+
+
+def test_a_contact_reached_by_several_sharers_is_credited_to_the_first():
+    # every exposure succeeds (trust 1, need 1: chance 1.5 ≥ 1), so each public contact joins and
+    # is credited to the first sharer, in the order given, whose share reached them
+    sc = tiny(population__n_users=3000, network__kind="random", network__mean_degree=12.0,
+              referral__join_prob=1.0, strategy__entry_threshold=0.0)
+    m = joined(sc, 60, trust=1.0)
+    m.pop.need[m.pop.stage == Stage.PUBLIC] = 1.0
+    new_day(m, 1)
+    g, first = m.graph, {}
+    for s in range(60):
+        for t in g.indices[g.indptr[s]:g.indptr[s + 1]]:
+            if m.pop.stage[t] == Stage.PUBLIC:
+                first.setdefault(int(t), s)
+    got = referral.spread(m, np.arange(60, dtype=np.int64))
+    assert sorted(got.tolist()) == sorted(first)
+    reached_twice = {int(t) for s in range(60) for t in g.indices[g.indptr[s]:g.indptr[s + 1]]
+                     if int(t) in first and first[int(t)] != s}
+    assert len(reached_twice) > 20
+    assert {int(t): int(m.pop.referrer[t]) for t in got} == first
