@@ -7,6 +7,7 @@ translated errors, the reading guide, and every page in 中文 without untransla
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 
 import pytest
@@ -166,7 +167,12 @@ def _untranslated(texts: list[str]) -> list[str]:
 
 
 #: Every page of the dashboard's navigation (dashboard/app.py).
-ALL_PAGES = [*PAGES, "views/sweep.py", "views/store.py"]
+ALL_PAGES = [*PAGES, "views/sweep.py", "views/store.py", "views/sensitivity.py", "views/calibrate.py"]
+
+
+def test_the_chinese_check_covers_every_page_of_the_navigation():
+    app = (pathlib.Path(__file__).resolve().parent.parent / "dashboard" / "app.py").read_text()
+    assert sorted(ALL_PAGES) == sorted(f"views/{name}" for name in re.findall(r'VIEWS / "(\w+\.py)"', app))
 
 
 @pytest.mark.parametrize("page", ALL_PAGES)
