@@ -82,6 +82,8 @@ class _SafeLoader(yaml.SafeLoader):
         if isinstance(node, ScalarNode):
             if node.tag == _MERGE:
                 raise _Refused(here, line, "YAML merge keys (<<) are not allowed")
+            if node.tag in (_INT, _FLOAT) and ":" in node.value:
+                node.tag = "tag:yaml.org,2002:str"  # YAML 1.1's base 60 ("1:30" = 90) is a string here
             if node.tag in (_INT, _FLOAT) and len(node.value) > MAX_NUMBER_CHARS:
                 raise _Refused(here, line, f"a number of {len(node.value):,} characters is out of range "
                                            f"(numbers may have at most {MAX_NUMBER_CHARS} characters)")

@@ -227,3 +227,11 @@ def test_no_import_circle_between_loader_and_scenario():
     assert not any(m.startswith("sim.loader") for m in _imports("scenario"))
     for module in ("overrides", "validation", "safe_yaml", "errors"):
         assert not any(m.startswith(("sim.loader", "sim.scenario")) for m in _imports(module)), module
+
+
+def test_yaml_base_60_numbers_are_text_not_numbers():
+    """YAML 1.1 reads ``1:30`` as 90; here it stays text, so a number field refuses it."""
+    assert safe_yaml.load("a: 1:30\nb: 1.5\nc: -2:05.5\n", "src") == {"a": "1:30", "b": 1.5, "c": "-2:05.5"}
+    with pytest.raises(sim.ScenarioError, match="ad_posts_per_day"):
+        sim.load_scenario("content_led").with_overrides(
+            {"strategy.ad_posts_per_day": parse_override("strategy.ad_posts_per_day=1:30")[1]})
