@@ -86,6 +86,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else float("nan"),
         "mean_trust": float(pool["trust"].mean()) if len(pool) else float("nan"),
         "gmv_total": float(daily["gmv"].sum()),
+        "cost_total": cost,
         "mutes_total": float(daily["mutes"].sum()),
         "referral_joins_total": float(daily["referral_joins"].sum()),
         "budget_bound_day": bound,
