@@ -6,7 +6,8 @@ atomically; ``siyu compare A B --html report.html`` does the same for several sc
 writes a self-contained HTML report; ``siyu explain A B`` splits the difference between two
 scenarios into the contributions of the lever groups in which they differ; ``siyu sweep`` runs a
 design × seeds into the results store and ``siyu runs`` lists, shows and removes what the store
-holds; ``siyu calibrate`` fits unknown parameters to a pilot CSV (ABC-SMC). The shared
+holds; ``siyu calibrate`` fits unknown parameters to a pilot CSV (ABC-SMC); ``siyu optimize``
+searches the best plan under constraints (Optuna). The shared
 machinery (the app, one-line errors, options) is in :mod:`sim.cli.common`; each command is a
 module of this package that registers itself on the app when imported here.
 """
@@ -18,6 +19,7 @@ from sim.cli import (  # noqa: F401 - importing registers the commands
     diff,
     experiments,
     explain,
+    optimize,
     run,
     scenarios,
     sensitivity,

@@ -632,9 +632,10 @@ def shipped_for(base: Scenario, names: Sequence[str] | None = None) -> list[Scen
     names = list_scenarios() if names is None else list(names)
     out = []
     for n in names:
-        s = load_scenario(n)
-        out.append(s.with_overrides({"population.n_users": base.population.n_users,
-                                     "horizon_days": base.horizon_days}))
+        s = load_scenario(n).with_overrides({"population.n_users": base.population.n_users,
+                                             "horizon_days": base.horizon_days})
+        if s.key() != base.key():  # the base itself is already re-evaluated as "base"
+            out.append(s)
     return out
 
 
@@ -672,7 +673,15 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
     import optuna
 
     from sim.experiments.backends import LocalBackend
-    from sim.experiments.store import FORMAT, Store, check_id, fingerprint, git_commit, new_id, utc_now
+    from sim.experiments.store import (
+        FORMAT,
+        Store,
+        check_id,
+        fingerprint,
+        git_commit,
+        new_id,
+        utc_now,
+    )
     from sim.io import package_version
     from sim.loader import list_scenarios, load_scenario
 
