@@ -38,6 +38,7 @@ page = st.navigation([
     st.Page(VIEWS / "store.py", title=t("nav.runs"), icon=":material/inventory_2:"),
     st.Page(VIEWS / "sensitivity.py", title=t("nav.sensitivity"), icon=":material/tornado:"),
     st.Page(VIEWS / "calibrate.py", title=t("nav.calibrate"), icon=":material/model_training:"),
+    st.Page(VIEWS / "optimize.py", title=t("nav.optimize"), icon=":material/target:"),
     st.Page(VIEWS / "learn.py", title=t("nav.learn"), icon=":material/school:"),
     st.Page(VIEWS / "guide.py", title=t("nav.guide"), icon=":material/menu_book:"),
 ])

@@ -100,7 +100,8 @@ def _assert_no_errors(page) -> None:
 
 #: Sidebar entry → the key of the page's title.
 NAV = {"nav.compare": "cmp.title", "nav.flows": "flows.title", "nav.cascades": "casc.title",
-       "nav.editor": "ed.title", "nav.journey": "jr.title", "nav.learn": "learn.title", "nav.guide": "guide.title"}
+       "nav.editor": "ed.title", "nav.journey": "jr.title", "nav.learn": "learn.title", "nav.guide": "guide.title",
+       "nav.optimize": "opt.title"}
 
 #: Card texts whose content overflows their box (clipped), as "text (scroll > client)".
 CLIPPED_JS = """() => {

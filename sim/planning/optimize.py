@@ -832,6 +832,13 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
         result.info["wall_seconds"] = round(time.monotonic() - t0, 3)
         result.info["status"] = "complete"
         if writer is not None:
+            points = [{d.path: r[d.path] for d in decs} for r in rows]
+            labels = [f"trial {r['trial']}" for r in rows]
+            if reeval_rows:
+                points += [result.plan(), {d.path: _base_value(base, d) for d in decs}, *({} for _ in compared)]
+                labels += ["recommended", "base", *(s.name for s in compared)]
+            writer.manifest["design"]["points"] = points
+            writer.manifest["points"] = [{"point": i, "label": lab} for i, lab in enumerate(labels)]
             writer.manifest["runs_total"] = result.info["runs"]  # no re-evaluation when nothing is feasible
             writer.manifest["optimization"].update(stage="done", wall_seconds=result.info["wall_seconds"],
                                                    feasible=result.feasible)

@@ -1,0 +1,98 @@
+"""The Optimize page's logic: the fields one may decide, a checked plan, the run. Nothing here imports Streamlit.
+
+:func:`decidable` lists the strategy's bounded number fields (what the merchant decides;
+:data:`sim.planning.optimize.DECIDABLE`); :func:`parse_constraints` reads the page's constraint
+box (one ``KPI<=X`` per line); :func:`plan` checks everything before a run — decision
+variables, objective, constraints, counts and the page's size limits — as one-line
+:class:`sim.ScenarioError`; :func:`run` sends the plan to
+:func:`sim.planning.optimize.optimize` (local processes, recorded in the results store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from sim import Scenario, ScenarioError
+from sim.planning import optimize as op
+
+from .editor import FieldSpec
+from .sweeps import sweepable
+
+__all__ = ["MAX_RUNS", "MAX_TRIALS", "MAX_USER_DAYS", "OptimizationPlan", "decidable", "parse_constraints", "plan",
+           "run"]
+
+#: Trials a page search may take; the CLI takes more.
+MAX_TRIALS = 300
+#: Runs of a page search (trials × seeds + fresh seeds × scenarios re-evaluated).
+MAX_RUNS = 3_000
+#: Simulated user-days of a page search: a few minutes on 2 cores.
+MAX_USER_DAYS = 2_000_000_000
+#: Shipped scenarios re-evaluated beside the plan on the page (all of them would double a small search).
+COMPARE = ("public_only", "content_led", "hybrid_referral")
+
+
+@cache
+def decidable() -> dict[str, FieldSpec]:
+    """Path → field spec of every bounded number field of the strategy, in schema order."""
+    return {p: s for p, s in sweepable().items() if op.DECIDABLE.match(p)}
+
+
+def parse_constraints(text: str | None) -> list[op.Constraint]:
+    """The constraint box: one ``KPI<=X`` or ``KPI>=X`` per line (blank lines ignored)."""
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    return op.constraints_of(lines)
+
+
+@dataclass(frozen=True)
+class OptimizationPlan:
+    """A checked page search: what :func:`run` sends to :func:`sim.planning.optimize.optimize`."""
+
+    base: Scenario
+    decisions: tuple[op.Decision, ...]
+    objective: op.Objective
+    constraints: tuple[op.Constraint, ...]
+    trials: int
+    seeds: int
+    fresh_seeds: int
+    compare: tuple[str, ...]
+    runs: int
+    user_days: int
+
+
+def plan(base: Scenario, ranges: Mapping[str, tuple[float, float]], kpi: str, risk: str | None,
+         constraints: str | None, trials: int, seeds: int, fresh_seeds: int,
+         compare: Sequence[str] = COMPARE) -> OptimizationPlan:
+    """Check a page search (one-line ScenarioError), including the page's size limits."""
+    objective = op.parse_objective(kpi, risk)
+    cons = parse_constraints(constraints)
+    if int(trials) < 1:
+        raise ScenarioError(f"--trials must be at least 1 (got {int(trials)}); zero trials cannot find a plan")
+    if int(trials) > MAX_TRIALS:
+        raise ScenarioError(f"--trials {int(trials):,} is more than a page search takes (at most {MAX_TRIALS}); "
+                            "use 'siyu optimize' for a longer search")
+    decs = op.decisions(base, {p: (float(lo), float(hi)) for p, (lo, hi) in ranges.items()})
+    shipped = op.shipped_for(base, compare) if fresh_seeds else []
+    runs = op.plan_work(base, int(trials), int(seeds), int(fresh_seeds), shipped)
+    user_days = runs * base.population.n_users * base.horizon_days
+    if runs > MAX_RUNS or user_days > MAX_USER_DAYS:
+        raise ScenarioError(f"{runs:,} runs ({user_days:.2g} user-days) is more than a page search takes "
+                            f"(at most {MAX_RUNS:,} runs or {MAX_USER_DAYS:.0e} user-days); use fewer trials, seeds, "
+                            "users or days, or 'siyu optimize'")
+    return OptimizationPlan(base=base, decisions=tuple(decs), objective=objective, constraints=tuple(cons),
+                            trials=int(trials), seeds=int(seeds), fresh_seeds=int(fresh_seeds),
+                            compare=tuple(s.name for s in shipped), runs=runs, user_days=user_days)
+
+
+def run(p: OptimizationPlan, progress: Callable[[str, int, int], None] | None = None,
+        store: object = None) -> op.Optimization:
+    """Run a checked plan on local processes (one for tiny runs) into the results store."""
+    from sim.experiments import LocalBackend
+
+    small = p.base.population.n_users * p.base.horizon_days < 300_000  # worker processes do not pay off
+    with LocalBackend(workers=1 if small else None) as backend:
+        res = op.optimize(p.base, {d.path: (d.lo, d.hi) for d in p.decisions}, p.objective,
+                          constraints=list(p.constraints), trials=p.trials, seeds=p.seeds, fresh_seeds=p.fresh_seeds,
+                          compare=list(p.compare), backend=backend, store=store, progress=progress)
+    return res

@@ -1,0 +1,101 @@
+"""The Optimize page (AppTest, English and 中文): the size said before running, bad input as one inline
+line (never an exception), a small search with its plan, the fresh-seed chart and Optuna's charts,
+an impossible constraint said inline with the closest plan; and the page's plain logic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import sim
+from dashboard import optimize as logic
+from dashboard.i18n import EN, ZH
+from sim import ScenarioError
+from sim import experiments as ex
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+ADS = "strategy.ad_posts_per_day"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> ex.Store:
+    monkeypatch.setenv("SIYU_STORE", str(tmp_path / "store"))
+    return ex.Store()
+
+
+def page(lang: str = "en", **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["lang"] = lang
+    for k, v in {"opt.n_users": 600, "opt.horizon": 30, "opt.seeds": 1, "opt.trials": 4, "opt.fresh": 2,
+                 "opt.params": [ADS], f"opt.lo.{ADS}": 0.0, f"opt.hi.{ADS}": 15.0, **state}.items():
+        at.session_state[k] = v
+    at.switch_page("views/optimize.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_page_says_the_size_before_running(store, lang):
+    at = page(lang)
+    table = {"en": EN, "zh": ZH}[lang]
+    assert at.title[0].value == table["opt.title"]
+    assert not at.error
+    # 4 trials × 1 seed + 2 fresh seeds × (recommended, base, three shipped scenarios)
+    assert any(("14 runs" if lang == "en" else "14 次运行") in c.value for c in at.caption)
+    assert not at.button(key="opt.run_btn").disabled
+
+
+@pytest.mark.parametrize(("state", "needle"), [
+    ({"opt.trials": 0}, "zero trials"),
+    ({f"opt.lo.{ADS}": 9.0, f"opt.hi.{ADS}": 2.0}, "is reversed"),
+    ({"opt.constraints": "churn_rate<="}, "no bound after <="),
+    ({"opt.constraints": "churn<=0.2"}, "did you mean 'churn_rate'?"),
+])
+def test_bad_input_is_one_inline_line_and_nothing_runs(store, state, needle):
+    at = page(**state)
+    assert len(at.error) == 1 and needle in at.error[0].value and "\n" not in at.error[0].value
+    assert at.button(key="opt.run_btn").disabled
+    assert store.list() == []
+
+
+def test_no_decision_variable_says_so(store):
+    at = page(**{"opt.params": []})
+    assert any(EN["opt.pick"] in i.value for i in at.info) and at.button(key="opt.run_btn").disabled
+
+
+def test_a_small_search_shows_the_plan_the_fresh_seeds_and_optunas_charts(store):
+    at = page(**{"opt.kpi": "final_private_pool", "opt.constraints": "cost_total<=100000"})
+    at.button(key="opt.run_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    res = at.session_state["opt.result"]
+    assert res.feasible and res.id.startswith("opt-") and store.manifest(res.id)["kind"] == "optimization"
+    plan = at.dataframe[-1].value
+    assert len(plan) == 1 and plan[EN["opt.col.value"]].iloc[0] == pytest.approx(res.plan()[ADS])
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # the re-evaluation, history and slice (one variable: no importances)
+    assert [m.label for m in at.metric][0].startswith("Best median")
+    assert any(EN["opt.importances_none"] in c.value for c in at.caption)
+
+
+def test_an_impossible_constraint_is_said_inline_with_the_closest_plan(store):
+    at = page(**{"opt.constraints": "cost_total<=1"})
+    at.button(key="opt.run_btn").click().run()
+    assert not at.exception
+    (err,) = at.error
+    assert "no plan met the constraints (cost_total<=1) in 4 trials; the closest is trial" in err.value
+    assert not at.get("download_button")
+
+
+def test_the_logic_offers_strategy_fields_only_and_checks_the_page_limits():
+    fields = logic.decidable()
+    assert ADS in fields and all(p.startswith("strategy.") for p in fields)
+    assert not any(p.startswith(("trust.", "public.", "population.")) for p in fields)
+    base = sim.load_scenario("spam_blast").with_overrides({"population.n_users": 20_000, "horizon_days": 365})
+    with pytest.raises(ScenarioError, match="more than a page search takes"):
+        logic.plan(base, {ADS: (0, 15)}, "cum_profit", None, "", 300, 10, 10)
+    p = logic.plan(base, {ADS: (0, 15)}, "churn_rate", "q10", "cost_total<=5000\n\n", 10, 2, 0)
+    assert p.runs == 20 and p.objective.quantile == pytest.approx(0.9) and len(p.constraints) == 1
