@@ -263,7 +263,7 @@ def _date(text: str | None) -> str:
 def runs_command(
     ctx: typer.Context,
     store: StoreOpt = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: sweep, run, compare or calibration.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: sweep, run, compare, calibration or optimization.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List the results store: id, kind, scenario, runs, status, date (newest first)."""
