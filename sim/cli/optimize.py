@@ -195,7 +195,7 @@ def print_optimization(res, written: Path | None = None, top: int = 5) -> None:
             rt.add_row(*map(escape, cells))
         console.print(rt)
         for chk in res.fresh_check():
-            console.print(escape(f"on the fresh seeds {chk['constraint']}: median {kpi_text(chk['median'], '')} — "
+            console.print(escape(f"on the fresh seeds {chk['constraint']}: median {kpi_text(chk['median'], sim.KPI_INFO[chk['kpi']][1])} — "
                                  f"{'met' if chk['met'] else 'NOT met (the search seeds were lucky; use more --seeds)'}"))
     if written is not None:
         console.print(escape(f"wrote {written}"))

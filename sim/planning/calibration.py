@@ -408,25 +408,8 @@ class Calibration:
         for k, v in self.summary().items():
             header.append(f"#   {k} = {v['median']:.6g}  [{v['q05']:.6g} – {v['q95']:.6g}] {v['unit']}".rstrip())
         header.append(f"# from {self.runs:,} simulations; see docs/CALIBRATION.md")
-        parent = _extends_target(self.base_ref, path)
-        data: dict[str, Any]
-        if parent is not None:
-            from sim.loader import load_scenario
-
-            try:
-                reference = load_scenario(self.base_ref)  # type: ignore[arg-type]
-            except ScenarioError:
-                reference = None
-            if reference is not None:
-                diff = _diff(reference.model_dump(mode="json"), target.model_dump(mode="json"))
-                diff.pop("name", None)
-                diff.pop("description", None)
-                data = {"extends": parent, "name": name,
-                        "description": cut(f"{self.base.name} with parameters fitted to a pilot", 200), **diff}
-                return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        data = target.model_dump(mode="json")
-        data["name"] = name
-        return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return extends_yaml(header, target, name, cut(f"{self.base.name} with parameters fitted to a pilot", 200),
+                            self.base_ref, path)
 
     def write_yaml(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write :meth:`calibrated_yaml` atomically; an existing file is kept unless ``overwrite``."""
@@ -458,6 +441,34 @@ class Calibration:
                          "horizon": self.outlook()},
             "calibrated": self.medians(),
         }
+
+
+def extends_yaml(header: Sequence[str], target: Scenario, name: str, description: str,
+                 base_ref: str | None, path: str | os.PathLike[str] | None) -> str:
+    """A derived scenario as YAML: comment ``header``, then ``extends`` the base and only what differs.
+
+    The base ``base_ref`` is extended by its shipped name or by its file (relative to ``path``'s
+    directory when given); a base with no file (an upload, an edited scenario) gives ``target``
+    in full. Loading the text gives ``target`` (with ``name``). Shared by the calibrated and the
+    optimised scenario.
+    """
+    parent = _extends_target(base_ref, path)
+    if parent is not None:
+        from sim.loader import load_scenario
+
+        try:
+            reference = load_scenario(base_ref)  # type: ignore[arg-type]
+        except ScenarioError:
+            reference = None
+        if reference is not None:
+            diff = _diff(reference.model_dump(mode="json"), target.model_dump(mode="json"))
+            diff.pop("name", None)
+            diff.pop("description", None)
+            data: dict[str, Any] = {"extends": parent, "name": name, "description": description, **diff}
+            return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    data = target.model_dump(mode="json")
+    data["name"] = name
+    return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def cut_name(name: str) -> str:

@@ -49,7 +49,6 @@ The method:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import math
 import os
@@ -221,11 +220,12 @@ def decisions(base: Scenario, decide: Mapping[str, tuple[float, float] | None] |
 
 
 def _check_kpi(kpi: str, option: str) -> str:
-    if kpi in KPI_INFO:
-        return kpi
-    hint = difflib.get_close_matches(str(kpi), list(KPI_INFO), n=1)
-    extra = f"did you mean '{hint[0]}'? " if hint else ""
-    raise ScenarioError(f"{option}: unknown KPI {cut(str(kpi), 40)!r}; {extra}known KPIs: {', '.join(KPI_INFO)}")
+    from sim.planning.sensitivity import check_kpi
+
+    try:
+        return check_kpi(kpi)
+    except ScenarioError as err:
+        raise ScenarioError(f"{option}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -438,7 +438,7 @@ class Optimization:
         out = []
         for c in self.constraints:
             med = quantiles(rec[c.kpi].to_numpy(dtype=float), (0.5,))[0]
-            out.append({"constraint": c.text, "median": med, "met": c.violation(med) <= 0})
+            out.append({"constraint": c.text, "kpi": c.kpi, "median": med, "met": c.violation(med) <= 0})
         return out
 
     def recommended_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
@@ -447,7 +447,7 @@ class Optimization:
         The base is extended by its shipped name or file (relative to ``path``'s directory); a
         base with no file is written in full. Loading the text gives :meth:`recommended_scenario`.
         """
-        from sim.planning.calibration import _diff, _extends_target, cut_name
+        from sim.planning.calibration import cut_name, extends_yaml
 
         target = self.recommended_scenario()
         name = cut_name(f"{self.base.name}_optimized")
@@ -461,24 +461,8 @@ class Optimization:
         for d in self.decisions:
             header.append(f"#   {d.path} = {_fmt(self.plan()[d.path])}  (searched {d.range_text()})")
         header.append("# see docs/OPTIMIZATION.md")
-        parent = _extends_target(self.base_ref, path)
-        if parent is not None:
-            from sim.loader import load_scenario
-
-            try:
-                reference = load_scenario(self.base_ref)  # type: ignore[arg-type]
-            except ScenarioError:
-                reference = None
-            if reference is not None:
-                diff = _diff(reference.model_dump(mode="json"), target.model_dump(mode="json"))
-                diff.pop("name", None)
-                diff.pop("description", None)
-                data = {"extends": parent, "name": name,
-                        "description": cut(f"{self.base.name} with the optimised plan", 200), **diff}
-                return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        data = target.model_dump(mode="json")
-        data["name"] = name
-        return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return extends_yaml(header, target, name, cut(f"{self.base.name} with the optimised plan", 200),
+                            self.base_ref, path)
 
     def write_yaml(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write :meth:`recommended_yaml` atomically; an existing file is kept unless ``overwrite``."""
