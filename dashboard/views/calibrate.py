@@ -6,11 +6,9 @@ import streamlit as st
 
 from dashboard import calibration as logic
 from dashboard import results_view, state, ui
-from dashboard.editor import format_number
-from dashboard.i18n import current, t
+from dashboard.i18n import t
 from sim import ScenarioError
 from sim.figures import calibration as figs
-from sim.i18n import unit_text
 from sim.planning.pilot import SERIES
 
 ss = st.session_state
@@ -21,14 +19,12 @@ st.caption(t("cal.intro"))
 lib = state.library()
 fields = logic.fittable()
 truth = logic.sample_truth()
-defaults = {"cal.source": "sample", "cal.scenario": truth["scenario"] if truth["scenario"] in lib else next(iter(lib)),
+defaults = {"cal.source": "sample", "cal.scenario": truth["scenario"],
             "cal.n_users": int(truth["overrides"]["population.n_users"]), "cal.horizon": 365,
             "cal.params": [p for p in ("public.organic_reach_per_day", "public.platform_conversion") if p in fields],
             "cal.budget": 300, "cal.seeds": 10}
 for k, v in defaults.items():
     ss.setdefault(k, v)
-if ss["cal.scenario"] not in lib:
-    ss["cal.scenario"] = next(iter(lib))
 
 
 def series_name(name: str) -> str:
@@ -69,12 +65,9 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader(t("cal.setup"))
-    c_scen, c_users, c_days = st.columns([3, 1.3, 1.2])
-    name = ui.choice(c_scen.selectbox, t("cal.scenario"), list(lib), key="cal.scenario", text=ui.scenario_label,
-                     help=t("cal.scenario_help"))
-    n_users = c_users.number_input(t("cmp.n_users"), min_value=100, max_value=200_000, step=1_000, key="cal.n_users")
-    horizon = c_days.number_input(t("cmp.horizon"), min_value=7, max_value=3_650, step=30, key="cal.horizon",
-                                  help=t("cal.horizon_help"))
+    name, n_users, horizon, _ = ui.plan_size_row("cal", lib, seeds=None, min_days=7,
+                                                 scenario_help=t("cal.scenario_help"),
+                                                 days_help=t("cal.horizon_help"))
     series = []
     if pilot is not None:
         ss.setdefault("cal.series", list(pilot.columns))
@@ -85,16 +78,7 @@ with st.container(border=True):
                       text=results_view.param_text, help=t("cal.params_help"))
     ranges = {}
     for path in paths:
-        spec = fields[path]
-        ss.setdefault(f"cal.lo.{path}", float(spec.lo))
-        ss.setdefault(f"cal.hi.{path}", float(spec.hi))
-        c_lab, c_lo, c_hi = st.columns([3, 1.2, 1.2])
-        c_lab.markdown(f"**{results_view.param_text(path)}**")
-        c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit_text(spec.unit, current())))
-        kw = {"min_value": float(spec.lo), "max_value": float(spec.hi), "step": float(spec.step),
-              "format": spec.number_format}
-        lo = c_lo.number_input(t("cal.prior_lo"), key=f"cal.lo.{path}", **kw)
-        hi = c_hi.number_input(t("cal.prior_hi"), key=f"cal.hi.{path}", **kw)
+        lo, hi, _ = ui.range_row("cal", fields[path], labels=("cal.prior_lo", "cal.prior_hi"))
         ranges[path] = (lo, hi)
     c_budget, c_seeds = st.columns(2)
     budget = c_budget.number_input(t("cal.budget"), min_value=1, max_value=logic.MAX_BUDGET, step=50,
