@@ -8,8 +8,6 @@ from dashboard import calibration as logic
 from dashboard import results_view, state, ui
 from dashboard.i18n import t
 from sim import ScenarioError
-from sim.figures import calibration as figs
-from sim.planning.pilot import SERIES
 
 ss = st.session_state
 
@@ -27,16 +25,7 @@ for k, v in defaults.items():
     ss.setdefault(k, v)
 
 
-def series_name(name: str) -> str:
-    """A pilot column's label in the page's language."""
-    return t(f"cal.series.{name}") if name in SERIES else name
-
-
-names = {**{s: series_name(s) for s in SERIES}, **{p: results_view.param_text(p) for p in fields},
-         "band": t("common.band"), "median": t("cal.fig.median"), "observed": t("cal.fig.observed"),
-         "particles": t("cal.fig.particles"), "truth": t("cal.fig.truth"), "prior": t("cal.fig.prior"),
-         "posterior": t("cal.fig.posterior"), "pilot_end": t("cal.fig.pilot_end"), "day": t("cal.fig.day"),
-         "week": t("cal.fig.week")}
+series_name = results_view.series_name
 
 with st.container(border=True):
     st.subheader(t("cal.pilot"))
@@ -107,42 +96,4 @@ if run_clicked and the_plan is not None:
 result = ss.get("cal.result")
 if result is not None:
     st.subheader(t("cal.results"))
-    if result.id:
-        st.caption(t("cal.stored", id=result.id, runs=result.runs, status=result.info.get("status", "")))
-    summary = result.summary()
-    rows = [{t("cal.col.param"): results_view.param_text(p.path),
-             t("cal.col.prior"): f"{p.lo:.4g} – {p.hi:.4g}",
-             t("cal.col.median"): f"{summary[p.path]['median']:.4g}",
-             t("cal.col.interval"): f"{summary[p.path]['q05']:.4g} – {summary[p.path]['q95']:.4g}",
-             t("cal.col.shrinkage"): f"{summary[p.path]['shrinkage']:.0%}"} for p in result.parameters]
-    st.dataframe(rows, hide_index=True)
-    st.caption(t("cal.table_note"))
-    shown_truth = truth["true_values"] if result.pilot.source == logic.SAMPLE.name else None
-    if len(result.paths) >= 2:
-        c_x, c_y = st.columns(2)
-        ss.setdefault("cal.x", result.paths[0])
-        ss.setdefault("cal.y", result.paths[1])
-        if ss["cal.x"] not in result.paths:
-            ss["cal.x"] = result.paths[0]
-        x = ui.choice(c_x.selectbox, t("cal.pair_x"), result.paths, key="cal.x", text=results_view.param_text)
-        others = [p for p in result.paths if p != x]
-        if ss.get("cal.y") not in others:
-            ss["cal.y"] = others[0]
-        y = ui.choice(c_y.selectbox, t("cal.pair_y"), others, key="cal.y", text=results_view.param_text)
-        st.plotly_chart(figs.pair_figure(result, x, y, names=names, truth=shown_truth,
-                                         title=t("cal.fig.pair_title")), key="cal.pair")
-    st.plotly_chart(figs.marginals_figure(result, names=names, truth=shown_truth,
-                                          title=t("cal.fig.marginals_title")), key="cal.marginals")
-    st.plotly_chart(figs.fit_figure(result, names=names, title=t("cal.fig.fit_title")), key="cal.fit")
-    options = [c for c in result.forecast_daily.columns if c not in ("draw", "seed", "day")]
-    if ss.get("cal.fc_series") not in options:
-        ss["cal.fc_series"] = options[0]
-    fc_series = ui.choice(st.selectbox, t("cal.fc_series"), options, key="cal.fc_series",
-                          text=lambda s: t("kpi.cum_profit") if s == "cum_profit" else series_name(s))
-    st.plotly_chart(figs.forecast_figure(result, fc_series, names={**names, "cum_profit": t("kpi.cum_profit")},
-                                         title=t("cal.fig.forecast_title", horizon=result.base.horizon_days)),
-                    key="cal.forecast")
-    st.download_button(t("cal.download"), result.calibrated_yaml().encode("utf-8"),
-                       file_name=f"{result.base.name}_calibrated.yaml", mime="application/x-yaml",
-                       key="cal.download", icon=":material/download:")
-    st.caption(t("cal.download_note"))
+    results_view.show_calibration(result, key="cal")

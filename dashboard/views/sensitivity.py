@@ -6,16 +6,12 @@ experiment layer into the results store); figures are :mod:`sim.figures.sensitiv
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
 import streamlit as st
 
 from dashboard import results_view, state, sweeps, ui
 from dashboard.i18n import t
 from sim import KPI_INFO, ScenarioError
 from sim import experiments as ex
-from sim.figures.sensitivity import indices_figure, tornado_figure
 from sim.planning import sensitivity as sa
 
 ss = st.session_state
@@ -90,10 +86,6 @@ if run_clicked and ready is not None:
         ss["sens.result"] = (res.id, res.kpi)
 
 
-def _num(v: float) -> str:
-    return "—" if v is None or not math.isfinite(float(v)) else f"{float(v):,.4g}"
-
-
 if ss.get("sens.result"):
     try:
         res = sa.load(*ss["sens.result"])
@@ -101,27 +93,4 @@ if ss.get("sens.result"):
         ss.pop("sens.result", None)
         ui.show_scenario_error(err)
     else:
-        label = t("kpi." + res.kpi)
-        st.subheader(t("sens.results", kpi=label, method=t(f"sens.method.{res.method}")))
-        c1, c2, c3 = st.columns(3)
-        c1.metric(t("sens.seed_share"), f"{res.seed_share:.1%}", help=t("sens.seed_share_help"))
-        c2.metric(t("sens.noise_share"), f"{res.residual_noise_share:.1%}", help=t("sens.noise_share_help"))
-        c3.metric(t("sens.runs"), f"{res.runs:,}", help=t("sens.runs_help", id=res.id or "—"))
-        labels = {f.path: results_view.param_text(f.path).split(" · ")[0] for f in res.factors}
-        if len(res.tornado):
-            st.plotly_chart(tornado_figure(
-                res.tornado, res.base_band, t("sens.tornado_title", kpi=label), labels=labels, x_title=label,
-                names=(t("sens.low"), t("sens.high"), t("sens.base")), band_name=t("common.band"), fmt=_num),
-                key="sens.tornado")
-        st.plotly_chart(indices_figure(
-            res.table, res.method, t(f"sens.bars_title.{res.method}", kpi=label), labels=labels,
-            names={"S1": t("sens.S1"), "ST": t("sens.ST"), "mu_star": t("sens.mu_star"), "sigma": t("sens.sigma")},
-            fmt=_num, ci_name=t("sens.ci"), seed_name=t("sens.seed_range")), key="sens.bars")
-        keys = ["rank", "parameter", "lo", "hi", *[c for c in res.table.columns
-                                                   if c.startswith(("S1", "ST", "mu", "sigma"))]]
-        shown = pd.DataFrame(res.table[[k for k in keys if k in res.table.columns]])
-        shown["parameter"] = [labels.get(p, p) for p in shown["parameter"]]
-        st.dataframe(shown.rename(columns={"rank": t("sens.col.rank"), "parameter": t("sens.col.parameter"),
-                                           "lo": t("sw.from"), "hi": t("sw.to")}),
-                     width="stretch", hide_index=True)
-        st.caption(t("sens.how_to_read"))
+        results_view.show_sensitivity(res, key="sens")
