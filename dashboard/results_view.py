@@ -134,7 +134,7 @@ def _scenario_charts(result: ex.SweepResult, key: str) -> None:
 
 
 def _stored_analysis(result: ex.SweepResult, key: str) -> bool:
-    """Draw the analysis a stored experiment holds (a sensitivity analysis, a calibration); False if none.
+    """Draw the analysis a stored experiment holds (a sensitivity analysis, a calibration, an optimisation); False if none.
 
     A sensitivity analysis is kept beside its sweep's runs (``sim.planning.sensitivity``; a
     selector picks the KPI when several were analysed); a complete calibration is reopened
@@ -145,6 +145,15 @@ def _stored_analysis(result: ex.SweepResult, key: str) -> bool:
         return False
     from sim import ScenarioError
 
+    if result.kind == "optimization":
+        from sim.planning.optimize import load_optimization
+
+        try:
+            opt = load_optimization(result.id, result.store)
+        except (ScenarioError, OSError, KeyError, ValueError):
+            return False
+        show_optimization(opt, key=f"{key}.opt")
+        return True
     if result.kind == "calibration":
         from sim.planning.calibration import load_calibration
 
@@ -210,6 +219,57 @@ def show_sensitivity(res: Any, key: str) -> None:
                                        "lo": t("sw.from"), "hi": t("sw.to")}),
                  width="stretch", hide_index=True)
     st.caption(t("sens.how_to_read"))
+
+
+def show_optimization(res: Any, key: str) -> None:
+    """An optimisation (:class:`sim.planning.optimize.Optimization`): the plan, its fresh-seed check, Optuna's charts.
+
+    Infeasible: the one line naming the closest plan. Widget keys start with ``key``.
+    """
+    from sim.figures import optimize as figs
+
+    label = t("kpi." + res.objective.kpi)
+    labels = {d.path: param_text(d.path).split(" · ")[0] for d in res.decisions}
+    st.subheader(t("opt.results", kpi=label))
+    if not res.feasible:
+        st.error(res.infeasible_text(), icon=":material/block:")
+    else:
+        best = res.trials[res.trials["trial"] == res.best].iloc[0]
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("opt.best", stat=res.objective.statistic), ui.fmt(res.objective.kpi, float(best["objective"])),
+                  help=t("opt.best_help", trial=res.best, seeds=res.info["seeds"]))
+        c2.metric(t("opt.trials_done"), f"{len(res.trials):,}",
+                  help=t("opt.trials_help", feasible=int(res.trials["feasible"].sum())))
+        c3.metric(t("opt.runs"), f"{res.info['runs']:,}", help=t("opt.runs_help", id=res.id or "—"))
+        plan = pd.DataFrame([{t("opt.col.param"): labels[p], t("opt.col.value"): v,
+                              t("opt.col.range"): d.range_text()}
+                             for (p, v), d in zip(res.plan().items(), res.decisions, strict=True)])
+        st.dataframe(plan, hide_index=True, width="stretch")
+        names = {"recommended": t("opt.recommended"), "base": t("opt.base", name=res.base.name),
+                 **{s: ui.scenario_label(s) for s in res.reevaluation.get("scenario", pd.Series(dtype=str)).unique()
+                    if s not in ("recommended", "base")}}
+        if not res.reevaluation.empty:
+            st.plotly_chart(figs.reeval_figure(res, title=t("opt.reeval_title", kpi=label, n=res.info["fresh_seeds"]),
+                                               names=names, x_title=label, band_name=t("common.band"), fmt=_num),
+                            key=f"{key}.reeval")
+            for chk in res.fresh_check():
+                (st.caption if chk["met"] else st.warning)(
+                    t("opt.fresh_met" if chk["met"] else "opt.fresh_not_met", constraint=chk["constraint"],
+                      median=_num(chk["median"])))
+        st.download_button(t("opt.download"), res.recommended_yaml(), file_name=f"{res.base.name}_optimized.yaml",
+                           mime="text/yaml", key=f"{key}.download_btn", icon=":material/download:")
+    tabs = st.tabs([t("opt.tab.history"), t("opt.tab.importances"), t("opt.tab.slice")])
+    with tabs[0]:
+        st.plotly_chart(figs.history_figure(res, t("opt.history_title"), y_title=label), key=f"{key}.history")
+    with tabs[1]:
+        if len(res.decisions) > 1 and (res.trials["state"] == "COMPLETE").sum() >= 2:
+            st.plotly_chart(figs.importances_figure(res, t("opt.importances_title"), labels=labels, x_title=label),
+                            key=f"{key}.importances")
+        else:
+            st.caption(t("opt.importances_none"))
+    with tabs[2]:
+        st.plotly_chart(figs.slice_figure(res, t("opt.slice_title"), labels=labels, y_title=label), key=f"{key}.slice")
+    st.caption(t("opt.how_to_read"))
 
 
 def show_calibration(result: Any, key: str) -> None:

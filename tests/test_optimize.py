@@ -221,10 +221,10 @@ def test_a_dask_local_cluster_runs_the_same_search(tiny, backend):
     ({"trust.initial": (0, 1)}, "only the plan can be decided"),
     ({"horizon_days": (30, 60)}, "only the plan can be decided"),
     ({"strategy.nope": (0, 1)}, "unknown parameter 'strategy.nope'"),
-    ({ADS: (0, 90)}, "90 is outside the field's bounds (allowed 0 to 50"),
+    ({ADS: (0, 90)}, "90 is outside the schema's bounds (allowed 0 to 50"),
     ({ADS: (5, 5)}, "empty range"),
     ({ADS: (5, 1)}, "reversed"),
-    ({"strategy.campaign_every_days": (0.5, 10)}, "whole-number bounds"),
+    ({"strategy.campaign_every_days": (0.5, 10)}, "whole-number field; give whole numbers"),
     ({"strategy.ads_targeted": (0, 1)}, "is a switch"),
     ({}, "give at least one decision variable"),
 ])

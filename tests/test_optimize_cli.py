@@ -69,7 +69,7 @@ def test_an_infeasible_search_says_so_after_it_in_one_line(runner, tmp_path):
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["--decide", "trust.initial=0:1"], "only the plan can be decided"),
-    (["--decide", f"{ADS}=0:90"], "90 is outside the field's bounds (allowed 0 to 50 posts per day)"),
+    (["--decide", f"{ADS}=0:90"], "90 is outside the schema's bounds (allowed 0 to 50 posts per day)"),
     (["--decide", "strategy.nope=0:1"], "unknown parameter 'strategy.nope'"),
     (["--decide", f"{ADS}=0:5", "--decide", f"{ADS}=1:2"], "given twice"),
     (["--decide", f"{ADS}=0:"], "not a number"),

@@ -99,3 +99,20 @@ def test_the_logic_offers_strategy_fields_only_and_checks_the_page_limits():
         logic.plan(base, {ADS: (0, 15)}, "cum_profit", None, "", 300, 10, 10)
     p = logic.plan(base, {ADS: (0, 15)}, "churn_rate", "q10", "cost_total<=5000\n\n", 10, 2, 0)
     assert p.runs == 20 and p.objective.quantile == pytest.approx(0.9) and len(p.constraints) == 1
+
+
+def test_the_runs_page_draws_a_stored_optimisation(store):
+    from sim.planning import optimize as op
+
+    base = sim.load_scenario("spam_blast").with_overrides({"population.n_users": 300, "horizon_days": 30})
+    with ex.LocalBackend(workers=1) as backend:
+        res = op.optimize(base, {ADS: (0, 15)}, "final_private_pool", trials=3, seeds=1, fresh_seeds=2, compare=[],
+                          backend=backend, store=store)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("views/store.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["store.res.opt.reeval", "store.res.opt.history", "store.res.opt.slice"]  # not a sweep's charts
+    assert at.subheader[0].value == EN["opt.results"].format(kpi=EN["kpi.final_private_pool"])
+    assert at.metric[2].value == f"{res.info['runs']:,}"

@@ -161,29 +161,9 @@ def _decision(base: Scenario, path: str, rng: tuple[float, float] | None) -> Dec
             raise ScenarioError(f"--decide {path} is a choice ({', '.join(par.choices)}); give it without a range")
         dec = Decision(path, "choice", choices=tuple(par.choices), unit=par.unit)
     elif par.kind in ("int", "float"):
-        range_text = par.range_text() or " (unbounded)"
-        if rng is None:
-            if par.lo is None or par.hi is None:
-                raise ScenarioError(f"--decide {path} has no bounds in the schema; give a range {path}=LO:HI")
-            lo, hi = float(par.lo), float(par.hi)
-        else:
-            lo, hi = float(rng[0]), float(rng[1])
-            for v in (lo, hi):
-                if (par.lo is not None and v < par.lo) or (par.hi is not None and v > par.hi):
-                    raise ScenarioError(f"--decide {path}={rng[0]:g}:{rng[1]:g}: {v:g} is outside the field's "
-                                        f"bounds{range_text}")
-            if lo == hi:
-                raise ScenarioError(f"--decide {path}={lo:g}:{hi:g} is an empty range; give LO < HI "
-                                    "(or fix the value in the scenario with --set)")
-            if lo > hi:
-                raise ScenarioError(f"--decide {path}={rng[0]:g}:{rng[1]:g} is reversed; give LO < HI "
-                                    f"({path}={rng[1]:g}:{rng[0]:g})")
+        lo, hi = par.checked_range(rng, "--decide")
         if par.kind == "int":
-            if not (float(lo).is_integer() and float(hi).is_integer()):
-                raise ScenarioError(f"--decide {path}={lo:g}:{hi:g}: {path} is a whole number; give whole-number bounds")
             lo, hi = int(lo), int(hi)
-        if not hi > lo:
-            raise ScenarioError(f"--decide {path}: the schema's range is empty; give a range {path}=LO:HI")
         dec = Decision(path, par.kind, lo=lo, hi=hi, unit=par.unit)
     else:
         raise ScenarioError(f"--decide {path} is a {par.kind} field; decide numbers, switches or choices")
