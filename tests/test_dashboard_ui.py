@@ -167,7 +167,8 @@ def _untranslated(texts: list[str]) -> list[str]:
 
 
 #: Every page of the dashboard's navigation (dashboard/app.py).
-ALL_PAGES = [*PAGES, "views/sweep.py", "views/store.py", "views/sensitivity.py", "views/calibrate.py"]
+ALL_PAGES = [*PAGES, "views/sweep.py", "views/store.py", "views/sensitivity.py", "views/calibrate.py",
+             "views/optimize.py"]
 
 
 def test_the_chinese_check_covers_every_page_of_the_navigation():
