@@ -1,0 +1,47 @@
+"""The network build's compiled steps give exactly the arrays of their plain numpy definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import network
+
+
+def _reference_csr(n, u, v):
+    """Sorted, repeat-free rows without self-loops: sort the keys row × n + col of both ends."""
+    keep = u != v
+    rows = np.concatenate([u[keep], v[keep]]).astype(np.int64)
+    cols = np.concatenate([v[keep], u[keep]]).astype(np.int64)
+    keys = np.unique(rows * n + cols)
+    indptr = np.searchsorted(keys // n, np.arange(n + 1), side="left").astype(np.int32)
+    return indptr, (keys % n).astype(np.int32)
+
+
+@pytest.mark.parametrize("n", [2, 5, 1023, 1024, 1025, 5000])
+@pytest.mark.parametrize("block_bits", [1, 4, 10])
+def test_csr_rows_equal_the_sorted_keys(n, block_bits):
+    rng = np.random.default_rng(n + block_bits)
+    m = 4 * n
+    u = rng.integers(0, n, m).astype(np.int32)
+    v = np.minimum(rng.zipf(1.4, m) - 1, n - 1).astype(np.int32)  # hubs, repeats and self-loops
+    indptr, indices = network._csr_rows(n, u, v, block_bits)
+    ref_ptr, ref_idx = _reference_csr(n, u, v)
+    np.testing.assert_array_equal(indptr, ref_ptr)
+    np.testing.assert_array_equal(indices, ref_idx)
+
+
+@pytest.mark.parametrize("n", [2, 7, 3000])
+def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, monkeypatch):
+    monkeypatch.setattr(network, "_CHUNK", 1000)  # several chunks, the last one short
+    monkeypatch.setattr(network, "_BLOCK_BITS", 3)
+    w = np.random.default_rng(1).pareto(1.5, n) + 1e-3
+    w[::5] = 0.0  # empty cells: repeated CDF values
+    w[-1] = 1.0
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    m = 4321
+    got = network._inverse_cdf_draws(cdf, np.random.default_rng(9), m)
+    want = np.minimum(np.searchsorted(cdf, np.random.default_rng(9).random(m)), n - 1)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int32
