@@ -115,10 +115,12 @@ def _csr_rows(n, u, v, block_bits):
     return indptr, cols[:w].copy()
 
 
-#: users per chunk of edge ends drawn and resolved at once (bounds the temporaries: 8 MB of draws)
+#: edge ends drawn and resolved at once (bounds the temporaries: 8 MB of draws, 12 MB of sort)
 _CHUNK = 1 << 20
-#: grid cells per block of lookups (2^12: ≤ 16 KB of bounds and ≈ 32 KB of the CDF)
-_BLOCK_BITS = 12
+#: at least 2^10 grid cells per block of lookups (4 KB of bounds and ≈ 8 KB of the CDF) …
+_BLOCK_BITS = 10
+#: … and at most 2^10 blocks (the chunk's counting sort writes one stream per block)
+_MAX_BLOCK_COUNT_BITS = 10
 
 
 @rule
@@ -179,7 +181,7 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     bits = max(1, (n - 1).bit_length())
     grid = 1 << bits
     lo = _grid_bounds(cdf, grid)
-    block_shift = min(_BLOCK_BITS, bits)
+    block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
     counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     out = np.empty(m, dtype=np.int32)
     order = np.empty(min(m, _CHUNK), dtype=np.int32)
