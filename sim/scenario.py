@@ -16,8 +16,8 @@ Sections follow the ODD description in docs/MODEL.md: ``population`` and ``netwo
 
 from __future__ import annotations
 
-from enum import StrEnum
 import copy
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
@@ -456,7 +456,8 @@ class Scenario(Section):
     shocks: list[Shock] = Field(default_factory=list, max_length=20, description="Shock windows.")
     phases: list[Phase] = Field(default_factory=list, max_length=20,
                                 description="Plan phases (DOMAIN §7 stages): from each phase's from_day on, its "
-                                            "strategy overrides apply on top of the base strategy and the earlier phases.")
+                                            "strategy overrides apply on top of the base strategy and the earlier phases.",
+                                json_schema_extra={"unit": "phases", "source": "DOMAIN §7 (stages)"})
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description=((Mechanisms.__doc__ or '').strip()))
 
     @model_validator(mode="after")
