@@ -14,6 +14,7 @@ stages, ``Scenario.phases``). The rule, one for all charts:
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +36,7 @@ def scenarios_of(ensembles: Mapping[str, Any]) -> dict[str, Scenario]:
 
 def _label(sc: Scenario, k: int, phase_text: str) -> str:
     ph = sc.phases[k]
-    return ph.label or phase_text.format(k=k + 1)
+    return html.escape(ph.label) if ph.label else phase_text.format(k=k + 1)  # plotly renders HTML tags
 
 
 def phase_bands(scenario: Scenario, phase_text: str = "Phase {k}") -> list[tuple[int, int, str]]:
