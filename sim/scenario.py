@@ -266,8 +266,13 @@ class Overrides(Section):
         return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
 
+_OVERRIDES: dict[type[BaseModel], type[Overrides]] = {}
+
+
 def overrides_of(section: type[BaseModel]) -> type[Overrides]:
-    """An :class:`Overrides` model of ``section``: every field optional, nested sections too."""
+    """An :class:`Overrides` model of ``section``: every field optional, nested sections too (one per section)."""
+    if section in _OVERRIDES:
+        return _OVERRIDES[section]
     fields: dict[str, Any] = {}
     for name, info in section.model_fields.items():
         ann = info.annotation
@@ -279,6 +284,8 @@ def overrides_of(section: type[BaseModel]) -> type[Overrides]:
     model = create_model(f"{section.__name__}Overrides", __base__=Overrides, __module__=__name__,
                          __doc__=f"Overrides of {section.__name__}: {section.__doc__}", **fields)
     model.mirrors = section
+    globals()[model.__name__] = model  # a module attribute, so scenarios pickle (worker processes)
+    _OVERRIDES[section] = model
     return model
 
 

@@ -46,6 +46,14 @@ def test_a_phase_dumps_only_its_overrides_and_round_trips_through_yaml():
     assert again.phases == sc.phases and again.phase_scenarios()[1].strategy == sc.phase_scenarios()[1].strategy
 
 
+def test_a_phased_scenario_pickles_for_worker_processes():
+    import pickle
+
+    sc = sim.load_scenario("gift_launch_content")
+    again = pickle.loads(pickle.dumps(sc))
+    assert again == sc and again.phase_scenarios()[1].strategy == sc.phase_scenarios()[1].strategy
+
+
 def test_phases_are_cumulative_and_hooks_merge_field_by_field():
     sc = validate_dict({"strategy": {"hooks": {"gift": {"enabled": True, "take_up": 0.3}}},
                         "phases": [{"from_day": 10, "strategy": {"ad_posts_per_day": 2, "hooks": {"gift": {"enabled": False}}}},
