@@ -145,23 +145,17 @@ def _stored_analysis(result: ex.SweepResult, key: str) -> bool:
         return False
     from sim import ScenarioError
 
-    if result.kind == "optimization":
+    if result.kind in ("calibration", "optimization"):
+        from sim.planning.calibration import load_calibration
         from sim.planning.optimize import load_optimization
 
+        load, draw, sub = {"calibration": (load_calibration, show_calibration, "cal"),
+                           "optimization": (load_optimization, show_optimization, "opt")}[result.kind]
         try:
-            opt = load_optimization(result.id, result.store)
+            analysis = load(result.id, result.store)
         except (ScenarioError, OSError, KeyError, ValueError):
             return False
-        show_optimization(opt, key=f"{key}.opt")
-        return True
-    if result.kind == "calibration":
-        from sim.planning.calibration import load_calibration
-
-        try:
-            cal = load_calibration(result.id, result.store)
-        except (ScenarioError, OSError, KeyError, ValueError):
-            return False
-        show_calibration(cal, key=f"{key}.cal")
+        draw(analysis, key=f"{key}.{sub}")
         return True
     from sim.planning import sensitivity as sa
 
