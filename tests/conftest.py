@@ -57,3 +57,17 @@ def dashboard_server() -> Iterator[str]:
     log_path = ROOT / "artifacts" / "dashboard_server.log"
     with open(log_path if log_path.parent.is_dir() else os.devnull, "w") as log, served(cmd, port, env, stdout=log):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put the real ``__main__`` back after each test.
+
+    ``AppTest`` leaves ``sys.modules["__main__"]`` pointing at its temporary copy of the page
+    script; a process started later by *spawn* in the same test worker (a Dask LocalCluster's
+    nanny) re-runs ``__main__`` from that path and dies ("Nanny failed to start").
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main

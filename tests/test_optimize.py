@@ -263,3 +263,12 @@ def test_zero_trials_bad_counts_and_objectives_are_refused_before_any_run(tiny):
         op.parse_objective("cum_profit", "q50")
     with pytest.raises(ScenarioError, match="given twice"):
         op.constraints_of(["cost_total<=5", "cost_total<=6"])
+
+
+def test_shipped_plans_that_cannot_run_at_a_short_horizon_are_left_out_unless_named():
+    short = sim.load_scenario("spam_blast").with_overrides({"population.n_users": 500, "horizon_days": 30})
+    names = [s.name for s in op.shipped_for(short)]
+    assert "gift_launch_content" not in names and "public_only" in names  # its phase starts on day 60
+    assert "spam_blast" not in names  # the base itself is re-evaluated as "base"
+    with pytest.raises(ScenarioError, match="--compare gift_launch_content: at 30 days"):
+        op.shipped_for(short, ["gift_launch_content"])

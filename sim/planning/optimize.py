@@ -590,14 +590,25 @@ def plan_work(base: Scenario, trials: int, seeds: int, fresh_seeds: int, compare
 
 
 def shipped_for(base: Scenario, names: Sequence[str] | None = None) -> list[Scenario]:
-    """The shipped scenarios (or ``names``) at the base's users and days, to compare the plan with."""
+    """The shipped scenarios (or ``names``) at the base's users and days, to compare the plan with.
+
+    By default a shipped scenario that is invalid at the base's horizon (a phase that starts after
+    it) is left out; one named in ``names`` is refused with one line instead.
+    """
     from sim.loader import list_scenarios, load_scenario
 
+    chosen = names is not None
     names = list_scenarios() if names is None else list(names)
     out = []
     for n in names:
-        s = load_scenario(n).with_overrides({"population.n_users": base.population.n_users,
-                                             "horizon_days": base.horizon_days})
+        try:
+            s = load_scenario(n).with_overrides({"population.n_users": base.population.n_users,
+                                                 "horizon_days": base.horizon_days})
+        except ScenarioError as err:
+            if chosen:
+                raise ScenarioError(f"--compare {n}: at {base.horizon_days} days × {base.population.n_users:,} "
+                                    f"users it is invalid: {err}") from None
+            continue  # by default: a shipped plan that cannot run at this horizon (a phase after it) is left out
         if s.key() != base.key():  # the base itself is already re-evaluated as "base"
             out.append(s)
     return out
