@@ -23,7 +23,13 @@ from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.incremental import incremental_band, incremental_profit_figure
 from sim.figures.journey import journey_figure
-from sim.figures.money import cashflow_figure, cost_figure, cost_table, prob_matrix, prob_matrix_figure
+from sim.figures.money import (
+    cashflow_figure,
+    cost_figure,
+    cost_table,
+    prob_matrix,
+    prob_matrix_figure,
+)
 from sim.figures.style import (
     PALETTE,
     PRIVATE_STAGES,
