@@ -48,8 +48,8 @@ log = logging.getLogger("siyu.dashboard")
 CHARTS = ["cum_profit", "pool", "trust", "fatigue", "mutes", "gmv", "costs"]
 
 #: KPIs shown as cards on the Compare page, in order.
-CARD_KPIS = ["cum_profit", "roi", "payback_day", "cac", "ltv", "final_private_pool",
-             "repeat_rate", "churn_rate", "npv", "discounted_payback_day"]
+CARD_KPIS = ["cum_profit", "npv", "roi", "payback_day", "discounted_payback_day", "cac", "ltv",
+             "final_private_pool", "repeat_rate", "churn_rate"]
 
 #: day KPIs whose "never" (inf) is a state, and the 0/1 companion giving its probability
 PAYBACK_KPIS = {"payback_day": "paid_back", "discounted_payback_day": "paid_back_discounted"}
