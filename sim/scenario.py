@@ -25,7 +25,6 @@ from sim.overrides import apply_overrides
 
 __all__ = [
     "Budget",
-    "Finance",
     "Scenario",
     "NetworkKind",
     "Seeding",
