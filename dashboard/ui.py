@@ -267,12 +267,13 @@ def time_series_figure(comp: runs.Comparison, chart: str) -> Any:
     colors = figures.scenario_colors(comp.names)
     shocks = sorted({(w.start_day, w.start_day + w.days - 1) for e in ens.values() for w in e.scenario.shocks})
     band_kw = {"x_title": t("common.day"), "colors": colors, "band_label": t("common.band"),
-               "median_label": t("common.median"), "shade": shocks, "shade_label": t("common.shock")}
+               "median_label": t("common.median"), "shade": shocks, "shade_label": t("common.shock"),
+               "phase_text": t("phase.chart_label")}
     if chart == "cum_profit":
         return figures.band_figure(ens, "cum_profit", t("chart.cum_profit"), y_title=t("chart.cum_profit_y"), **band_kw)
     if chart == "pool":
         return figures.stage_figure(ens, title=t("chart.pool"), names=names("stage"), x_title=t("common.day"),
-                                    y_title=t("chart.pool_y"))
+                                    y_title=t("chart.pool_y"), phase_text=t("phase.chart_label"))
     if chart == "trust":
         return figures.band_figure(ens, "mean_trust", t("chart.trust"), y_title=t("chart.trust_y"), **band_kw)
     if chart == "fatigue":
@@ -280,7 +281,8 @@ def time_series_figure(comp: runs.Comparison, chart: str) -> Any:
     if chart == "mutes":
         return figures.multi_band_figure(ens, {"mutes": t("chart.mutes_panel"), "leaves": t("chart.leaves_panel")},
                                          t("chart.mutes"), x_title=t("common.day"), cumulative=True, colors=colors,
-                                         band_label=t("common.band"), median_label=t("common.median"))
+                                         band_label=t("common.band"), median_label=t("common.median"),
+                                         phase_text=t("phase.chart_label"))
     if chart == "gmv":
         return figures.band_figure(ens, "gmv", t("chart.gmv"), y_title=t("chart.gmv_y"), smooth=7, **band_kw)
     return figures.cost_figure(ens, t("chart.costs"), names=names("cost"), y_title=t("chart.costs_y"))
