@@ -11,9 +11,22 @@
 # mutmut runs with NUMBA_DISABLE_JIT=1: the tests run the rules' pure-Python versions on tiny
 # populations. mutmut runs for each mutant only the tests that reach the mutated function.
 # CPU: $MUTATION_CHILDREN parallel children (default 1; the machine is shared).
+#
+# The interpreter: $PYTHON, else the project's .venv/bin/python, else the active virtualenv's,
+# else python3/python on PATH; mutmut must be installed next to it (a git worktree has no .venv
+# of its own: PYTHON=/path/to/main/.venv/bin/python benchmarks/mutation.sh ...).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PY=${PYTHON:-$(command -v python)}
+PY=${PYTHON:-}
+for cand in "$ROOT/.venv/bin/python" "${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}" \
+            "$(command -v python3 || true)" "$(command -v python || true)"; do
+  [[ -n "$PY" ]] && break
+  [[ -n "$cand" && -x "$cand" && -x "$(dirname "$cand")/mutmut" ]] && PY=$cand
+done
+if [[ -z "$PY" || ! -x "$(dirname "$PY")/mutmut" ]]; then
+  echo "error: no python with mutmut next to it (${PY:-none found}); set PYTHON=/path/to/venv/bin/python" >&2
+  exit 2
+fi
 BIN=$(dirname "$PY")
 WORK=${MUTATION_DIR:-$ROOT/artifacts/mutation}
 CHILDREN=${MUTATION_CHILDREN:-1}
@@ -44,8 +57,26 @@ done
 
 cd "$WORK"
 export NUMBA_DISABLE_JIT=1 PYTHONPATH="$WORK" PYTHONHASHSEED=0
+# Each mutmut run gets a session of its own and writes to a log file, not a pipe: a test that
+# forks worker processes (a process pool) and ends without shutting them down leaves them
+# orphaned when mutmut's child exits with os._exit; they wait forever on the pool's queue, at
+# zero CPU, holding every descriptor they inherited — with `mutmut run | tail` the script hung
+# after the last mutant. Whatever is left in the session after the run is ended by its pid.
 for m in "${MODULES[@]}"; do
   echo "== $m ($(date -u +%FT%TZ))"
-  "$BIN/mutmut" run --max-children "$CHILDREN" "$m.*" | tail -n 5
+  log="$WORK/mutmut-$m.log" sidfile="$WORK/mutmut-$m.sid"
+  status=0
+  setsid -w bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$sidfile" \
+    "$BIN/mutmut" run --max-children "$CHILDREN" "$m.*" >"$log" 2>&1 </dev/null || status=$?
+  sid=$(cat "$sidfile" 2>/dev/null || true)
+  if [[ -n "$sid" ]]; then
+    left=$(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }')
+    if [[ -n "$left" ]]; then
+      echo "   ended $(echo $left | wc -w) process(es) the run left behind: $(echo $left)"
+      kill $left 2>/dev/null || true
+    fi
+  fi
+  tr '\r' '\n' <"$log" | grep -v '^\s*$' | tail -n 5
+  [[ $status -eq 0 ]] || echo "   mutmut exited with status $status (log: $log)"
 done
 "$PY" "$ROOT/benchmarks/mutation.py" report "$WORK" "${MODULES[@]}"
