@@ -5,11 +5,15 @@
 #   benchmarks/mutation.sh                      # every target module, one at a time
 #   benchmarks/mutation.sh sim.mechanisms.trust # one module (several may be given)
 #   benchmarks/mutation.sh --report             # only print the scores of the last runs
+#   benchmarks/mutation.sh --survivors MODULE   # re-run only the mutants not killed yet (after
+#                                               # adding tests; a changed source is re-run whole)
 #
 # The project (tracked and new files) is copied to $MUTATION_DIR (default artifacts/mutation),
 # the @rule functions there are unwrapped so mutmut mutates them (benchmarks/mutation.py), and
 # mutmut runs with NUMBA_DISABLE_JIT=1: the tests run the rules' pure-Python versions on tiny
 # populations. mutmut runs for each mutant only the tests that reach the mutated function.
+# `mutmut run PATTERN` re-runs every mutant the pattern names, so a plain run scores the
+# module afresh; mutants are regenerated only for sources that changed.
 # CPU: $MUTATION_CHILDREN parallel children (default 1; the machine is shared).
 #
 # The interpreter: $PYTHON, else the project's .venv/bin/python, else the active virtualenv's,
@@ -39,20 +43,25 @@ if [[ "${1:-}" == "--report" ]]; then
   shift
   exec "$PY" "$ROOT/benchmarks/mutation.py" report "$WORK" "$@" --surviving
 fi
+SURVIVORS=0
+if [[ "${1:-}" == "--survivors" ]]; then SURVIVORS=1; shift; fi
 [[ $# -gt 0 ]] && MODULES=("$@")
 
-mkdir -p "$WORK"
-# a source that changed since the last copy gets its mutants regenerated (mutmut goes by mtime)
+mkdir -p "$WORK/.pristine"
+# a source that changed since the last copy gets its mutants and results dropped (compared with
+# the unprepared copy in $WORK/.pristine: the copy in $WORK has its rules unwrapped)
 for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'sim/*.py'); do
-  if ! cmp -s "$ROOT/$f" "$WORK/$f"; then rm -f "$WORK/mutants/$f" "$WORK/mutants/$f.meta"; fi
+  if ! cmp -s "$ROOT/$f" "$WORK/.pristine/$f"; then rm -f "$WORK/mutants/$f" "$WORK/mutants/$f.meta"; fi
 done
 # changed tests: collect afresh which tests reach which function (mutmut adds new tests only)
 for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'tests/*.py'); do
-  if ! cmp -s "$ROOT/$f" "$WORK/$f"; then rm -f "$WORK/mutants/mutmut-stats.json"; break; fi
+  if ! cmp -s "$ROOT/$f" "$WORK/.pristine/$f"; then rm -f "$WORK/mutants/mutmut-stats.json"; break; fi
 done
-# fresh copy of the sources and tests (mutmut's own state in $WORK/mutants is kept, so reruns are incremental)
-(cd "$ROOT" && git ls-files -co --exclude-standard -z -- sim tests pyproject.toml scenarios \
-   | tar --null -T - -cf -) | tar -xf - -C "$WORK"
+# fresh copy of the sources and tests (mutmut's own state in $WORK/mutants is kept)
+for dest in "$WORK" "$WORK/.pristine"; do
+  (cd "$ROOT" && git ls-files -co --exclude-standard -z -- sim tests pyproject.toml scenarios \
+     | tar --null -T - -cf -) | tar -xf - -C "$dest"
+done
 "$PY" "$ROOT/benchmarks/mutation.py" prepare "$WORK"
 
 cd "$WORK"
@@ -66,8 +75,14 @@ for m in "${MODULES[@]}"; do
   echo "== $m ($(date -u +%FT%TZ))"
   log="$WORK/mutmut-$m.log" sidfile="$WORK/mutmut-$m.sid"
   status=0
+  targets=("$m.*")
+  if [[ $SURVIVORS -eq 1 ]]; then
+    mapfile -t targets < <("$PY" "$ROOT/benchmarks/mutation.py" pending "$WORK" "$m")
+    if [[ ${#targets[@]} -eq 0 ]]; then echo "   nothing left to run"; continue; fi
+    echo "   ${#targets[@]} mutants not killed yet"
+  fi
   setsid -w bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$sidfile" \
-    "$BIN/mutmut" run --max-children "$CHILDREN" "$m.*" >"$log" 2>&1 </dev/null || status=$?
+    "$BIN/mutmut" run --max-children "$CHILDREN" "${targets[@]}" >"$log" 2>&1 </dev/null || status=$?
   sid=$(cat "$sidfile" 2>/dev/null || true)
   if [[ -n "$sid" ]]; then
     left=$(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }')

@@ -1,0 +1,96 @@
+"""Rules at their edges, through the functions that book the day: the budget cap's hard cap on
+cash back, and the other cases the mutation runs (docs/MODEL.md §8.1) found untested."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from siyu_harness import joined, new_day, tiny
+
+from sim.mechanisms import acquisition
+from sim.population import NEVER, Cause, Event, Stage
+
+
+def test_cash_back_is_paid_only_to_the_buyers_the_budget_room_pays_for(monkeypatch):
+    sc = tiny(product__order_value=100.0, strategy__cashback_rate=0.1, budget__monthly_cap=1e6)
+    m = joined(sc, 20, trust=0.5)
+    new_day(m, 4, rebates_active=True)
+    monkeypatch.setattr(m.budget, "room", lambda extra_users=0: 35.0)  # room for 3 of 10 RMB each
+    buyers = np.arange(2, 12, dtype=np.int64)
+    m.record_orders(buyers, channel="private", discount=0.0)
+    assert m.ledger["cost_rebates"] == pytest.approx(30.0)
+    assert m.ledger["private_purchases"] == 10 and m.budget.bound
+    assert (m.pop.last_reward[2:5] == 4).all() and (m.pop.last_reward[5:12] == NEVER).all()
+    assert (m.pop.events[2:5] & Event.REWARDED).all() and not (m.pop.events[5:12] & Event.REWARDED).any()
+
+
+def test_no_partner_commission_on_a_day_the_budget_stopped_referral_rewards():
+    sc = tiny(strategy__partner_program=True, strategy__partner_commission=0.25, product__order_value=80.0)
+    m = joined(sc, 10, trust=0.5)
+    m.pop.stage[0] = Stage.PARTNER
+    m.pop.referrer[2:5] = 0
+    m.budget.cut = ("referral_rewards",)   # the budget rule's cut for today
+    m.record_orders(np.arange(2, 9, dtype=np.int64), channel="private", discount=0.0)
+    assert m.ledger["cost_referrals"] == 0 and m.ledger["private_purchases"] == 7
+    m.budget.cut = ("red_packets",)        # another kind's cut leaves commissions alone
+    m.record_orders(np.arange(2, 9, dtype=np.int64), channel="private", discount=0.0)
+    assert m.ledger["cost_referrals"] == pytest.approx(0.25 * 80.0 * 3)
+
+
+def test_leaves_after_failed_orders_are_booked_under_their_cause():
+    sc = tiny(fulfilment__failure_rate=1.0, trust__failure_loss=0.8)
+    m = joined(sc, 200, trust=0.0)
+    new_day(m, 6)
+    m.record_orders(np.arange(200, dtype=np.int64), channel="private", discount=0.0)
+    gone = int((m.pop.stage[:200] == Stage.CHURNED).sum())
+    assert 120 < gone < 200   # leaves with 0.8 × (1 − trust) each
+    assert m.ledger["leaves_failed_order"] == gone == m.ledger["leaves"]
+    assert (m.pop.leave_cause[:200][m.pop.stage[:200] == Stage.CHURNED] == Cause.FAILED_ORDER).all()
+
+
+# --- acquisition ---------------------------------------------------------------------------------
+def test_still_public_keeps_each_public_id_once_whatever_the_smallest():
+    stage = np.zeros(10, dtype=np.int8)
+    stage[4] = Stage.FOLLOWER
+    got = acquisition._still_public(np.array([3, 1, 1, 4, 9, 3], dtype=np.int64), stage)
+    assert got.tolist() == [1, 3, 9]
+    assert acquisition._still_public(np.array([0, 0], dtype=np.int64), stage).tolist() == [0]
+
+
+@pytest.mark.parametrize(("paid", "organic"), [([1, 5], [0, 5, 7]), ([2], [2]), ([0, 3, 6], [3, 6, 8])])
+def test_exposure_merges_paid_and_organic_reach_each_user_once(paid, organic):
+    m = joined(tiny(), 0)
+    pop = m.pop
+    exposed, p = acquisition._exposure(np.array(paid, dtype=np.int64), np.array(organic, dtype=np.int64), 0,
+                                       pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases,
+                                       0.1, 0.0, 1.0)
+    assert exposed.tolist() == sorted(set(paid) | set(organic)) and len(p) == len(exposed)
+    assert (pop.events[exposed] & Event.EXPOSED).all()
+
+
+def _acquire_day(monkeypatch=None, room=None, cut=(), **over):
+    sc = tiny(public__ad_reach_per_day=0.5, public__cost_per_exposure=2.0, public__cost_growth_per_year=0.0,
+              budget__monthly_cap=1e6, **over)
+    m = joined(sc, 0)
+    new_day(m, 0)
+    m.budget.cut = cut
+    if room is not None:
+        monkeypatch.setattr(m.budget, "room", lambda extra_users=0: room)
+    acquisition.acquire(m)
+    return m, int(np.count_nonzero(m.pop.events & Event.EXPOSED))
+
+
+def test_no_paid_exposure_on_a_day_the_budget_stopped_ads():
+    m, exposed = _acquire_day()
+    assert exposed > 100 and m.ledger["cost_ads"] == pytest.approx(2.0 * exposed)
+    m, exposed = _acquire_day(cut=("ads",))
+    assert exposed == 0 and m.ledger["cost_ads"] == 0 and m.ledger["acq_cost"] == 0
+    m, exposed = _acquire_day(cut=("hooks",))   # another kind's cut leaves the ads alone
+    assert exposed > 100
+
+
+def test_paid_exposures_are_cut_to_the_room_only_when_ads_count_against_the_cap(monkeypatch):
+    m, exposed = _acquire_day(monkeypatch, room=21.0)  # room for 10 exposures of 2 RMB
+    assert exposed == 10 and m.ledger["cost_ads"] == pytest.approx(20.0) and m.budget.bound
+    m, exposed = _acquire_day(monkeypatch, room=21.0, budget__include_ads=False)  # a separate ad budget
+    assert exposed > 100 and m.ledger["cost_ads"] == pytest.approx(2.0 * exposed) and not m.budget.bound
