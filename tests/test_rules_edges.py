@@ -3,11 +3,15 @@ cash back, and the other cases the mutation runs (docs/MODEL.md §8.1) found unt
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from siyu_harness import joined, new_day, tiny
 
-from sim.mechanisms import acquisition
+from sim.mechanisms import acquisition, pool
+from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.model import SiyuModel
 from sim.population import NEVER, Cause, Event, Stage
 
 
@@ -94,3 +98,93 @@ def test_paid_exposures_are_cut_to_the_room_only_when_ads_count_against_the_cap(
     assert exposed == 10 and m.ledger["cost_ads"] == pytest.approx(20.0) and m.budget.bound
     m, exposed = _acquire_day(monkeypatch, room=21.0, budget__include_ads=False)  # a separate ad budget
     assert exposed > 100 and m.ledger["cost_ads"] == pytest.approx(2.0 * exposed) and not m.budget.bound
+
+
+# --- the morning pass ----------------------------------------------------------------------------
+def _quiet_morning(**kw):
+    return tiny(mechanisms__purchase=False, mechanisms__incentive_churn=False, **kw)
+
+
+def test_clean_up_leaves_are_booked_under_their_cause_one_each():
+    sc = _quiet_morning(fatigue__dormant_cleanup_rate=1.0)
+    m = joined(sc, 30, trust=0.5)
+    m.pop.stage[:7] = Stage.DORMANT
+    new_day(m, 3)
+    pool.morning(m)
+    assert m.ledger["leaves_cleanup"] == 7 == m.ledger["leaves"]
+    assert m.ledger["leaves_background"] == m.ledger["leaves_fatigue"] == m.ledger["leaves_incentive"] == 0
+    assert (m.pop.leave_cause[:7] == Cause.CLEANUP).all()
+
+
+def test_a_gone_user_still_in_the_pool_s_index_is_skipped_and_the_rest_are_served():
+    sc = _quiet_morning(strategy__content_posts_per_day=2.0)
+    m = joined(sc, 10, trust=0.5)
+    m.pop.stage[[0, 4]] = Stage.CHURNED   # left today, dropped from the index only in the evening
+    before = m.pop.messages[:10].copy()
+    new_day(m, 2)
+    pool.morning(m)
+    served = np.setdiff1d(np.arange(10), [0, 4])
+    assert list(m.day.reach) == list(served)
+    assert (m.pop.messages[served] > before[served]).all() and (m.pop.messages[[0, 4]] == before[[0, 4]]).all()
+
+
+def _rewarded(n, t, paid_on, **kw):
+    """``n`` pure deal-seekers without trust, last paid cash on day ``paid_on``, on the morning of day ``t``."""
+    sc = tiny(mechanisms__purchase=False, mechanisms__trust=False, mechanisms__fatigue=False,
+              fatigue__incentive_leave_rate=1.0, fatigue__incentive_memory_days=10.0,
+              population__n_users=max(n, 400), **kw)
+    m = joined(sc, n, trust=0.0)
+    m.pop.deal[:n] = 1.0
+    m.pop.last_reward[:n] = paid_on
+    new_day(m, t)
+    pool.morning(m)
+    return m, m.pop.stage[:n] == Stage.CHURNED
+
+
+def _four_sd(p, n):
+    return 4.0 * math.sqrt(n * p * (1 - p)) + 2.0
+
+
+def test_lost_incentive_leaves_count_the_days_since_the_last_cash_and_are_booked_as_such():
+    m, gone = _rewarded(400, t=10, paid_on=5)        # 5 days: hazard 1 − e^(−5/10)
+    p = 1 - math.exp(-(1 - math.exp(-0.5)))
+    assert abs(gone.sum() - 400 * p) < _four_sd(p, 400)
+    assert (m.pop.leave_cause[:400][gone] == Cause.INCENTIVE).all()
+    assert m.ledger["leaves_incentive"] == gone.sum() == m.ledger["leaves"]
+    assert m.ledger["leaves_fatigue"] == m.ledger["leaves_background"] == 0
+
+
+def test_background_and_lost_incentive_hazards_add_and_each_names_its_share_of_the_leaves():
+    m, gone = _rewarded(1000, t=10, paid_on=5, fatigue__base_churn_per_year=1.0)  # background hazard 1 a day
+    incentive = 1 - math.exp(-0.5)
+    p = 1 - math.exp(-(1.0 + incentive))
+    assert abs(gone.sum() - 1000 * p) < _four_sd(p, 1000)
+    background = int((m.pop.leave_cause[:1000][gone] == Cause.BACKGROUND).sum())
+    share = 1.0 / (1.0 + incentive)                  # each cause with probability h_k / hazard
+    assert abs(background - gone.sum() * share) < _four_sd(share, gone.sum())
+    assert m.ledger["leaves_background"] == background
+    assert m.ledger["leaves_incentive"] == gone.sum() - background
+
+
+def test_red_packets_are_booked_as_rebates_and_as_the_budget_s_red_packet_spending():
+    sc = _quiet_morning(touchpoints__group_share=1.0, strategy__red_packet_per_member=2.5)
+    m = joined(sc, 12, trust=0.5)
+    m.pop.group[8:12] = -1             # friends only: no packet
+    new_day(m, 8, red_packet=True)
+    pool.morning(m)
+    assert m.ledger["cost_rebates"] == pytest.approx(2.5 * 8)
+    assert m.ledger[RED_PACKET_KEY] == pytest.approx(2.5 * 8)   # what the budget rule learns a drop costs
+
+
+# --- the day's row -------------------------------------------------------------------------------
+def test_a_day_without_acquisition_books_no_acquisition_cost():
+    sc = tiny(shocks=[{"start_day": 1, "days": 1}])   # the public platforms closed on day 1
+    m = SiyuModel(sc.with_overrides({"public.ad_reach_per_day": 0.2}), seed=0)
+    for _ in range(3):
+        m.step()
+    d = m.daily()
+    assert d["public_open"].tolist() == [1.0, 0.0, 1.0]
+    assert d["acq_cost"].iloc[1] == 0.0 and d["acq_cost"].iloc[0] > 0 and d["acq_cost"].iloc[2] > 0
+    off = SiyuModel(tiny(mechanisms__acquisition=False), seed=0)
+    off.step()
+    assert off.daily()["acq_cost"].tolist() == [0.0]
