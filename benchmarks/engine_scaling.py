@@ -11,7 +11,7 @@ Every configuration runs in a fresh subprocess, so its peak memory
 inside *set-up* (all of :class:`sim.model.SiyuModel`), *run* (the days), *results* (daily
 table, users table, KPIs), *total* (set-up + run + results, the compiled passes being loaded
 before the clock starts), *µs per user* (total ÷ users: flat when the time is linear in users),
-*peak RSS*, *RSS after imports*, and *bytes per user* (peak − after imports, ÷ users) and, from
+*peak RSS*, *RSS after imports*, the same parts in process CPU time, and *bytes per user* (peak − after imports, ÷ users) and, from
 the second size on, the *marginal bytes per user* (growth of peak RSS ÷ growth of users).
 
 The *streaming reference* runs in its own subprocess right after the 1M-user configurations
@@ -19,7 +19,8 @@ The *streaming reference* runs in its own subprocess right after the 1M-user con
 days does ten multiply-adds ``x ← x × a + b`` and one comparison ``x < u`` per user, as numpy
 whole-array operations writing into preallocated arrays — the cost of touching every user
 with a few operations a day, without any model. *× reference* is a configuration's total ÷ the
-reference's time for the same number of days (only for 1M users). With ``--repeat N`` each
+reference's time for the same number of days (only for 1M users), and *CPU × reference* the same ratio of process CPU times (less
+sensitive to other load on the machine). With ``--repeat N`` each
 configuration and the reference run N times, alternating, and the fastest is kept.
 
 There are no timed assertions here: this script measures. 5M-user runs take minutes and
@@ -57,15 +58,16 @@ def measure(scenario_name: str, n_users: int, days: int, seed: int) -> dict:
 
     warm_up()
     base_rss = _maxrss_mb()
-    parts = {"population_s": 0.0, "network_s": 0.0}
+    parts = {"population_s": 0.0, "network_s": 0.0, "population_cpu_s": 0.0, "network_cpu_s": 0.0}
 
     def timed(fn, key):
         def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 parts[key] += time.perf_counter() - t0
+                parts[key.replace("_s", "_cpu_s")] += time.process_time() - c0
         return wrapper
 
     model_module.Population = timed(model_module.Population, "population_s")
@@ -73,15 +75,16 @@ def measure(scenario_name: str, n_users: int, days: int, seed: int) -> dict:
     scenario = sim.load_scenario(scenario_name).with_overrides({"population.n_users": n_users, "horizon_days": days})
     c0, t0 = time.process_time(), time.perf_counter()
     model = model_module.SiyuModel(scenario, seed=seed)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     for _ in range(days):
         model.step()
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     daily = model.daily()
     summary = kpis(daily, model.pop.table(), days)
     t3 = time.perf_counter()
     return {"scenario": scenario_name, "n_users": n_users, "days": days, **parts,
             "setup_s": t1 - t0, "run_s": t2 - t1, "results_s": t3 - t2, "total_s": t3 - t0,
+            "setup_cpu_s": c1 - c0, "run_cpu_s": c2 - c1,
             "cpu_s": time.process_time() - c0, "peak_rss_mb": _maxrss_mb(), "import_rss_mb": base_rss,
             "cum_profit": summary["cum_profit"], "load": os.getloadavg()[0]}
 
@@ -96,7 +99,7 @@ def reference(n: int, days: int) -> dict:
     b = rng.random(n, dtype=np.float32)
     u = rng.random(n, dtype=np.float32)
     hit = np.empty(n, dtype=bool)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     count = 0
     for _ in range(days):
         for _ in range(10):
@@ -104,7 +107,7 @@ def reference(n: int, days: int) -> dict:
             np.add(x, b, out=x)
         np.less(x, u, out=hit)
         count += int(np.count_nonzero(hit))
-    return {"reference_s": time.perf_counter() - t0, "n": n, "days": days, "hits": count,
+    return {"reference_s": time.perf_counter() - t0, "reference_cpu_s": time.process_time() - c0, "n": n, "days": days, "hits": count,
             "load": os.getloadavg()[0]}
 
 
@@ -155,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"peak {best['peak_rss_mb']:.0f} MB, load {best['load']:.1f}", flush=True)
     print()
     print("| scenario | users | population (s) | network (s) | set-up (s) | run (s) | results (s) | total (s) "
-          "| µs per user | × reference | peak RSS (MB) | RSS after imports (MB) | bytes per user | marginal bytes per user |")
-    print("|" + "---|" * 14)
+          "| µs per user | × reference | peak RSS (MB) | RSS after imports (MB) | bytes per user | marginal bytes per user "
+          "| CPU: population, network, set-up, run, total (s) | CPU µs per user | CPU × reference |")
+    print("|" + "---|" * 17)
     prev: dict[str, dict] = {}
     for r in rows:
         n = r["n_users"]
@@ -165,13 +169,18 @@ def main(argv: list[str] | None = None) -> int:
         marginal = (f"{(r['peak_rss_mb'] - p['peak_rss_mb']) * 2**20 / (n - p['n_users']):.0f}"
                     if p is not None and n > p["n_users"] else "")
         ratio = f"{r['total_s'] / ref_best['reference_s']:.2f}" if ref_best and n == REFERENCE_USERS else ""
+        cpu_ratio = f"{r['cpu_s'] / ref_best['reference_cpu_s']:.2f}" if ref_best and n == REFERENCE_USERS else ""
+        cpu = (f"{r['population_cpu_s']:.2f}, {r['network_cpu_s']:.2f}, {r['setup_cpu_s']:.2f}, {r['run_cpu_s']:.2f}, "
+               f"{r['cpu_s']:.2f}")
         print(f"| {r['scenario']} | {n:,} | {r['population_s']:.2f} | {r['network_s']:.2f} | {r['setup_s']:.2f} "
               f"| {r['run_s']:.2f} | {r['results_s']:.2f} | {r['total_s']:.2f} | {r['total_s'] / n * 1e6:.2f} "
-              f"| {ratio} | {r['peak_rss_mb']:.0f} | {r['import_rss_mb']:.0f} | {per_user:.0f} | {marginal} |")
+              f"| {ratio} | {r['peak_rss_mb']:.0f} | {r['import_rss_mb']:.0f} | {per_user:.0f} | {marginal} "
+              f"| {cpu} | {r['cpu_s'] / n * 1e6:.2f} | {cpu_ratio} |")
         prev[r["scenario"]] = r
     if ref_best:
         print(f"\nstreaming reference ({REFERENCE_USERS:,} users × {args.days} days, ten float32 multiply-adds and "
-              f"one comparison per user a day): {ref_best['reference_s']:.2f} s (load {ref_best['load']:.1f})")
+              f"one comparison per user a day): {ref_best['reference_s']:.2f} s, CPU {ref_best['reference_cpu_s']:.2f} s "
+              f"(load {ref_best['load']:.1f})")
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": rows, "reference": ref_best}, indent=2))
     return 0

@@ -25,21 +25,29 @@ from pydantic import BaseModel, ValidationError
 from sim import Scenario, ScenarioError, parse_scenario_text, safe_yaml
 from sim.errors import cut
 from sim.loader import validate_dict
-from sim.scenario import Shock
+from sim.scenario import Phase, Shock
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
     "SECTIONS",
     "FieldSpec",
+    "add_phase",
     "add_shock",
     "build",
     "changed_paths",
     "field_errors",
     "field_specs",
     "flatten",
+    "flatten_phases",
     "format_number",
     "load_into_state",
+    "phase_field_options",
+    "phase_key",
+    "phase_specs",
+    "phase_value_key",
+    "phases_from_state",
     "read_upload",
+    "remove_phase",
     "remove_shock",
     "safe_name",
     "shock_key",
@@ -81,7 +89,9 @@ class FieldSpec:
         Its help text and source in the page's language are ``field.<schema_path>.help`` and
         ``.source`` (:mod:`sim.i18n`; ``help`` and ``source`` here are the schema's English).
         """
-        return f"shocks.{self.name}" if self.section == "shocks" else self.path
+        if self.section in ("shocks", "phases"):
+            return f"{self.section}.{self.name}"
+        return self.path
 
     @property
     def step(self) -> float | int:
@@ -175,6 +185,43 @@ def shock_specs() -> list[FieldSpec]:
     return _walk(Shock, "", "shocks", None)
 
 
+def phase_specs() -> list[FieldSpec]:
+    """The own fields of one plan phase (``from_day``, ``label``; its strategy changes are strategy fields)."""
+    return [s for s in _walk(Phase, "", "phases", None) if "." not in s.path]
+
+
+def phase_field_options() -> list[FieldSpec]:
+    """The strategy fields a phase may change (every field of ``strategy`` and its hooks)."""
+    return [s for s in field_specs() if s.section in ("strategy", "strategy.hooks")]
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def flatten_phases(scenario: Scenario) -> list[dict[str, Any]]:
+    """The phases of a scenario as ``{"from_day", "label", "strategy": {path in strategy: value}}``."""
+    return [{"from_day": p["from_day"], "label": p["label"], "strategy": _flat(p["strategy"])}
+            for p in scenario.model_dump(mode="json")["phases"]]
+
+
+def _nest_phase(phase: Mapping[str, Any]) -> dict[str, Any]:
+    strategy: dict[str, Any] = {}
+    for path, value in phase.get("strategy", {}).items():
+        node = strategy
+        *parents, last = path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return {"from_day": phase.get("from_day"), "label": phase.get("label", ""), "strategy": strategy}
+
+
 def _get(data: dict[str, Any], path: str) -> Any:
     node: Any = data
     for part in path.split("."):
@@ -192,8 +239,9 @@ def flatten(scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return values, [dict(w) for w in data.get("shocks", [])]
 
 
-def nest(values: dict[str, Any], shocks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Turn ``{path: value}`` and shock windows into the nested mapping the schema validates."""
+def nest(values: dict[str, Any], shocks: list[dict[str, Any]],
+         phases: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Turn ``{path: value}``, shock windows and phases into the nested mapping the schema validates."""
     out: dict[str, Any] = {}
     for path, value in values.items():
         node = out
@@ -202,18 +250,22 @@ def nest(values: dict[str, Any], shocks: list[dict[str, Any]]) -> dict[str, Any]
             node = node.setdefault(p, {})
         node[last] = value
     out["shocks"] = [dict(w) for w in shocks]
+    if phases:
+        out["phases"] = [_nest_phase(p) for p in phases]
     return out
 
 
-def build(values: dict[str, Any], shocks: list[dict[str, Any]], where: str = "editor") -> Scenario:
+def build(values: dict[str, Any], shocks: list[dict[str, Any]], where: str = "editor",
+          phases: list[dict[str, Any]] | None = None) -> Scenario:
     """Validate editor values into a :class:`sim.Scenario` (one-line ScenarioError if invalid)."""
-    return validate_dict(nest(values, shocks), where)
+    return validate_dict(nest(values, shocks, phases), where)
 
 
 _PATH_RE = re.compile(r"\b([a-z_]+(?:\.[a-z_0-9]+)+)\b")
 
 
-def field_errors(values: dict[str, Any], shocks: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
+def field_errors(values: dict[str, Any], shocks: list[dict[str, Any]],
+                 phases: list[dict[str, Any]] | None = None) -> tuple[dict[str, str], list[str]]:
     """Validate and return ``({path: message}, [messages about the whole scenario])``.
 
     Field errors are keyed by dotted path (shock fields as ``shocks.<i>.<name>``). An error of
@@ -221,7 +273,7 @@ def field_errors(values: dict[str, Any], shocks: list[dict[str, Any]]) -> tuple[
     names, and also returned in the general list.
     """
     try:
-        Scenario.model_validate(nest(values, shocks))
+        Scenario.model_validate(nest(values, shocks, phases))
         return {}, []
     except ValidationError as err:
         fields: dict[str, str] = {}
@@ -234,12 +286,12 @@ def field_errors(values: dict[str, Any], shocks: list[dict[str, Any]]) -> tuple[
                 msg = f"unknown key '{loc}'"
             if loc:
                 fields.setdefault(loc, msg)
-                if loc not in known and not loc.startswith("shocks."):
+                if loc not in known and not loc.startswith(("shocks.", "phases.")):
                     general.append(f"{loc}: {msg}")
             else:
                 general.append(msg)
                 for path in _PATH_RE.findall(msg):
-                    if path in known:
+                    if path in known or path.startswith("phases."):
                         fields.setdefault(path, msg)
         return fields, general
 
@@ -251,6 +303,8 @@ def changed_paths(a: Scenario, b: Scenario) -> list[str]:
     out = [p for p in va if p not in ("name", "description") and va[p] != vb.get(p)]
     if sa != sb:
         out.append("shocks")
+    if flatten_phases(a) != flatten_phases(b):
+        out.append("phases")
     return out
 
 
@@ -329,6 +383,16 @@ def load_into_state(state: MutableMapping[str, Any], scenario: Scenario) -> None
     for i, window in enumerate(shocks):
         for name, value in window.items():
             state[shock_key(i, name)] = float(value) if isinstance(value, float) else value
+    for key in [k for k in state if str(k).startswith("ed.phases.")]:
+        del state[key]
+    phases = flatten_phases(scenario)
+    state["ed.n_phases"] = len(phases)
+    for i, phase in enumerate(phases):
+        state[phase_key(i, "from_day")] = phase["from_day"]
+        state[phase_key(i, "label")] = phase["label"]
+        state[phase_key(i, "fields")] = list(phase["strategy"])
+        for path, value in phase["strategy"].items():
+            state[phase_value_key(i, path)] = float(value) if isinstance(value, float) else value
 
 
 def values_from_state(state: Mapping[str, Any], fallback: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -362,3 +426,49 @@ def remove_shock(state: MutableMapping[str, Any], index: int) -> None:
     for name in names:
         state.pop(shock_key(n - 1, name), None)
     state["ed.n_shocks"] = max(0, n - 1)
+
+
+# ---- plan phases in the draft (issue 11 §1) ---------------------------------------------------
+def phase_key(i: int, name: str) -> str:
+    """Session-state key of field ``name`` (``from_day``, ``label``, ``fields``) of phase ``i``."""
+    return f"ed.phases.{i}.{name}"
+
+
+def phase_value_key(i: int, path: str) -> str:
+    """Session-state key of the value phase ``i`` gives strategy field ``path`` (``hooks.gift.enabled``)."""
+    return f"ed.phases.{i}.s.{path}"
+
+
+def phases_from_state(state: Mapping[str, Any], values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The draft's phases; a field just picked for a phase starts at its value in ``values`` (the draft's strategy)."""
+    out = []
+    for i in range(int(state.get("ed.n_phases", 0))):
+        fields = list(state.get(phase_key(i, "fields"), []))
+        strategy = {p: state.get(phase_value_key(i, p), values.get(f"strategy.{p}")) for p in fields}
+        out.append({"from_day": state.get(phase_key(i, "from_day"), 1), "label": state.get(phase_key(i, "label"), ""),
+                    "strategy": strategy})
+    return out
+
+
+def add_phase(state: MutableMapping[str, Any], horizon: int) -> None:
+    """Append a phase starting a month after the last one (or mid-horizon), changing nothing yet."""
+    i = int(state.get("ed.n_phases", 0))
+    last = int(state.get(phase_key(i - 1, "from_day"), 0)) if i else 0
+    start = last + 30 if i else max(1, int(horizon) // 2)
+    state[phase_key(i, "from_day")] = max(1, min(start, max(1, int(horizon) - 1)))
+    state[phase_key(i, "label")] = ""
+    state[phase_key(i, "fields")] = []
+    state["ed.n_phases"] = i + 1
+
+
+def remove_phase(state: MutableMapping[str, Any], index: int) -> None:
+    """Remove phase ``index``, shifting the later ones up (their values and picked fields with them)."""
+    n = int(state.get("ed.n_phases", 0))
+    moved = {}
+    for key in [k for k in state if str(k).startswith("ed.phases.")]:
+        i, rest = str(key).removeprefix("ed.phases.").split(".", 1)
+        value = state.pop(key)
+        if int(i) != index:
+            moved[f"ed.phases.{int(i) - (int(i) > index)}.{rest}"] = value
+    state.update(moved)
+    state["ed.n_phases"] = max(0, n - 1)

@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -35,6 +35,10 @@ __all__ = [
     "fmt",
     "kpi_cards",
     "missing_runs",
+    "PlanSize",
+    "Range",
+    "plan_size_row",
+    "range_row",
     "run_with_progress",
     "scenario_label",
     "sidebar",
@@ -258,12 +262,13 @@ def time_series_figure(comp: runs.Comparison, chart: str) -> Any:
     colors = figures.scenario_colors(comp.names)
     shocks = sorted({(w.start_day, w.start_day + w.days - 1) for e in ens.values() for w in e.scenario.shocks})
     band_kw = {"x_title": t("common.day"), "colors": colors, "band_label": t("common.band"),
-               "median_label": t("common.median"), "shade": shocks, "shade_label": t("common.shock")}
+               "median_label": t("common.median"), "shade": shocks, "shade_label": t("common.shock"),
+               "phase_text": t("phase.chart_label")}
     if chart == "cum_profit":
         return figures.band_figure(ens, "cum_profit", t("chart.cum_profit"), y_title=t("chart.cum_profit_y"), **band_kw)
     if chart == "pool":
         return figures.stage_figure(ens, title=t("chart.pool"), names=names("stage"), x_title=t("common.day"),
-                                    y_title=t("chart.pool_y"))
+                                    y_title=t("chart.pool_y"), phase_text=t("phase.chart_label"))
     if chart == "trust":
         return figures.band_figure(ens, "mean_trust", t("chart.trust"), y_title=t("chart.trust_y"), **band_kw)
     if chart == "fatigue":
@@ -271,7 +276,8 @@ def time_series_figure(comp: runs.Comparison, chart: str) -> Any:
     if chart == "mutes":
         return figures.multi_band_figure(ens, {"mutes": t("chart.mutes_panel"), "leaves": t("chart.leaves_panel")},
                                          t("chart.mutes"), x_title=t("common.day"), cumulative=True, colors=colors,
-                                         band_label=t("common.band"), median_label=t("common.median"))
+                                         band_label=t("common.band"), median_label=t("common.median"),
+                                         phase_text=t("phase.chart_label"))
     if chart == "gmv":
         return figures.band_figure(ens, "gmv", t("chart.gmv"), y_title=t("chart.gmv_y"), smooth=7, **band_kw)
     return figures.cost_figure(ens, t("chart.costs"), names=names("cost"), y_title=t("chart.costs_y"))
@@ -368,3 +374,85 @@ def show_scenario_error(err: ScenarioError) -> None:
 def figure_names(prefix: str) -> dict[str, str]:
     """Translated names for a figure's traces (stages, sources, costs, events...)."""
     return names(prefix)
+
+
+class PlanSize(NamedTuple):
+    """What :func:`plan_size_row` returns: the chosen scenario, users, days and seeds (``None`` without)."""
+
+    scenario: str
+    n_users: int
+    horizon: int
+    seeds: int | None
+
+
+def plan_size_row(prefix: str, lib: Mapping[str, Scenario], *, seeds: tuple[int, int] | None = (1, 50),
+                  min_days: int = 30, scenario_help: str | None = None, days_help: str | None = None,
+                  seeds_help: str | None = None) -> PlanSize:
+    """The top row of a planning page (Sweep, Sensitivity, Calibrate): scenario, users, days and seeds.
+
+    Widget keys are ``<prefix>.scenario``, ``<prefix>.n_users``, ``<prefix>.horizon`` and
+    ``<prefix>.seeds``; the page sets their defaults in the session state first (a scenario no
+    longer in ``lib`` falls back to the first one). The scenario's label is the catalogue
+    key ``<prefix>.scenario``. ``seeds`` is the allowed (min, max) number of seeds, or ``None``
+    for a page without the seeds input; ``min_days`` the shortest horizon; the ``*_help``
+    texts are the inputs' tooltips. Values persist across pages (``persist_state``).
+    """
+    ss = st.session_state
+    if ss.get(f"{prefix}.scenario") not in lib:
+        ss[f"{prefix}.scenario"] = next(iter(lib))
+    cols = st.columns([3, 1.3, 1.2, 1] if seeds is not None else [3, 1.3, 1.2])
+    keep: dict[str, Any] = {"persist_state": "session"}
+    name = choice(cols[0].selectbox, t(f"{prefix}.scenario"), list(lib), key=f"{prefix}.scenario",
+                  text=scenario_label, help=scenario_help, **keep)
+    n_users = cols[1].number_input(t("cmp.n_users"), min_value=100, max_value=200_000, step=1_000,
+                                   key=f"{prefix}.n_users", **keep)
+    horizon = cols[2].number_input(t("cmp.horizon"), min_value=int(min_days), max_value=3_650, step=30,
+                                   key=f"{prefix}.horizon", help=days_help, **keep)
+    n_seeds = None
+    if seeds is not None:
+        n_seeds = int(cols[3].number_input(t("cmp.seeds"), min_value=int(seeds[0]), max_value=int(seeds[1]), step=1,
+                                           key=f"{prefix}.seeds", help=seeds_help, **keep))
+    return PlanSize(name, int(n_users), int(horizon), n_seeds)
+
+
+class Range(NamedTuple):
+    """What :func:`range_row` returns: the chosen low and high ends and the number of points (``None`` without)."""
+
+    lo: float
+    hi: float
+    points: int | None
+
+
+def range_row(prefix: str, spec: FieldSpec, *, labels: tuple[str, str] = ("sw.from", "sw.to"),
+              points: tuple[int, int] | None = None) -> Range:
+    """One parameter's range row: its name (ⓘ its help) and schema range, then low and high inputs.
+
+    Keys are ``<prefix>.lo.<path>`` and ``<prefix>.hi.<path>``, starting at the schema's whole
+    range (integers for an int field); ``labels`` are the two inputs' catalogue keys. With
+    ``points`` = (default, max) a fourth input ``<prefix>.points.<path>`` takes the number of
+    points (2 to max). The inputs stay inside the schema's bounds; whether the range is empty
+    or reversed is for the page's plan to say.
+    """
+    from .results_view import param_text  # results_view imports this module
+
+    ss = st.session_state
+    path = spec.path
+    cast = int if spec.kind == "int" else float
+    ss.setdefault(f"{prefix}.lo.{path}", cast(spec.lo))
+    ss.setdefault(f"{prefix}.hi.{path}", cast(spec.hi))
+    cols = st.columns([3, 1.2, 1.2, 1] if points is not None else [3, 1.2, 1.2])
+    cols[0].markdown(f"**{param_text(path)}**", help=t(f"field.{spec.schema_path}.help"))
+    cols[0].caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi),
+                      unit=unit_text(spec.unit, current())))
+    kw: dict[str, Any] = {"min_value": cast(spec.lo), "max_value": cast(spec.hi), "step": cast(spec.step),
+                          "persist_state": "session"}
+    if spec.kind == "float":
+        kw["format"] = spec.number_format
+    lo = cols[1].number_input(t(labels[0]), key=f"{prefix}.lo.{path}", **kw)
+    hi = cols[2].number_input(t(labels[1]), key=f"{prefix}.hi.{path}", **kw)
+    n = None
+    if points is not None:
+        ss.setdefault(f"{prefix}.points.{path}", int(points[0]))
+        n = int(cols[3].number_input(t("sw.points"), min_value=2, max_value=int(points[1]), step=1,
+                                     key=f"{prefix}.points.{path}", persist_state="session"))
+    return Range(lo, hi, n)

@@ -46,7 +46,7 @@ class Param:
     path: str
     section: str
     default: Any
-    kind: str  # number, bool, choice, text, list, group
+    kind: str  # number, bool, choice, text, list, group, overrides
     lo: float | None
     hi: float | None
     max_len: int | None
@@ -91,6 +91,11 @@ def iter_params(cls: type[BaseModel] = Scenario, instance: BaseModel | None = No
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         unit, source = str(extra.get("unit", "—")), str(extra.get("source", "—"))
         sub = _model_class(field.annotation)
+        if sub is not None and getattr(sub, "mirrors", None) is not None:
+            # a phase's strategy overrides: the fields of the section it mirrors, each optional
+            yield Param(path, section, default, "overrides", None, None, None, (), unit, source,
+                        _meaning(field))
+            continue
         if sub is not None:
             # a documented group of parameters (a hook) gets its own row; a schema section does not
             if extra:
@@ -143,6 +148,8 @@ def fmt_default(p: Param) -> str:
     """The default as a reader would type it in YAML."""
     if p.kind == "group":
         return "fields below"
+    if p.kind == "overrides":
+        return "none (`{}`)"
     if p.kind == "list":
         return "none (`[]`)" if not p.default else f"{len(p.default)} entries"
     if p.kind == "choice":
@@ -156,6 +163,8 @@ def fmt_range(p: Param) -> str:
     """The allowed values."""
     if p.kind == "group":
         return "—"
+    if p.kind == "overrides":
+        return "any `strategy` field, within its range"
     if p.kind == "bool":
         return "true / false"
     if p.kind == "choice":
@@ -242,6 +251,7 @@ SUBMODELS: dict[str, list[str]] = {
         "mechanisms.lifecycle",
     ],
     "shocks": ["shocks", "shocks[].*", "mechanisms.shocks"],
+    "phases": ["phases", "phases[].*"],
     "budget": ["budget.*"],
     "economics": [
         "horizon_days", "product.order_value", "product.margin_rate", "public.cost_per_exposure",

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from sim.scenario import Scenario, Shock
 
-__all__ = ["flat_fields", "scenario_diff"]
+__all__ = ["flat_fields", "phase_changes", "phase_text", "scenario_diff"]
 
 _TEXT = ("name", "description")
 
@@ -66,3 +66,34 @@ def scenario_diff(a: Scenario, b: Scenario, include_text: bool = False) -> list[
             unit = _unit(Shock, path.rsplit(".", 1)[-1])
         rows.append({"field": path, "unit": unit, "a": va, "b": vb})
     return rows
+
+
+def phase_changes(scenario: Scenario) -> list[dict[str, Any]]:
+    """The plan phases of ``scenario``: ``[{"phase", "from_day", "label", "changes"}]`` (``phase`` 1, 2, ...).
+
+    ``changes`` are the strategy fields that phase changes, relative to the strategy in force
+    before it (``[{"field", "unit", "a", "b"}]``, as :func:`scenario_diff`), so a reader sees
+    what happens on each switch day.
+    """
+    plans = [scenario.model_copy(update={"phases": []}), *scenario.phase_scenarios()[1:]]
+    return [{"phase": k + 1, "from_day": ph.from_day, "label": ph.label,
+             "changes": scenario_diff(plans[k], plans[k + 1])} for k, ph in enumerate(scenario.phases)]
+
+
+def phase_text(scenario: Scenario, limit: int = 8) -> list[str]:
+    """One English line per phase: ``from day 60 (content-led): strategy.x 0.5 → 1.5, ...``."""
+    lines = []
+    for p in phase_changes(scenario):
+        label = f" ({p['label']})" if p["label"] else ""
+        shown = [f"{c['field'].removeprefix('strategy.')} {_short(c['a'])} → {_short(c['b'])}" for c in p["changes"][:limit]]
+        more = f", … (+{len(p['changes']) - limit})" if len(p["changes"]) > limit else ""
+        lines.append(f"from day {p['from_day']}{label}: {', '.join(shown) or 'no change'}{more}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)

@@ -87,6 +87,8 @@ def _schema_fields() -> list[tuple[str, Any]]:
     def visit(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
             ann = info.annotation
+            if getattr(ann, "mirrors", None) is not None:  # a phase's strategy: the texts of strategy.*
+                continue
             items = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 visit(ann, f"{prefix}{name}.")

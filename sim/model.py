@@ -46,7 +46,7 @@ _COST_KEYS = ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_
 _LEDGER_COLUMNS = [col for col in DAILY_COLUMNS if col not in {
     "day", "public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned",
     "private_pool", "reachable", "mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "cost_total",
-    "profit", "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost"}]
+    "profit", "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost", "phase"}]
 
 
 class SiyuModel(Model):
@@ -55,7 +55,11 @@ class SiyuModel(Model):
     def __init__(self, scenario: Scenario, seed: int = 0, trace_users: list[int] | None = None) -> None:
         """Draw the population and network for ``scenario`` with ``seed``."""
         super().__init__(seed=seed)
-        self.scenario = scenario
+        self.scenario = scenario  # the scenario in force today (a phase switch replaces it)
+        self.plan_scenario = scenario  # the scenario as given, with its phases
+        # plans in phases: (first day, scenario in force from then) of each phase after the base
+        self._switches = [(ph.from_day, s) for ph, s in zip(scenario.phases, scenario.phase_scenarios()[1:], strict=True)]
+        self.phase = 0
         self.seed = seed
         self.pop = Population(scenario.population, scenario.product, self.rng)
         self.graph = build_network(scenario.network, self.pop.n, self.rng)
@@ -114,6 +118,8 @@ class SiyuModel(Model):
         sc, pop = self.scenario, self.pop
         self.day = Day(t=self.t)
         self.ledger = Ledger()
+        if self.phase < len(self._switches) and self._switches[self.phase][0] <= self.t:
+            self._switch_phase()
         if self.trace_on:
             pop.events[:] = 0
             self.msg_today[:] = 0.0
@@ -132,6 +138,16 @@ class SiyuModel(Model):
         self.budget.end_day()
         self._record(counts, trust_sum, fatigue_sum)
         self.t += 1
+
+    def _switch_phase(self) -> None:
+        """The phase rule: from a phase's first day its strategy is in force (docs/MODEL.md).
+
+        Everything derived from the strategy is read from ``self.scenario`` day by day, except
+        the compiled rules' parameters, which are rebuilt here.
+        """
+        self.phase += 1
+        self.scenario = self._switches[self.phase - 1][1]
+        self.rules = pool.rules_for(self.scenario)
 
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
         sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
@@ -157,6 +173,7 @@ class SiyuModel(Model):
             "cost_per_exposure": cost_per_exposure(sc.public, t),
             "cac_platform": led["cost_ads"] / led["platform_purchases"] if get("platform_purchases") else np.nan,
             "acq_cost": get("acq_cost", 0.0),
+            "phase": self.phase,
         }
         for col in _LEDGER_COLUMNS:
             row[col] = get(col, 0.0)

@@ -1,7 +1,8 @@
 """Social networks for referral cascades, built as symmetric scipy CSR graphs in O(edges).
 
-Generators are vectorised and the CSR arrays are built by a compiled counting sort, so that a
-million-user graph takes about a second:
+Generators are vectorised, the Chung-Lu edge ends are resolved by a compiled, blocked inverse-CDF
+lookup and the CSR arrays are built by a compiled counting sort by row block, so that the build
+stays about linear in users up to the schema's 5M (no random gathers over the whole graph):
 
 - ``scale_free``: Chung-Lu graph with power-law expected degrees (exponent 2.5, capped at the
   structural cut-off √(n × mean degree)), the fast stand-in for preferential attachment
@@ -24,78 +25,171 @@ POWER_LAW_EXPONENT = 2.5
 
 def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
     """The canonical CSR graph (sorted, duplicate-free rows, no self-loops) of undirected edges (u, v)."""
-    indptr, indices = _csr_rows(n, u, v)
+    # one compiled version for every kind of network (user ids < 2^31: the schema caps n_users)
+    u, v = np.asarray(u, dtype=np.int32), np.asarray(v, dtype=np.int32)
+    indptr, indices = _csr_rows(n, u, v, _ROW_BLOCK_BITS)
     return sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
 
 
-@rule
-def _csr_rows(n, u, v):
-    """``(indptr, indices)`` of :func:`_symmetric_csr` in O(edges).
+#: rows per block of the CSR build (2^10 rows: their counters and ≈ 10,000 entries stay in cache)
+_ROW_BLOCK_BITS = 10
 
-    A counting sort of both ends of every edge by row, then each row sorted (insertion sort for
-    short rows) and its repeats dropped, compacted in place: the same arrays as sorting the edge
-    keys ``row × n + col`` and dropping repeats, without the sort of 2 × edges 64-bit keys.
+
+@rule
+def _csr_rows(n, u, v, block_bits):
+    """``(indptr, indices)`` of :func:`_symmetric_csr` in O(edges), cache-friendly at millions of users.
+
+    Both ends of every edge (no self-loops) are first distributed by row block (``row >>
+    block_bits``) into one buffer of ``row << 32 | col`` keys, in edge order within each block;
+    then each block, small enough to stay in cache, is counting-sorted by row, each row sorted
+    (insertion sort for short rows) and its repeats dropped, compacted in place. The same
+    arrays as sorting the edge keys ``row × n + col`` and dropping repeats (a sorted, repeat-free
+    row does not depend on the order its entries arrived in), without a sort of 2 × edges
+    64-bit keys and without random writes over the whole graph.
     """
-    start = np.zeros(n + 1, dtype=np.int64)
+    n_blocks = (n >> block_bits) + 1
+    bstart = np.zeros(n_blocks + 1, dtype=np.int64)
     for k in range(len(u)):
         if u[k] != v[k]:
-            start[u[k] + 1] += 1
-            start[v[k] + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
-    pos = start[:-1].copy()
-    cols = np.empty(start[n], dtype=np.int32)
+            bstart[(u[k] >> block_bits) + 1] += 1
+            bstart[(v[k] >> block_bits) + 1] += 1
+    for b in range(n_blocks):
+        bstart[b + 1] += bstart[b]
+    total = bstart[n_blocks]
+    buf = np.empty(total, dtype=np.int64)
+    bpos = bstart[:-1].copy()
     for k in range(len(u)):
-        a, b = u[k], v[k]
+        a, b = np.int64(u[k]), np.int64(v[k])
         if a != b:
-            cols[pos[a]] = b
-            pos[a] += 1
-            cols[pos[b]] = a
-            pos[b] += 1
+            q = bpos[a >> block_bits]
+            buf[q] = (a << 32) | b
+            bpos[a >> block_bits] = q + 1
+            q = bpos[b >> block_bits]
+            buf[q] = (b << 32) | a
+            bpos[b >> block_bits] = q + 1
     indptr = np.zeros(n + 1, dtype=np.int32)
+    cols = np.empty(total, dtype=np.int32)
+    rows_per_block = 1 << block_bits
+    start = np.zeros(rows_per_block + 1, dtype=np.int64)
+    pos = np.zeros(rows_per_block, dtype=np.int64)
     w = 0
-    for i in range(n):
-        s, e = start[i], start[i + 1]
-        if e - s > 32:
-            cols[s:e] = np.sort(cols[s:e])
-        else:
-            for x in range(s + 1, e):
-                key = cols[x]
-                y = x - 1
-                while y >= s and cols[y] > key:
-                    cols[y + 1] = cols[y]
-                    y -= 1
-                cols[y + 1] = key
-        last = -1
-        for x in range(s, e):
-            c = cols[x]
-            if c != last:
-                cols[w] = c
-                w += 1
-                last = c
-        indptr[i + 1] = w
+    for blk in range(n_blocks):
+        r0 = blk << block_bits
+        r1 = min(n, r0 + rows_per_block)
+        if r0 >= r1:
+            break
+        s0, e0 = bstart[blk], bstart[blk + 1]
+        nr = r1 - r0
+        start[: nr + 1] = 0
+        for x in range(s0, e0):
+            start[(buf[x] >> 32) - r0 + 1] += 1
+        for i in range(nr):
+            start[i + 1] += start[i]
+        for i in range(nr):
+            pos[i] = s0 + start[i]
+        for x in range(s0, e0):
+            key = buf[x]
+            r = (key >> 32) - r0
+            cols[pos[r]] = np.int32(key & 0xFFFFFFFF)
+            pos[r] += 1
+        for i in range(nr):
+            s, e = s0 + start[i], s0 + start[i + 1]
+            if e - s > 32:
+                cols[s:e] = np.sort(cols[s:e])
+            else:
+                for x in range(s + 1, e):
+                    key = cols[x]
+                    y = x - 1
+                    while y >= s and cols[y] > key:
+                        cols[y + 1] = cols[y]
+                        y -= 1
+                    cols[y + 1] = key
+            last = -1
+            for x in range(s, e):
+                c = cols[x]
+                if c != last:
+                    cols[w] = c
+                    w += 1
+                    last = c
+            indptr[r0 + i + 1] = w
     return indptr, cols[:w].copy()
 
 
-def _inverse_cdf(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``min(searchsorted(cdf, u), n - 1)`` for many unsorted ``u`` in [0, 1), cache-friendly.
+#: edge ends drawn and resolved at once (bounds the temporaries: 8 MB of draws, 12 MB of sort)
+_CHUNK = 1 << 20
+#: at least 2^10 grid cells per block of lookups (4 KB of bounds and ≈ 8 KB of the CDF) …
+_BLOCK_BITS = 10
+#: … and at most 2^10 blocks (the chunk's counting sort writes one stream per block)
+_MAX_BLOCK_COUNT_BITS = 10
 
-    A power-of-two grid over [0, 1) gives each ``u`` an exact lower bound for its answer
-    (``u × 2^b`` and ``k / 2^b`` are exact in floating point); a few vectorised steps forward
-    finish the search. Same result as ``np.searchsorted`` (side ``left``), many times faster
-    than a binary search per key when ``u`` is large and random.
+
+@rule
+def _grid_bounds(cdf, grid):
+    """``searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid, by one merge (``cdf`` sorted)."""
+    n = len(cdf)
+    lo = np.empty(grid + 1, dtype=np.int32)
+    i = 0
+    for k in range(grid + 1):
+        x = k / grid
+        while i < n and cdf[i] < x:
+            i += 1
+        lo[k] = i
+    return lo
+
+
+@rule
+def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
+    """``out[j] = min(searchsorted(cdf, u[j]), n − 1)`` for a chunk of draws ``u``, visited block by block.
+
+    ``u × grid`` (exact: ``grid`` is a power of two) names the grid cell whose bound ``lo`` is an
+    exact lower bound of the answer; a few steps forward finish the search. The chunk is first
+    counting-sorted by the cell's top bits (``cell >> block_shift``), so that the lookups of one
+    block touch one small slice of ``lo`` and ``cdf`` instead of gathering at random over both
+    tables; each answer is written back at its own position.
     """
     n = len(cdf)
-    grid = 1 << max(1, (n - 1).bit_length())
-    lo = np.searchsorted(cdf, np.arange(grid + 1, dtype=np.float64) / grid)
-    idx = lo[(u * grid).astype(np.int64)]
-    np.minimum(idx, n - 1, out=idx)
-    act = np.flatnonzero((idx < n - 1) & (cdf[idx] < u))
-    while len(act):
-        idx[act] += 1
-        at = idx[act]
-        act = act[(at < n - 1) & (cdf[at] < u[act])]
-    return idx
+    counts[:] = 0
+    for j in range(len(u)):
+        counts[(np.int64(u[j] * grid) >> block_shift) + 1] += 1
+    for b in range(1, len(counts)):
+        counts[b] += counts[b - 1]
+    for j in range(len(u)):
+        b = np.int64(u[j] * grid) >> block_shift
+        q = counts[b]
+        order[q] = j
+        keys[q] = u[j]
+        counts[b] = q + 1
+    for q in range(len(u)):
+        x = keys[q]
+        idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
+        while idx < n - 1 and cdf[idx] < x:
+            idx += 1
+        out[order[q]] = idx
+
+
+def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.ndarray:
+    """``min(searchsorted(cdf, rng.random(m)), n - 1)`` as int32, cache-friendly and in O(m + n).
+
+    The draws are taken in chunks of :data:`_CHUNK` (the same stream as one ``rng.random(m)``:
+    each float64 consumes one 64-bit output of the generator) and resolved chunk by chunk
+    (:func:`_resolve`), so no m-long float64 array is held. A power-of-two grid over [0, 1)
+    with ≥ n cells gives each draw an exact lower bound for its answer (``u × 2^b`` and
+    ``k / 2^b`` are exact in floating point). Same values as ``np.searchsorted`` (side
+    ``left``) clipped to ``n − 1``.
+    """
+    n = len(cdf)
+    bits = max(1, (n - 1).bit_length())
+    grid = 1 << bits
+    lo = _grid_bounds(cdf, grid)
+    block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
+    counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
+    out = np.empty(m, dtype=np.int32)
+    order = np.empty(min(m, _CHUNK), dtype=np.int32)
+    keys = np.empty(min(m, _CHUNK), dtype=np.float64)
+    for s in range(0, m, _CHUNK):
+        u = rng.random(min(_CHUNK, m - s))
+        _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)
+    return out
 
 
 def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_matrix | None:
@@ -116,8 +210,8 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         w = rng.permutation(w)
         cdf = np.cumsum(w)
         cdf /= cdf[-1]
-        u = _inverse_cdf(cdf, rng.random(m))
-        v = _inverse_cdf(cdf, rng.random(m))
+        u = _inverse_cdf_draws(cdf, rng, m)
+        v = _inverse_cdf_draws(cdf, rng, m)
         return _symmetric_csr(n, u, v)
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from sim import safe_yaml
 from sim.errors import ScenarioError, cut
-from sim.validation import field_hint, validate
+from sim.validation import _walk, field_hint, validate
 
 __all__ = ["MAX_KEY_CHARS", "apply_overrides", "parse_override"]
 
@@ -82,9 +82,12 @@ def apply_overrides(model: M, overrides: dict[str, Any], where: str = "override"
                 else:
                     node = node[idx]
                 continue
+            loc = tuple(int(p) if p.isdigit() else p for p in parts[:i + 1])
+            if isinstance(node, dict) and part not in node and _walk(cls, loc)[0] is not None:
+                node[part] = {}  # a field the dump leaves out (an override a phase does not give yet)
             if not isinstance(node, dict) or part not in node:
-                prefix = tuple(parts[:i + 1])
-                raise ScenarioError(f"unknown key '{cut('.'.join(prefix), 80)}'{field_hint(cls, prefix)}")
+                prefix = loc
+                raise ScenarioError(f"unknown key '{cut('.'.join(map(str, prefix)), 80)}'{field_hint(cls, prefix)}")
             if last:
                 node[part] = value
             else:

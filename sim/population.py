@@ -172,8 +172,25 @@ def _merge_tail(a, n_sorted, n):
             j -= 1
 
 
+#: users per chunk of trait draws (float64 temporaries of 2 MB stay in cache)
+_DRAW_CHUNK = 1 << 18
+
+
+def _chunked(draw, n: int) -> np.ndarray:
+    """float32 column of ``n`` users, ``draw(k)`` (float64) filled chunk by chunk.
+
+    The same values as ``draw(n).astype(np.float32)``: numpy's ``Generator`` keeps no buffered
+    draws, so consecutive calls continue one stream, and each value is computed element-wise;
+    only the float64 temporaries shrink from ``n`` to :data:`_DRAW_CHUNK` values.
+    """
+    out = np.empty(n, dtype=np.float32)
+    for s in range(0, n, _DRAW_CHUNK):
+        out[s : s + _DRAW_CHUNK] = draw(min(_DRAW_CHUNK, n - s))
+    return out
+
+
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
-    return rng.beta(mean * conc, (1.0 - mean) * conc, size=n).astype(np.float32)
+    return _chunked(lambda k: rng.beta(mean * conc, (1.0 - mean) * conc, size=k), n)
 
 
 class Population:
@@ -188,8 +205,10 @@ class Population:
         self.need = _beta(rng, params.need_mean, c, n)
         self.deal = _beta(rng, params.deal_seeking_mean, c, n)
         self.price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
-        self.tolerance = (params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(n))).astype(np.float32)
-        self.cycle = (product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(n))).astype(np.float32)
+        self.tolerance = _chunked(
+            lambda k: params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(k)), n)
+        self.cycle = _chunked(
+            lambda k: product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(k)), n)
         np.maximum(self.cycle, 1.0, out=self.cycle)
         soc = np.exp(params.sociability_sigma * rng.standard_normal(n))
         self.sociability = (soc / soc.mean()).astype(np.float32)

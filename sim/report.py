@@ -403,4 +403,25 @@ def _describe(label: str, ens: Ensemble, lang: str) -> str:
     shown = scenario_name(scn.name, lang)
     name = f"<b>{html.escape(label)}</b>" + (f" ({html.escape(shown)})" if shown and lang != "en" else "")
     desc = scenario_description(scn.name, scn.description.strip() or scn.name, lang)
-    return f"{name} — {html.escape(desc)}"
+    return f"{name} — {html.escape(desc)}{_phases_html(scn, lang)}"
+
+
+def _phases_html(scn: Any, lang: str) -> str:
+    """The plan phases of a scenario as a nested list (empty without phases): what changes on which day."""
+    from sim.diff import phase_changes
+
+    if not scn.phases:
+        return ""
+    items = [f"<li>{html.escape(t('phases.base', lang))}</li>"]
+    for p in phase_changes(scn):
+        changes = ", ".join(f"<code>{html.escape(c['field'].removeprefix('strategy.'))}</code> "
+                            f"{html.escape(_value(c['a']))} → {html.escape(_value(c['b']))}" for c in p["changes"])
+        head = t("phases.from_day", lang, day=p["from_day"]) + (f" ({p['label']})" if p["label"] else "")
+        items.append(f"<li>{html.escape(head)}: {changes or html.escape(t('phases.no_change', lang))}</li>")
+    return f"<br>{html.escape(t('phases.title', lang))}<ul class=phases>{''.join(items)}</ul>"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    return f"{v:g}" if isinstance(v, float) else str(v)

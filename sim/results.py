@@ -28,6 +28,7 @@ DAILY_COLUMNS = [
     "group_activity", "messages_sent", "referrals", "referral_joins", "mutes", "leaves",
     *_LEAVE_BY_CAUSE.values(),
     "failures", "cost_per_exposure", "cac_platform", "public_open", "budget_bound", "budget_left",
+    "phase",  # plans in phases: 0 = the base plan, k = after phases[k-1] (issue 11 §1)
 ]
 
 COST_COLUMNS = [

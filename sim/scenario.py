@@ -16,15 +16,18 @@ Sections follow the ODD description in docs/MODEL.md: ``population`` and ``netwo
 
 from __future__ import annotations
 
+import copy
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
 
 from sim.overrides import apply_overrides
 
 __all__ = [
     "Budget",
+    "Phase",
+    "StrategyOverrides",
     "Scenario",
     "NetworkKind",
     "Seeding",
@@ -244,6 +247,78 @@ class Strategy(Section):
     partner_commission: float = P(0.1, 0.0, 0.5, "share of referred GMV", "Commission partners earn on orders of users they brought.", A)
 
 
+# ---- plans in phases (issue 11 §1; DOMAIN §7: launch, incubation, iteration) ------------------
+class Overrides(Section):
+    """Base of a schema section's *overrides*: the same fields, each optional (absent = keep).
+
+    Built by :func:`overrides_of` from the section's own ``model_fields`` (never re-listed by
+    hand), so bounds, units and descriptions are the section's. A field left out keeps the
+    value it had; only the fields given are dumped (``None`` = not given), so a phase written
+    back to YAML holds exactly its overrides.
+    """
+
+    #: the section this model overrides (walkers of the schema skip mirrors: their texts are the section's)
+    mirrors: ClassVar[type[BaseModel] | None] = None
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: Any) -> Any:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+
+_OVERRIDES: dict[type[BaseModel], type[Overrides]] = {}
+
+
+def overrides_of(section: type[BaseModel]) -> type[Overrides]:
+    """An :class:`Overrides` model of ``section``: every field optional, nested sections too (one per section)."""
+    if section in _OVERRIDES:
+        return _OVERRIDES[section]
+    fields: dict[str, Any] = {}
+    for name, info in section.model_fields.items():
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            ann = overrides_of(ann)
+        new = copy.copy(info)
+        new.default, new.default_factory = None, None
+        fields[name] = (ann, new)
+    model = create_model(f"{section.__name__}Overrides", __base__=Overrides, __module__=__name__,
+                         __doc__=f"Overrides of {section.__name__}: {section.__doc__}", **fields)
+    model.mirrors = section
+    globals()[model.__name__] = model  # a module attribute, so scenarios pickle (worker processes)
+    _OVERRIDES[section] = model
+    return model
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+StrategyOverrides = overrides_of(Strategy)
+
+
+class Phase(Section):
+    """One stage of the plan (DOMAIN §7): from ``from_day`` on, these strategy fields replace the plan's."""
+
+    from_day: int = P(1, 1, 3_649, "day",
+                      "First day this phase's strategy overrides apply (day 0 always runs the base plan); "
+                      "after the previous phase's from_day and before horizon_days. Phases are cumulative: "
+                      "a phase keeps the overrides of the phases before it unless it overrides the same field.",
+                      "DOMAIN §7 (stages: a launch needing a large public inflow, incubation, iteration)")
+    label: str = Field("", max_length=40, description="Short name of the phase shown on charts (e.g. launch). Unit: text. Source: assumption.",
+                       json_schema_extra={"unit": "text", "source": A})
+    strategy: StrategyOverrides = S(StrategyOverrides(), "strategy fields",  # type: ignore[valid-type]
+                                    "The strategy fields this phase changes (any field of strategy, within its range; "
+                                    "hooks are changed field by field); the others keep their value.",
+                                    "DOMAIN §7 (each stage changes the levers)")
+
+    def apply(self, strategy: Strategy) -> Strategy:
+        """``strategy`` with this phase's overrides (nested hooks merged field by field)."""
+        return Strategy.model_validate(_merge(strategy.model_dump(), self.strategy.model_dump()))
+
+
 class Trust(Section):
     """The trust rule: saturating gains, proportional losses, bounded in [0, 1]."""
 
@@ -386,6 +461,10 @@ class Scenario(Section):
     fulfilment: Fulfilment = Field(default_factory=Fulfilment, description=((Fulfilment.__doc__ or '').strip()))
     budget: Budget = Field(default_factory=Budget, description=((Budget.__doc__ or '').strip().splitlines()[0]))
     shocks: list[Shock] = Field(default_factory=list, max_length=20, description="Shock windows.")
+    phases: list[Phase] = Field(default_factory=list, max_length=20,
+                                description="Plan phases (DOMAIN §7 stages): from each phase's from_day on, its "
+                                            "strategy overrides apply on top of the base strategy and the earlier phases.",
+                                json_schema_extra={"unit": "phases", "source": "DOMAIN §7 (stages)"})
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description=((Mechanisms.__doc__ or '').strip()))
 
     @model_validator(mode="after")
@@ -398,7 +477,44 @@ class Scenario(Section):
         from sim.mechanisms.budget import check_caps
 
         check_caps(self)
+        self._check_phases()
         return self
+
+    def _check_phases(self) -> None:
+        from sim.mechanisms.budget import check_caps
+
+        prev = 0
+        for i, ph in enumerate(self.phases):
+            if ph.from_day <= prev:
+                raise ValueError(f"phases.{i}.from_day = {ph.from_day} must be after "
+                                 + (f"phases.{i - 1}.from_day = {prev}" if i else "day 0 (the base plan)")
+                                 + " (phases in increasing order of from_day)")
+            if ph.from_day >= self.horizon_days:
+                raise ValueError(f"phases.{i}.from_day = {ph.from_day} is outside the horizon "
+                                 f"(allowed 1 to {self.horizon_days - 1}, horizon_days = {self.horizon_days})")
+            prev = ph.from_day
+        for i, sc in enumerate(self.phase_scenarios()[1:]):
+            try:
+                check_caps(sc)
+            except ValueError as err:
+                raise ValueError(f"phases.{i}: {err}") from None
+
+    def phase_scenarios(self) -> list[Scenario]:
+        """The scenario in force in each phase: ``[base, after phase 0, after phase 1, ...]``.
+
+        Each is this scenario with the strategy of that phase (cumulative: the base strategy
+        with the overrides of every phase so far applied in order) and no phases of its own.
+        """
+        out = [self]
+        strategy = self.strategy
+        for ph in self.phases:
+            strategy = ph.apply(strategy)
+            out.append(self.model_copy(update={"strategy": strategy, "phases": []}))
+        return out
+
+    def phase_at(self, day: int) -> int:
+        """Index of the phase in force on ``day``: 0 = the base plan, k = after ``phases[k-1]``."""
+        return sum(1 for ph in self.phases if ph.from_day <= day)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """Return a validated copy with dotted-path overrides, e.g. ``{"strategy.ad_posts_per_day": 5}``."""

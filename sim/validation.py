@@ -91,6 +91,9 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], where:
             parts.append(f"unknown key '{path}'{field_hint(model, loc)}")
             continue
         msg = cut(e["msg"].replace("Value error, ", ""), 160)
+        if not loc:  # a rule across fields (its message names them): no "scenario = a mapping"
+            parts.append(msg)
+            continue
         parts.append(f"{path} = {show_value(e.get('input'))}: {msg}{_range_text(model, loc)}")
     head = f"{cut(where)}: " if where else ""
     more = f" (and {len(parts) - 1} more)" if len(parts) > 1 else ""

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
+from collections.abc import Iterator
 
 import pytest
+from siyu_harness import ROOT, free_port, require_chromium, served
 
 import sim
 
@@ -33,3 +37,23 @@ def _results_store(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SIYU_STORE", str(tmp_path_factory.mktemp("store")))
         yield
+
+
+@pytest.fixture(scope="session")
+def dashboard_server() -> Iterator[str]:
+    """The dashboard served on a free port of 127.0.0.1 for the browser tests, with a small first comparison.
+
+    Skipped with the reason where Debian's Chromium or Playwright is missing (a failure under
+    CI); the server's log goes to ``artifacts/dashboard_server.log`` when that folder exists.
+    """
+    require_chromium()
+    pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    env = {**os.environ, "SIYU_DASHBOARD_USERS": "1000", "SIYU_DASHBOARD_DAYS": "120",
+           "SIYU_DASHBOARD_SEEDS": "2", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log_path = ROOT / "artifacts" / "dashboard_server.log"
+    with open(log_path if log_path.parent.is_dir() else os.devnull, "w") as log, served(cmd, port, env, stdout=log):
+        yield f"http://127.0.0.1:{port}"

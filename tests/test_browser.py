@@ -10,80 +10,26 @@ label, value and delta has scrollWidth ≤ clientWidth), no chart legend runs ou
 and each scenario has the same colour on the Compare and the Flows page (read from the
 rendered Plotly figures). Last, Compare with six scenarios (48 cards, six-entry legends) at
 1280, 1440 and 1920 px in both languages: again nothing clipped.
-Skipped when /usr/bin/chromium is missing, unless SIYU_REQUIRE_BROWSER=1 (CI), then it fails.
+The server is the ``dashboard_server`` fixture (tests/conftest.py): skipped when /usr/bin/chromium
+is missing, unless under CI (CI=true or SIYU_REQUIRE_BROWSER=1), then it fails.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from siyu_harness import CHROMIUM, ROOT
 
 from dashboard.i18n import EN, ZH
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing (install Debian's chromium: apt-get install -y chromium)"
-        if os.environ.get("SIYU_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"SIYU_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    pytest.importorskip("playwright.sync_api")
-    port = _free_port()
-    env = {**os.environ, "SIYU_DASHBOARD_USERS": "1000", "SIYU_DASHBOARD_DAYS": "120",
-           "SIYU_DASHBOARD_SEEDS": "2", "PYTHONUNBUFFERED": "1"}
-    log = open(ROOT / "artifacts" / "dashboard_server.log", "w") if (ROOT / "artifacts").is_dir() else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard server did not start (exit code {proc.poll()})")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if log is not subprocess.DEVNULL:
-            log.close()
 
 
 def _wait_idle(page, timeout: float = 120.0) -> None:
@@ -179,8 +125,8 @@ def _compare_page(url: str, height: int) -> Iterator[Any]:
             browser.close()
 
 
-def test_every_page_in_both_languages_unclipped_and_same_colours(server):
-    with _compare_page(server, 1800) as page:
+def test_every_page_in_both_languages_unclipped_and_same_colours(dashboard_server):
+    with _compare_page(dashboard_server, 1800) as page:
         page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 24",
                                timeout=60_000)
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
@@ -223,9 +169,9 @@ def _add_scenario(page, name: str) -> None:
     _wait_idle(page)
 
 
-def test_six_scenarios_fit_at_every_width_in_both_languages(server):
+def test_six_scenarios_fit_at_every_width_in_both_languages(dashboard_server):
     """48 KPI cards (8 KPIs × 6 scenarios) and the six-entry legends, unclipped at 1280–1920 px."""
-    with _compare_page(server, 2400) as page:
+    with _compare_page(dashboard_server, 2400) as page:
         for name in SIX[len(SCENARIOS):]:
             _add_scenario(page, name)
         page.get_by_role("button", name="Run comparison").click()
@@ -253,7 +199,7 @@ def test_six_scenarios_fit_at_every_width_in_both_languages(server):
         assert len(page.evaluate(CLIPPED_JS)) >= 5 * 8  # every range of the five non-baseline columns
 
 
-def test_dashboard_in_a_real_browser(server):
+def test_dashboard_in_a_real_browser(dashboard_server):
     from playwright.sync_api import expect, sync_playwright
 
     artifacts = ROOT / "artifacts"
@@ -262,7 +208,7 @@ def test_dashboard_in_a_real_browser(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 2300})
-            page.goto(server, timeout=60_000)
+            page.goto(dashboard_server, timeout=60_000)
             # the first view: a comparison with KPI cards and charts, no clicks needed
             page.wait_for_selector('[data-testid="stMetric"]', timeout=180_000)
             _wait_idle(page)

@@ -1,7 +1,7 @@
 """Real-browser test of slide export (marker ``browser``): a chart's PNG, made by kaleido on click.
 
-Reuses the served dashboard of ``tests/test_browser.py`` (its ``server`` fixture: skipped with
-a reason when /usr/bin/chromium is missing, a failure under SIYU_REQUIRE_BROWSER=1). Opens the
+Uses the served dashboard of the browser tests (the ``dashboard_server`` fixture of
+tests/conftest.py: skipped with a reason when /usr/bin/chromium is missing, a failure under CI). Opens the
 "Export for slides" popover under the Compare page's first chart, clicks PNG and checks that
 the download is a 1920×1080 PNG; then 1280×720. The file goes to ``artifacts/slide_export.png``.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 import struct
 
 import pytest
-from test_browser import ARGS, CHROMIUM, ROOT, _assert_no_errors, _wait_idle, server  # noqa: F401
+from siyu_harness import CHROMIUM, ROOT
+from test_browser import ARGS, _assert_no_errors, _wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def _popover(page):
     return body
 
 
-def test_a_chart_exports_as_a_slide_png(server):  # noqa: F811 - the fixture imported above
+def test_a_chart_exports_as_a_slide_png(dashboard_server):
     from playwright.sync_api import sync_playwright
 
     artifacts = ROOT / "artifacts"
@@ -40,7 +41,7 @@ def test_a_chart_exports_as_a_slide_png(server):  # noqa: F811 - the fixture imp
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 2000}, accept_downloads=True)
-            page.goto(server, timeout=60_000)
+            page.goto(dashboard_server, timeout=60_000)
             page.wait_for_selector(".js-plotly-plot", timeout=180_000)
             _wait_idle(page)
             for label, size in (("1920 × 1080", (1920, 1080)), ("1280 × 720", (1280, 720))):

@@ -106,7 +106,7 @@ def test_the_table_output(pilot_file, runner, tmp_path):  # noqa: F811
     ("day,new_joins\n" + "".join(f"{d},1\n" for d in range(1, 41)), [], ["spans 40 days", "horizon of 30 days"]),
     (None, ["--fit", "public.nope"], ["unknown parameter 'public.nope'"]),
     (None, ["--fit", "strategy.ad_posts_per_day"], ["what the merchant did"]),
-    (None, ["--fit", "public.platform_conversion=0:3"], ["outside the field's bounds"]),
+    (None, ["--fit", "public.platform_conversion=0:3"], ["--fit public.platform_conversion=0:3: 3 is outside the schema's bounds"]),
     (None, ["--fit", "public.platform_conversion=0.4:0.1"], ["is reversed"]),
     (None, ["--fit", "public.platform_conversion=0.4:0.4"], ["empty range"]),
     (None, ["--fit", "public.platform_conversion", "--budget", "0"], ["--budget must be at least 1 run (got 0)"]),

@@ -90,6 +90,9 @@ def test_a_small_run_shows_the_posterior_figures_and_the_yaml(store):
     assert not at.exception, [e.value for e in at.exception]
     at.selectbox(key="store.pick").set_value(result.id).run()
     assert not at.exception, [e.value for e in at.exception]
+    shown = [c.key for c in at.get("plotly_chart")]  # its posterior, as on the Calibrate page
+    assert shown == ["store.res.cal.pair", "store.res.cal.marginals", "store.res.cal.fit", "store.res.cal.forecast"]
+    assert [b.key for b in at.download_button] == ["store.res.cal.download"]
 
 
 def test_logic_refuses_bad_input_in_one_line():

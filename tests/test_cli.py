@@ -293,3 +293,21 @@ def test_compare_report_language_option(runner, tmp_path):
     assert '<html lang="zh">' in page and "关键指标" in page
     one_line_error(runner.invoke(app, ["compare", "content_led", "spam_blast", *TINY, "--lang", "fr"]),
                    "--lang must be en or zh")
+
+
+def test_print_listing_prints_json_a_table_or_the_empty_line(capsys, monkeypatch):
+    from sim.cli.common import print_listing
+
+    monkeypatch.setenv("COLUMNS", "120")
+    rows = [{"name": "[bold]a[/bold]", "n": 1_234}, {"name": "b", "n": 5}]
+    kw = {"title": "2 things [x]", "empty": "nothing [here]", "columns": ("name", "n"), "right": ("n",),
+          "cells": lambda r: (r["name"], f"{r['n']:,}")}
+    print_listing({"things": rows}, rows, json_out=True, **kw)
+    assert json.loads(capsys.readouterr().out) == {"things": rows}  # one document, nothing else
+    print_listing({"things": rows}, rows, json_out=False, **kw)
+    out = capsys.readouterr().out
+    assert "2 things [x]" in out and "[bold]a[/bold]" in out and "1,234" in out  # markup shown literally
+    line = next(x for x in out.splitlines() if "1,234" in x)
+    assert line.index("1,234") > line.index("[bold]a[/bold]")
+    print_listing({"things": []}, [], json_out=False, **kw)
+    assert capsys.readouterr().out.strip() == "nothing [here]"

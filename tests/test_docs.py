@@ -34,7 +34,7 @@ def dotted_fields(cls: type[BaseModel] = Scenario, prefix: str = "") -> list[str
             (item,) = typing.get_args(ann)
             if isinstance(item, type) and issubclass(item, BaseModel):
                 out += dotted_fields(item, f"{prefix}{name}[].")
-        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+        elif isinstance(ann, type) and issubclass(ann, BaseModel) and getattr(ann, "mirrors", None) is None:
             out += dotted_fields(ann, f"{prefix}{name}.")
         else:
             out.append(prefix + name)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import struct
-from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from siyu_harness import require_chromium
 
 from sim.figures import export
 from sim.figures.export import ExportError
@@ -74,17 +73,8 @@ def test_the_browser_is_chosen_explicitly(monkeypatch, tmp_path):
         export.export_figure(_fig(), "png", browser="/nonexistent/chromium")
 
 
-def _require_chromium() -> str:
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (install Debian's chromium: apt-get install -y chromium)"
-        if os.environ.get("SIYU_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"SIYU_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return "/usr/bin/chromium"
-
-
 def test_real_png_and_svg_at_slide_sizes():
-    path = _require_chromium()
+    path = require_chromium()
     png = export.export_figure(_fig(), "png", "1280x720", browser=path)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1280, 720)
     svg = export.export_figure(_fig(), "svg", (1920, 1080), browser=path).decode("utf-8")

@@ -14,7 +14,7 @@ import pytest
 from test_dashboard import new_app, ok
 
 from dashboard import i18n as dash_i18n
-from dashboard.editor import field_specs, shock_specs
+from dashboard.editor import field_specs, phase_specs, shock_specs
 from sim import i18n
 from sim.scenario import Scenario
 
@@ -38,7 +38,7 @@ def untranslated(en: dict[str, str], zh: dict[str, str]) -> list[str]:
 def test_every_schema_field_has_a_chinese_help_text_and_source():
     zh, en = i18n.load_catalogue("zh"), i18n.load_catalogue("en")
     paths = schema_paths()
-    assert len(paths) == len(field_specs()) + len(shock_specs())  # every field the editor shows
+    assert len(paths) == len(field_specs()) + len(shock_specs()) + len(phase_specs())  # every field the editor shows
     assert all(f"field.{p}.help" in en for p in paths)
     missing = untranslated(en, zh)
     assert not missing, f"add Chinese texts to sim/locales/zh/params.yaml for: {missing}"

@@ -71,6 +71,8 @@ def _data(path: tuple[str, ...], value) -> dict:
         node["conversion_ceiling"] = 1.0
     if path == ("purchase", "conversion_ceiling"):
         node["conversion_floor"] = 0.0
+    if path[0] == "phases":  # a phase must start inside the horizon: make it the longest
+        data["horizon_days"] = 3_650
     if path[0] == "budget":  # a cap must cover the plan's fixed costs: make them nil
         data["touchpoints"] = {"account_cost_per_day": 0.0}
         data["strategy"] = {"content_cost_per_post": 0.0}

@@ -121,8 +121,8 @@ def test_factors_take_schema_or_user_ranges_and_whole_sections(tiny):
 @pytest.mark.parametrize(("vary", "sections", "needle"), [
     (["nope.field"], [], "unknown parameter 'nope.field'"),
     (["strategy.ad_posts_per_day=0:99"], [], "outside the schema's bounds (allowed 0 to 50"),
-    (["strategy.ad_posts_per_day=3:1"], [], "is reversed"),
-    (["strategy.ad_posts_per_day=2:2"], [], "is empty"),
+    (["strategy.ad_posts_per_day=3:1"], [], "is reversed; give LO < HI (strategy.ad_posts_per_day=1:3)"),
+    (["strategy.ad_posts_per_day=2:2"], [], "--vary strategy.ad_posts_per_day=2:2 is an empty range; give LO < HI"),
     (["network.kind"], [], "choice field"),
     (["strategy.ads_targeted"], [], "sensitivity varies number fields only"),
     (["trust.initial=a:1"], [], "'a' is not a number"),

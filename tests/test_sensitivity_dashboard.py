@@ -71,3 +71,31 @@ def test_bad_input_is_one_inline_line_and_nothing_runs(store):
     (err,) = at.error
     assert "power of 2" in err.value
     assert store.list() == []
+
+
+def test_the_runs_page_draws_a_stored_analysis_with_its_tornado_and_indices(store):
+    import sim
+    from sim.planning import sensitivity as sa
+
+    base = sim.load_scenario("content_led").with_overrides({"population.n_users": 300, "horizon_days": 30})
+    vary = {"strategy.ad_posts_per_day": (0.0, 3.0), "product.margin_rate": (0.2, 0.5)}
+    with ex.LocalBackend(workers=1) as backend:
+        res = sa.sensitivity(base, "morris", vary=vary, samples=2, seeds=2, backend=backend, store=store)
+        again = sa.sensitivity(base, "morris", vary=vary, kpi="roi", samples=2, seeds=2, backend=backend,
+                               store=store, id=res.id)  # a second KPI of the same runs
+    assert again.id == res.id and len(store.list()) == 1
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("views/store.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["store.res.sens.tornado", "store.res.sens.bars"]  # not a sweep's line charts
+    assert at.subheader[0].value == EN["sens.results"].format(kpi=EN["kpi.cum_profit"], method=EN["sens.method.morris"])
+    assert [m.label for m in at.metric] == [EN["sens.seed_share"], EN["sens.noise_share"], EN["sens.runs"]]
+    assert at.metric[2].value == f"{res.runs:,}"
+    ranked = at.dataframe[1].value  # the store's list first, then the indices
+    assert ranked.shape[0] == 2 and ranked[EN["sens.col.rank"]].tolist() == [1, 2]
+    at.selectbox(key="store.res.sens_kpi").set_value("roi").run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value.startswith(EN["sens.results"].split("{")[0]) and "ROI" in at.subheader[0].value
+    assert [c.key for c in at.get("plotly_chart")] == ["store.res.sens.tornado", "store.res.sens.bars"]

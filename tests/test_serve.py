@@ -8,22 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+from siyu_harness import ROOT, free_port, served
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.cli import dashboard as dash
 from sim.cli.serve import is_loopback, run_child
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_loopback_hosts():
@@ -70,26 +62,14 @@ def test_run_child_forwards_sigterm(tmp_path):
 
 def test_sigterm_to_run_py_dashboard_ends_the_server():
     """``python3 run.py dashboard``, then SIGTERM to its pid: the Streamlit server is gone too."""
-    port = _free_port()
+    port = free_port()
     bin_dir = Path(sys.executable).parent
     code = ("import sys, pathlib, run; run.ensure_env = lambda: None; "
             f"run.BIN = pathlib.Path({str(bin_dir)!r}); "
             f"sys.exit(run.main(['dashboard', '--headless', '--port', '{port}']))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SIYU_DASHBOARD_USERS": "300", "SIYU_DASHBOARD_DAYS": "30",
            "SIYU_DASHBOARD_SEEDS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.3)
+    with served([sys.executable, "-c", code], port, env) as proc:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         out = proc.stdout.read() if proc.stdout else ""
@@ -97,6 +77,27 @@ def test_sigterm_to_run_py_dashboard_ends_the_server():
             assert s.connect_ex(("127.0.0.1", port)) != 0
         assert f"URL: http://127.0.0.1:{port}" in out
         assert "Network URL" not in out and "External URL" not in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+
+
+def test_a_missing_browser_skips_with_the_reason_and_fails_under_ci(monkeypatch, tmp_path):
+    import pytest
+    import siyu_harness
+
+    monkeypatch.setattr(siyu_harness, "CHROMIUM", str(tmp_path / "chromium"))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("SIYU_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"chromium is missing \(install Debian's chromium: apt-get"):
+        siyu_harness.require_chromium()
+    for var, value in (("CI", "true"), ("SIYU_REQUIRE_BROWSER", "1")):
+        with monkeypatch.context() as m:
+            m.setenv(var, value)
+            with pytest.raises(pytest.fail.Exception, match=r"the browser is required here .*chromium is missing"):
+                siyu_harness.require_chromium()
+
+
+def test_a_server_that_ends_at_once_fails_the_test_with_its_output():
+    import pytest
+
+    with pytest.raises(pytest.fail.Exception, match=r"did not start .*exit code 4.*boom"), \
+            served([sys.executable, "-c", "print('boom'); raise SystemExit(4)"], free_port(), os.environ):
+        pass

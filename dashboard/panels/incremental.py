@@ -80,7 +80,7 @@ def render(comp: runs.Comparison, baseline: str) -> None:
     ui.chart(comp.memo(("inc_fig", baseline, lang), lambda: figures.incremental_profit_figure(
         comp.ensembles, baseline, t("plan.inc.chart", base=baseline), x_title=t("common.day"),
         y_title=t("plan.inc.chart_y"), band_label=t("plan.inc.band"), median_label=t("plan.inc.median"),
-        zero_label=t("plan.inc.zero"))), key="plan.inc_fig")
+        zero_label=t("plan.inc.zero"), phase_text=t("phase.chart_label"))), key="plan.inc_fig")
     st.subheader(t("plan.churn.title"), help=t("plan.churn.help"))
     ui.chart(comp.memo(("churn_fig", lang), lambda: figures.leaves_by_cause_figure(
         comp.ensembles, t("plan.churn.chart"), names=names("plan.leaves"), y_title=t("plan.churn.chart_y"))),

@@ -6,12 +6,8 @@ import streamlit as st
 
 from dashboard import calibration as logic
 from dashboard import results_view, state, ui
-from dashboard.editor import format_number
-from dashboard.i18n import current, t
+from dashboard.i18n import t
 from sim import ScenarioError
-from sim.figures import calibration as figs
-from sim.i18n import unit_text
-from sim.planning.pilot import SERIES
 
 ss = st.session_state
 
@@ -21,26 +17,15 @@ st.caption(t("cal.intro"))
 lib = state.library()
 fields = logic.fittable()
 truth = logic.sample_truth()
-defaults = {"cal.source": "sample", "cal.scenario": truth["scenario"] if truth["scenario"] in lib else next(iter(lib)),
+defaults = {"cal.source": "sample", "cal.scenario": truth["scenario"],
             "cal.n_users": int(truth["overrides"]["population.n_users"]), "cal.horizon": 365,
             "cal.params": [p for p in ("public.organic_reach_per_day", "public.platform_conversion") if p in fields],
             "cal.budget": 300, "cal.seeds": 10}
 for k, v in defaults.items():
     ss.setdefault(k, v)
-if ss["cal.scenario"] not in lib:
-    ss["cal.scenario"] = next(iter(lib))
 
 
-def series_name(name: str) -> str:
-    """A pilot column's label in the page's language."""
-    return t(f"cal.series.{name}") if name in SERIES else name
-
-
-names = {**{s: series_name(s) for s in SERIES}, **{p: results_view.param_text(p) for p in fields},
-         "band": t("common.band"), "median": t("cal.fig.median"), "observed": t("cal.fig.observed"),
-         "particles": t("cal.fig.particles"), "truth": t("cal.fig.truth"), "prior": t("cal.fig.prior"),
-         "posterior": t("cal.fig.posterior"), "pilot_end": t("cal.fig.pilot_end"), "day": t("cal.fig.day"),
-         "week": t("cal.fig.week")}
+series_name = results_view.series_name
 
 with st.container(border=True):
     st.subheader(t("cal.pilot"))
@@ -69,12 +54,9 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader(t("cal.setup"))
-    c_scen, c_users, c_days = st.columns([3, 1.3, 1.2])
-    name = ui.choice(c_scen.selectbox, t("cal.scenario"), list(lib), key="cal.scenario", text=ui.scenario_label,
-                     help=t("cal.scenario_help"))
-    n_users = c_users.number_input(t("cmp.n_users"), min_value=100, max_value=200_000, step=1_000, key="cal.n_users")
-    horizon = c_days.number_input(t("cmp.horizon"), min_value=7, max_value=3_650, step=30, key="cal.horizon",
-                                  help=t("cal.horizon_help"))
+    name, n_users, horizon, _ = ui.plan_size_row("cal", lib, seeds=None, min_days=7,
+                                                 scenario_help=t("cal.scenario_help"),
+                                                 days_help=t("cal.horizon_help"))
     series = []
     if pilot is not None:
         ss.setdefault("cal.series", list(pilot.columns))
@@ -85,16 +67,7 @@ with st.container(border=True):
                       text=results_view.param_text, help=t("cal.params_help"))
     ranges = {}
     for path in paths:
-        spec = fields[path]
-        ss.setdefault(f"cal.lo.{path}", float(spec.lo))
-        ss.setdefault(f"cal.hi.{path}", float(spec.hi))
-        c_lab, c_lo, c_hi = st.columns([3, 1.2, 1.2])
-        c_lab.markdown(f"**{results_view.param_text(path)}**")
-        c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit_text(spec.unit, current())))
-        kw = {"min_value": float(spec.lo), "max_value": float(spec.hi), "step": float(spec.step),
-              "format": spec.number_format}
-        lo = c_lo.number_input(t("cal.prior_lo"), key=f"cal.lo.{path}", **kw)
-        hi = c_hi.number_input(t("cal.prior_hi"), key=f"cal.hi.{path}", **kw)
+        lo, hi, _ = ui.range_row("cal", fields[path], labels=("cal.prior_lo", "cal.prior_hi"))
         ranges[path] = (lo, hi)
     c_budget, c_seeds = st.columns(2)
     budget = c_budget.number_input(t("cal.budget"), min_value=1, max_value=logic.MAX_BUDGET, step=50,
@@ -123,42 +96,4 @@ if run_clicked and the_plan is not None:
 result = ss.get("cal.result")
 if result is not None:
     st.subheader(t("cal.results"))
-    if result.id:
-        st.caption(t("cal.stored", id=result.id, runs=result.runs, status=result.info.get("status", "")))
-    summary = result.summary()
-    rows = [{t("cal.col.param"): results_view.param_text(p.path),
-             t("cal.col.prior"): f"{p.lo:.4g} – {p.hi:.4g}",
-             t("cal.col.median"): f"{summary[p.path]['median']:.4g}",
-             t("cal.col.interval"): f"{summary[p.path]['q05']:.4g} – {summary[p.path]['q95']:.4g}",
-             t("cal.col.shrinkage"): f"{summary[p.path]['shrinkage']:.0%}"} for p in result.parameters]
-    st.dataframe(rows, hide_index=True)
-    st.caption(t("cal.table_note"))
-    shown_truth = truth["true_values"] if result.pilot.source == logic.SAMPLE.name else None
-    if len(result.paths) >= 2:
-        c_x, c_y = st.columns(2)
-        ss.setdefault("cal.x", result.paths[0])
-        ss.setdefault("cal.y", result.paths[1])
-        if ss["cal.x"] not in result.paths:
-            ss["cal.x"] = result.paths[0]
-        x = ui.choice(c_x.selectbox, t("cal.pair_x"), result.paths, key="cal.x", text=results_view.param_text)
-        others = [p for p in result.paths if p != x]
-        if ss.get("cal.y") not in others:
-            ss["cal.y"] = others[0]
-        y = ui.choice(c_y.selectbox, t("cal.pair_y"), others, key="cal.y", text=results_view.param_text)
-        st.plotly_chart(figs.pair_figure(result, x, y, names=names, truth=shown_truth,
-                                         title=t("cal.fig.pair_title")), key="cal.pair")
-    st.plotly_chart(figs.marginals_figure(result, names=names, truth=shown_truth,
-                                          title=t("cal.fig.marginals_title")), key="cal.marginals")
-    st.plotly_chart(figs.fit_figure(result, names=names, title=t("cal.fig.fit_title")), key="cal.fit")
-    options = [c for c in result.forecast_daily.columns if c not in ("draw", "seed", "day")]
-    if ss.get("cal.fc_series") not in options:
-        ss["cal.fc_series"] = options[0]
-    fc_series = ui.choice(st.selectbox, t("cal.fc_series"), options, key="cal.fc_series",
-                          text=lambda s: t("kpi.cum_profit") if s == "cum_profit" else series_name(s))
-    st.plotly_chart(figs.forecast_figure(result, fc_series, names={**names, "cum_profit": t("kpi.cum_profit")},
-                                         title=t("cal.fig.forecast_title", horizon=result.base.horizon_days)),
-                    key="cal.forecast")
-    st.download_button(t("cal.download"), result.calibrated_yaml().encode("utf-8"),
-                       file_name=f"{result.base.name}_calibrated.yaml", mime="application/x-yaml",
-                       key="cal.download", icon=":material/download:")
-    st.caption(t("cal.download_note"))
+    results_view.show_calibration(result, key="cal")

@@ -27,7 +27,7 @@ def _load_base() -> None:
 def _save() -> str | None:
     values, shocks = editor.values_from_state(ss, state.library()[ss["ed.base"]])
     try:
-        scn = editor.build(values, shocks)
+        scn = editor.build(values, shocks, phases=editor.phases_from_state(ss, values))
     except ScenarioError as err:
         ss["ed.flash"] = ("error", plain(error_text(err, current())))
         return None
@@ -43,7 +43,8 @@ def _run_it() -> None:
     lib = state.library()
     values, shocks = editor.values_from_state(ss, lib[ss["ed.base"]])
     base_values, base_shocks = editor.flatten(lib[ss["ed.base"]])
-    same = values == base_values and shocks == base_shocks
+    same = (values == base_values and shocks == base_shocks
+            and editor.phases_from_state(ss, values) == editor.flatten_phases(lib[ss["ed.base"]]))
     name = ss["ed.base"] if same else _save()
     if name is None:
         return
@@ -94,16 +95,20 @@ base = lib[ss["ed.base"]]
 
 # ---- what is on screen: status, what differs, actions --------------------------------------------
 values, shocks = editor.values_from_state(ss, base)
-errors, general = editor.field_errors(values, shocks)
+phases = editor.phases_from_state(ss, values)
+base_phases = editor.flatten_phases(base)
+errors, general = editor.field_errors(values, shocks, phases)
 base_values, base_shocks = editor.flatten(base)
 specs = editor.field_specs()
 by_path = {s.path: s for s in specs}
 diffs = layout.differences(base_values, values, specs, base_shocks, shocks)
+if phases != base_phases:
+    diffs.append(layout.Difference("phases", "phases", len(base_phases), len(phases)))
 changed = {d.path for d in diffs}
 scenario = None
 build_error = None
 try:
-    scenario = editor.build(values, shocks)
+    scenario = editor.build(values, shocks, phases=phases)
 except ScenarioError as err:
     build_error = plain(error_text(err, current()))
 kind, line = layout.status(t, error=build_error, n_changed=len(diffs), base=ss["ed.base"],
@@ -123,6 +128,9 @@ with st.container(border=True):
         for d in diffs:
             if d.path == "shocks":
                 items.append(f"- {t('ed.diff.shocks', old=d.old, new=d.new)}")
+                continue
+            if d.path == "phases":
+                items.append(f"- {t('phase.diff', old=d.old, new=d.new)}")
                 continue
             spec = by_path.get(d.path)
             old = layout.value_text(d.old, spec, never, yes, no)
@@ -172,6 +180,42 @@ with st.expander(t("ed.shocks"), expanded=bool(shocks) or any(k.startswith("shoc
                            on_click=editor.remove_shock, args=(ss, i), icon=":material/delete:")
     st.button(t("ed.shock_add"), key="ed.shock_add_btn", on_click=editor.add_shock, args=(ss,),
               icon=":material/add:", disabled=len(shocks) >= 20)
+
+# ---- plan phases (DOMAIN §7 stages): from each phase's first day, its strategy changes apply ---------
+with st.expander(t("phase.title"), expanded=bool(phases) or any(k.startswith("phases.") for k in errors)):
+    st.caption(t("phase.intro"))
+    if not phases:
+        st.caption(t("phase.none"))
+    own = {s.name: s for s in editor.phase_specs()}
+    by_rel = {s.path.removeprefix("strategy."): s for s in editor.phase_field_options()}
+
+    def _field_name(rel: str) -> str:
+        spec = by_rel[rel]
+        return param_label(spec.name) + (f" · {t('hook.' + spec.group)}" if spec.group else "")
+
+    for i, phase in enumerate(phases):
+        with st.container(border=True):
+            st.markdown(f"**{t('phase.n', i=i + 1)}**")
+            c_day, c_label, c_fields = st.columns([1, 1, 2])
+            with c_day:
+                ui.field_widget(own["from_day"], editor.phase_key(i, "from_day"), errors.get(f"phases.{i}.from_day"))
+            with c_label:
+                ui.field_widget(own["label"], editor.phase_key(i, "label"), errors.get(f"phases.{i}.label"))
+            with c_fields:
+                st.multiselect(t("phase.fields"), list(by_rel), key=editor.phase_key(i, "fields"),
+                               format_func=_field_name, help=t("phase.fields_help"))
+            if not phase["strategy"]:
+                st.caption(t("phase.no_fields"))
+            cols = st.columns(3)
+            for j, (rel, value) in enumerate(phase["strategy"].items()):
+                key = editor.phase_value_key(i, rel)
+                ss.setdefault(key, value)
+                with cols[j % 3]:
+                    ui.field_widget(by_rel[rel], key, errors.get(f"phases.{i}.strategy.{rel}"))
+            st.button(t("phase.remove", i=i + 1), key=f"ed.phase_remove_btn.{i}", on_click=editor.remove_phase,
+                      args=(ss, i), icon=":material/delete:")
+    st.button(t("phase.add"), key="ed.phase_add_btn", on_click=editor.add_phase,
+              args=(ss, int(values.get("horizon_days") or 365)), icon=":material/add:", disabled=len(phases) >= 20)
 
 if scenario is not None:
     with st.expander(t("ed.yaml")):

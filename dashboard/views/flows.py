@@ -28,7 +28,7 @@ ui.chart(figures.sankey_figure(users, t("flows.sankey", name=name), names=node_n
 
 ui.chart(figures.leaves_over_time_figure(ens[name], t("plan.churn.over_time", name=name),
          names=names("plan.leaves"), x_title=t("common.day"),
-         y_title=t("plan.churn.over_time_y")), key="flows.leaves_fig")
+         y_title=t("plan.churn.over_time_y"), phase_text=t("phase.chart_label")), key="flows.leaves_fig")
 
 steps = names("flows.step")
 ui.chart(figures.funnel_figure(ens, t("flows.funnel"), names=steps,

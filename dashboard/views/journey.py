@@ -102,7 +102,8 @@ fig_names = {"trust": t("jr.trust"), "fatigue": t("jr.fatigue"), "messages": t("
              "messages_panel": t("jr.messages_panel"), "purchases_panel": t("jr.purchases_panel"),
              "messages_y": t("jr.messages_y"), "purchases_y": t("jr.purchases_y"), "trust_y": t("jr.trust_y")}
 ui.chart(figures.journey_figure(trace, t("jr.chart", uid=uid, name=name), names=fig_names,
-                                       tolerance=threshold, x_title=t("common.day")), key="jr.fig")
+                                       tolerance=threshold, x_title=t("common.day"),
+                                       scenario=scenario, phase_text=t("phase.chart_label")), key="jr.fig")
 
 st.subheader(t("jr.events"))
 events = trace[trace["events"].astype(str) != ""]

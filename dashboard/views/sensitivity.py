@@ -6,18 +6,12 @@ experiment layer into the results store); figures are :mod:`sim.figures.sensitiv
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
 import streamlit as st
 
 from dashboard import results_view, state, sweeps, ui
-from dashboard.editor import format_number
-from dashboard.i18n import current, t
+from dashboard.i18n import t
 from sim import KPI_INFO, ScenarioError
 from sim import experiments as ex
-from sim.figures.sensitivity import indices_figure, tornado_figure
-from sim.i18n import unit_text
 from sim.planning import sensitivity as sa
 
 ss = st.session_state
@@ -27,24 +21,15 @@ st.caption(t("sens.intro"))
 
 fields = sweeps.sweepable()
 lib = state.library()
-for k, v in {"sens.scenario": "content_led" if "content_led" in lib else next(iter(lib)),
+for k, v in {"sens.scenario": "content_led",
              "sens.method": "morris", "sens.mode": "params", "sens.section": "trust", "sens.kpi": "cum_profit",
              "sens.params": [p for p in ("strategy.ad_posts_per_day", "trust.initial", "product.margin_rate") if p in fields],
              "sens.n_users": 1_000, "sens.horizon": 90, "sens.seeds": 2, "sens.samples": 4}.items():
     ss.setdefault(k, v)
-if ss["sens.scenario"] not in lib:
-    ss["sens.scenario"] = next(iter(lib))
 
 with st.container(border=True):
-    c_scen, c_users, c_days, c_seeds = st.columns([3, 1.3, 1.2, 1])
-    name = ui.choice(c_scen.selectbox, t("sens.scenario"), list(lib), key="sens.scenario", text=ui.scenario_label,
-                     persist_state="session")
-    n_users = c_users.number_input(t("cmp.n_users"), min_value=100, max_value=200_000, step=1_000,
-                                   key="sens.n_users", persist_state="session")
-    horizon = c_days.number_input(t("cmp.horizon"), min_value=30, max_value=3_650, step=30, key="sens.horizon",
-                                  persist_state="session")
-    n_seeds = c_seeds.number_input(t("cmp.seeds"), min_value=sa.MIN_SEEDS, max_value=sa.MAX_SEEDS, step=1,
-                                   key="sens.seeds", help=t("sens.seeds_help"), persist_state="session")
+    name, n_users, horizon, n_seeds = ui.plan_size_row("sens", lib, seeds=(sa.MIN_SEEDS, sa.MAX_SEEDS),
+                                                       seeds_help=t("sens.seeds_help"))
     c_m, c_mode, c_kpi, c_n = st.columns([1.4, 1.6, 2, 1.2])
     method = ui.choice(c_m.radio, t("sens.method"), list(sa.METHODS), key="sens.method",
                        text=lambda m: t(f"sens.method.{m}"), persist_state="session")
@@ -60,19 +45,7 @@ with st.container(border=True):
         paths = ui.choice(st.multiselect, t("sens.params"), list(fields), key="sens.params",
                           text=results_view.param_text, persist_state="session")
         for path in paths:
-            spec = fields[path]
-            cast = int if spec.kind == "int" else float
-            ss.setdefault(f"sens.lo.{path}", cast(spec.lo))
-            ss.setdefault(f"sens.hi.{path}", cast(spec.hi))
-            c_lab, c_lo, c_hi = st.columns([3, 1.2, 1.2])
-            c_lab.markdown(f"**{results_view.param_text(path)}**")
-            c_lab.caption(t("ed.range", lo=format_number(spec.lo), hi=format_number(spec.hi), unit=unit_text(spec.unit, current())))
-            kw = {"min_value": cast(spec.lo), "max_value": cast(spec.hi), "step": cast(spec.step),
-                  "persist_state": "session"}
-            if spec.kind == "float":
-                kw["format"] = spec.number_format
-            lo = c_lo.number_input(t("sw.from"), key=f"sens.lo.{path}", **kw)
-            hi = c_hi.number_input(t("sw.to"), key=f"sens.hi.{path}", **kw)
+            lo, hi, _ = ui.range_row("sens", fields[path])
             vary[path] = (float(lo), float(hi))
     else:
         section = ui.choice(st.selectbox, t("sens.section"), sa.section_names(), key="sens.section",
@@ -113,10 +86,6 @@ if run_clicked and ready is not None:
         ss["sens.result"] = (res.id, res.kpi)
 
 
-def _num(v: float) -> str:
-    return "—" if v is None or not math.isfinite(float(v)) else f"{float(v):,.4g}"
-
-
 if ss.get("sens.result"):
     try:
         res = sa.load(*ss["sens.result"])
@@ -124,27 +93,4 @@ if ss.get("sens.result"):
         ss.pop("sens.result", None)
         ui.show_scenario_error(err)
     else:
-        label = t("kpi." + res.kpi)
-        st.subheader(t("sens.results", kpi=label, method=t(f"sens.method.{res.method}")))
-        c1, c2, c3 = st.columns(3)
-        c1.metric(t("sens.seed_share"), f"{res.seed_share:.1%}", help=t("sens.seed_share_help"))
-        c2.metric(t("sens.noise_share"), f"{res.residual_noise_share:.1%}", help=t("sens.noise_share_help"))
-        c3.metric(t("sens.runs"), f"{res.runs:,}", help=t("sens.runs_help", id=res.id or "—"))
-        labels = {f.path: results_view.param_text(f.path).split(" · ")[0] for f in res.factors}
-        if len(res.tornado):
-            st.plotly_chart(tornado_figure(
-                res.tornado, res.base_band, t("sens.tornado_title", kpi=label), labels=labels, x_title=label,
-                names=(t("sens.low"), t("sens.high"), t("sens.base")), band_name=t("common.band"), fmt=_num),
-                key="sens.tornado")
-        st.plotly_chart(indices_figure(
-            res.table, res.method, t(f"sens.bars_title.{res.method}", kpi=label), labels=labels,
-            names={"S1": t("sens.S1"), "ST": t("sens.ST"), "mu_star": t("sens.mu_star"), "sigma": t("sens.sigma")},
-            fmt=_num, ci_name=t("sens.ci"), seed_name=t("sens.seed_range")), key="sens.bars")
-        keys = ["rank", "parameter", "lo", "hi", *[c for c in res.table.columns
-                                                   if c.startswith(("S1", "ST", "mu", "sigma"))]]
-        shown = pd.DataFrame(res.table[[k for k in keys if k in res.table.columns]])
-        shown["parameter"] = [labels.get(p, p) for p in shown["parameter"]]
-        st.dataframe(shown.rename(columns={"rank": t("sens.col.rank"), "parameter": t("sens.col.parameter"),
-                                           "lo": t("sw.from"), "hi": t("sw.to")}),
-                     width="stretch", hide_index=True)
-        st.caption(t("sens.how_to_read"))
+        results_view.show_sensitivity(res, key="sens")

@@ -30,6 +30,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 from typer.core import TyperGroup
 
 import sim
@@ -148,6 +149,29 @@ def os_error_text(err: OSError) -> str:
 def print_json(obj: Any) -> None:
     """Print ``obj`` as ONE strict JSON document on stdout (NaN and ±inf become ``null``)."""
     typer.echo(json_text(obj))
+
+
+def print_listing(doc: Any, rows: Sequence[Any], *, json_out: bool, title: str, empty: str,
+                  columns: Sequence[str], cells: Callable[[Any], Sequence[str]], right: Sequence[str] = ()) -> None:
+    """Print ``doc`` as one JSON document (``--json``), else ``rows`` as a table on stdout.
+
+    ``cells(row)`` gives a row's texts in the order of ``columns`` (those in ``right`` are
+    right-aligned); without rows, the one line ``empty`` is printed instead of the table. All
+    text is printed literally (no Rich markup).
+    """
+    if json_out:
+        print_json(doc)
+        return
+    console = stdout_console()
+    if not rows:
+        console.print(escape(empty))
+        return
+    table = Table(title=escape(title))
+    for col in columns:
+        table.add_column(escape(col), justify="right" if col in right else "left")
+    for row in rows:
+        table.add_row(*map(escape, cells(row)))
+    console.print(table)
 
 
 def budget_warning(label: str, ens: sim.Ensemble) -> str | None:

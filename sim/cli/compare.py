@@ -46,6 +46,7 @@ from sim.cli.common import (
     warn_budgets,
 )
 from sim.cli.recording import NoStoreOpt, StoreOpt, record
+from sim.cli.run import print_phases
 from sim.experiments.store import utc_now
 from sim.incremental import INCREMENTAL_INFO, incremental_summary, unpairable
 from sim.report import display_unit, p_paid_back
@@ -170,6 +171,7 @@ def compare_command(
     table.add_row("P(beats baseline) on profit", "probability", *beats)
     console = stdout_console()
     console.print(table)
+    print_phases(console, {label: ens.scenario for label, ens in ensembles.items()})
     record("compare", ensembles, store, no_store, workers, started, time.monotonic() - t0)
     if inc:
         console.print(_incremental_table(inc, base, payback_before))

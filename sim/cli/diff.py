@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from sim.cli.common import app, load_with, print_json, stdout_console, user_errors
+from sim.cli.common import app, load_with, print_listing, user_errors
 from sim.diff import scenario_diff
 
 
@@ -33,18 +31,8 @@ def diff_command(
     with user_errors():
         sa, sb = load_with(a, {}), load_with(b, {})
     rows = scenario_diff(sa, sb, include_text=text)
-    if json_out:
-        print_json({"a": a, "b": b, "n_differences": len(rows), "differences": rows})
-        return
-    console = stdout_console()
-    if not rows:
-        console.print(escape(f"{a} and {b} set every parameter alike"))
-        return
-    table = Table(title=escape(f"{len(rows)} parameter{'s' if len(rows) != 1 else ''} differ: {a} vs {b}"))
-    table.add_column("parameter")
-    table.add_column("unit")
-    table.add_column(escape(a), justify="right")
-    table.add_column(escape(b), justify="right")
-    for row in rows:
-        table.add_row(*map(escape, (row["field"], row["unit"], _text(row["a"]), _text(row["b"]))))
-    console.print(table)
+    n = len(rows)
+    print_listing({"a": a, "b": b, "n_differences": n, "differences": rows}, rows, json_out=json_out,
+                  title=f"{n} parameter{'s' if n != 1 else ''} differ: {a} vs {b}",
+                  empty=f"{a} and {b} set every parameter alike", columns=("parameter", "unit", a, b), right=(a, b),
+                  cells=lambda row: (row["field"], row["unit"], _text(row["a"]), _text(row["b"])))

@@ -42,6 +42,7 @@ from sim.cli.common import (
     collect_overrides,
     fail,
     load_with,
+    print_listing,
     scenario_desc,
     stderr_console,
     stdout_console,
@@ -277,22 +278,18 @@ def runs_command(
     with user_errors():
         the_store = Store(store)
         entries = the_store.list(kind)
-    if json_:
-        print_json({"store": str(the_store.root), "experiments": entries})
-        return
-    console = stdout_console()
-    if not entries:
-        console.print(escape(f"no experiments in {shown(the_store.root)}"))
-        return
-    table = Table(title=escape(f"{len(entries)} experiment{'s' if len(entries) != 1 else ''} in {shown(the_store.root)}"))
-    for col in ("id", "kind", "scenario", "runs", "status", "date (UTC)"):
-        table.add_column(col, justify="right" if col == "runs" else "left")
-    for e in entries:
+    n = len(entries)
+
+    def cells(e: dict) -> tuple[str, ...]:
         total = e.get("runs_total")
         runs = f"{e.get('runs_done') or 0:,}" + (f" / {total:,}" if total is not None and total != e.get("runs_done") else "")
-        table.add_row(*map(escape, (e["id"], str(e.get("kind")), str(e.get("scenario") or ""), runs,
-                                    str(e.get("status")), _date(e.get("started")))))
-    console.print(table)
+        return (e["id"], str(e.get("kind")), str(e.get("scenario") or ""), runs, str(e.get("status")),
+                _date(e.get("started")))
+
+    print_listing({"store": str(the_store.root), "experiments": entries}, entries, json_out=json_, cells=cells,
+                  title=f"{n} experiment{'s' if n != 1 else ''} in {shown(the_store.root)}",
+                  empty=f"no experiments in {shown(the_store.root)}",
+                  columns=("id", "kind", "scenario", "runs", "status", "date (UTC)"), right=("runs",))
 
 
 def _store_of(ctx: typer.Context, store: Path | None) -> Path | None:

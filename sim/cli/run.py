@@ -43,6 +43,15 @@ from sim.io import write_results
 from sim.report import display_unit
 
 
+def print_phases(console, scenarios: dict[str, sim.Scenario]) -> None:
+    """Print each phased scenario's plan phases: what changes on which day (nothing for others)."""
+    from sim.diff import phase_text
+
+    for name, sc in scenarios.items():
+        if sc.phases:
+            console.print(escape(f"{name} plan phases: day 0 the base plan; " + "; ".join(phase_text(sc))))
+
+
 @app.command("run")
 def run_command(
     scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or YAML path.")],
@@ -85,6 +94,7 @@ def run_command(
         table.add_row(*map(escape, (label, med, rng, display_unit(unit))))
     console = stdout_console()
     console.print(table)
+    print_phases(console, {scn.name: scn})
     record("run", {scn.name: ens}, store, no_store, workers, started, time.monotonic() - t0)
 
     if out is not None:

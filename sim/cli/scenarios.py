@@ -35,7 +35,11 @@ def list_command() -> None:
 def validate_command(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Scenario YAML file (or shipped name).")],
 ) -> None:
-    """Validate a scenario file: prints "OK: name", or the one-line error and exits 2."""
+    """Validate a scenario file: prints "OK: name" (and its plan phases), or the one-line error and exits 2."""
+    from sim.diff import phase_text
+
     with user_errors():
         scenario = sim.load_scenario(file)
     typer.echo(f"OK: {scenario.name}")
+    for line in phase_text(scenario):
+        typer.echo(f"  phase {one_line(line)}")

@@ -89,6 +89,39 @@ class Parameter:
             return str(value)
         return value
 
+    def checked_range(self, rng: tuple[float, float] | None, option: str) -> tuple[float, float]:
+        """A user's ``LO:HI`` for this field checked against the schema; ``None`` takes the schema's range.
+
+        ``option`` is what the user typed (``--vary``, ``--fit``): every message is one line
+        that starts with it and the path, so the CLI and the pages say the same.
+
+        Raises:
+            ScenarioError: A bound that is not finite or outside the schema's bounds, a
+                fractional bound of a whole-number field, an empty or reversed range; no range
+                for a field without bounds on both sides, or whose schema range is empty.
+        """
+        if rng is None:
+            if self.lo is None or self.hi is None:
+                raise ScenarioError(f"{option} {self.path} has no schema bounds on both sides; "
+                                    f"give a range {self.path}=LO:HI")
+            if not self.lo < self.hi:
+                raise ScenarioError(f"{option} {self.path}: the schema's range is empty; give a range {self.path}=LO:HI")
+            return float(self.lo), float(self.hi)
+        lo, hi = float(rng[0]), float(rng[1])
+        given = f"{option} {self.path}={lo:g}:{hi:g}"
+        for v in (lo, hi):
+            if not math.isfinite(v):
+                raise ScenarioError(f"{given}: the range must be finite{self.range_text()}")
+            if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
+                raise ScenarioError(f"{given}: {v:g} is outside the schema's bounds{self.range_text()}")
+        if self.kind == "int" and not (lo.is_integer() and hi.is_integer()):
+            raise ScenarioError(f"{given}: {self.path} is a whole-number field; give whole numbers")
+        if lo == hi:
+            raise ScenarioError(f"{given} is an empty range; give LO < HI{self.range_text()}")
+        if lo > hi:
+            raise ScenarioError(f"{given} is reversed; give LO < HI ({self.path}={hi:g}:{lo:g})")
+        return lo, hi
+
 
 def _loc(path: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in path.split("."))

@@ -9,7 +9,8 @@ from the English/internal key to the text to show) and explicit titles. Bands ar
 
 The functions live in one module per topic (``style``, ``timeseries``, ``money``, ``flows``,
 ``cascades``, ``journey``, ``sweeps``, ``explain``, ``threshold``, ``export``, ``churn``,
-``incremental``); import them from here.
+``incremental``, ``phases``); import them from here. Every chart with a day axis draws the
+scenarios' plan phases (:mod:`sim.figures.phases`).
 """
 
 from sim.figures.cascades import (
@@ -24,6 +25,7 @@ from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_f
 from sim.figures.incremental import incremental_band, incremental_profit_figure
 from sim.figures.journey import journey_figure
 from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
+from sim.figures.phases import add_phases, phase_bands
 from sim.figures.style import (
     PALETTE,
     PRIVATE_STAGES,
@@ -39,6 +41,7 @@ __all__ = [
     "PALETTE",
     "WATERFALL_COLORS",
     "PRIVATE_STAGES",
+    "add_phases",
     "band_figure",
     "cascade_size_figure",
     "cascade_sunburst_figure",
@@ -57,6 +60,7 @@ __all__ = [
     "leaves_by_cause_figure",
     "leaves_over_time_figure",
     "multi_band_figure",
+    "phase_bands",
     "prob_matrix",
     "prob_matrix_figure",
     "quantile_band",

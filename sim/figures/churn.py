@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sim.figures.phases import add_phases
 from sim.figures.style import LAYOUT, label_of
 from sim.results import LEAVE_COLUMNS, Ensemble
 
@@ -46,8 +47,9 @@ def leaves_by_cause_figure(ensembles: Mapping[str, Ensemble], title: str | None 
 def leaves_over_time_figure(ensemble: Ensemble, title: str | None = None, *,
                             names: Mapping[str, str] | None = None, smooth: int = 7,
                             x_title: str = "Day",
-                            y_title: str = "Users leaving per day (median of seeds, 7-day average)") -> go.Figure:
-    """Stacked areas of one scenario's daily leaves by cause (median over seeds, trailing average)."""
+                            y_title: str = "Users leaving per day (median of seeds, 7-day average)",
+                            phase_text: str = "Phase {k}") -> go.Figure:
+    """Stacked areas of one scenario's daily leaves by cause (median over seeds, trailing average), its plan phases shaded."""
     fig = go.Figure()
     days = ensemble.runs[0].daily["day"].to_numpy()
     for c in LEAVE_COLUMNS:
@@ -57,6 +59,7 @@ def leaves_over_time_figure(ensemble: Ensemble, title: str | None = None, *,
         fig.add_trace(go.Scatter(x=days, y=np.median(arr, axis=0), name=label_of(names, c, CAUSE_TEXT[c]),
                                  mode="lines", stackgroup="causes", line={"width": 0.5, "color": CAUSE_COLORS[c]},
                                  hovertemplate="%{y:,.1f}"))
+    add_phases(fig, {ensemble.scenario.name: ensemble}, phase_text=phase_text)
     fig.update_layout(title=title or "Leaves by cause over time", xaxis_title=x_title, yaxis_title=y_title,
                       **LAYOUT)
     return fig

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sim.figures.phases import add_phases
 from sim.figures.style import LAYOUT, scenario_colors
 from sim.figures.timeseries import _add_band
 from sim.incremental import check_pairable, incremental_cum_profit
@@ -27,8 +28,8 @@ def incremental_band(ens: Ensemble, base: Ensemble) -> pd.DataFrame:
 def incremental_profit_figure(ensembles: Mapping[str, Ensemble], baseline: str, title: str | None = None, *,
                               x_title: str = "Day", y_title: str = "Cumulative incremental profit (RMB)",
                               band_label: str = "10–90% of seed pairs", median_label: str = "median",
-                              zero_label: str = "pays back above this line") -> go.Figure:
-    """Median and 10–90 % band over seed pairs of every scenario's cumulative profit minus the baseline's."""
+                              zero_label: str = "pays back above this line", phase_text: str = "Phase {k}") -> go.Figure:
+    """Median and 10–90 % band over seed pairs of every scenario's cumulative profit minus the baseline's (plan phases drawn)."""
     colors = scenario_colors(ensembles)
     fig = go.Figure()
     for name, ens in ensembles.items():
@@ -36,6 +37,7 @@ def incremental_profit_figure(ensembles: Mapping[str, Ensemble], baseline: str, 
             continue
         _add_band(fig, incremental_band(ens, ensembles[baseline]), name, colors[name],
                   band_label=band_label, median_label=median_label)
+    add_phases(fig, ensembles, phase_text=phase_text, colors=colors)
     fig.add_hline(y=0, line={"color": "#444", "width": 1, "dash": "dot"}, annotation_text=zero_label,
                   annotation_position="top left")
     fig.update_layout(title=title or f"Cumulative incremental profit vs {baseline}", xaxis_title=x_title,

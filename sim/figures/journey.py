@@ -8,7 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sim.figures.phases import add_phases
 from sim.figures.style import STAGE_ORDER, label_of
+from sim.scenario import Scenario
 
 _KEY_EVENTS = ["joined", "bought", "failed", "muted", "reactivated", "left", "promoted",
                "shared", "rewarded", "chat", "red_packet", "promo", "platform_buy"]
@@ -17,7 +19,8 @@ _ANNOTATED = {"joined", "muted", "reactivated", "left", "promoted", "failed"}
 
 def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
                    names: Mapping[str, str] | None = None, tolerance: float | None = None,
-                   x_title: str = "Day") -> go.Figure:
+                   x_title: str = "Day", scenario: Scenario | None = None,
+                   phase_text: str = "Phase {k}") -> go.Figure:
     """One user's trust, fatigue, messages, purchases and stage over time, with events marked.
 
     Args:
@@ -30,6 +33,8 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
             text.
         tolerance: The user's message tolerance, drawn as a dashed line on the fatigue panel.
         x_title: X-axis title.
+        scenario: The user's scenario: its plan phases are shaded on every panel.
+        phase_text: Label of a phase without its own label.
 
     Returns:
         The figure (five panels sharing the day axis: trust, fatigue, messages per day,
@@ -86,6 +91,9 @@ def journey_figure(trace: pd.DataFrame, title: str | None = None, *,
             fig.add_annotation(x=day, y=tr, text=_text(text, cause_on.get(day, "none")), row=1, col=1,
                                showarrow=True, arrowhead=2, ay=ay, font={"size": 10})
     fig.update_xaxes(title_text=x_title, row=5, col=1)
+    if scenario is not None:
+        for r in range(1, 6):
+            add_phases(fig, {scenario.name: scenario}, row=r, col=1, phase_text=phase_text, annotate=r == 1)
     fig.update_layout(title=title or "One user's journey", height=860, showlegend=False,
                       template="plotly_white", hovermode="x unified",
                       margin={"l": 60, "r": 20, "t": 60, "b": 50})

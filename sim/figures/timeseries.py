@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sim.figures.phases import add_phases
 from sim.figures.style import (
     LAYOUT,
     PALETTE,
@@ -74,7 +75,7 @@ def band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str | Non
                 smooth: int = 1, colors: Mapping[str, str] | None = None,
                 band_label: str = "10–90% of seeds", median_label: str = "median",
                 shade: Iterable[tuple[float, float]] | None = None,
-                shade_label: str | None = None) -> go.Figure:
+                shade_label: str | None = None, phase_text: str = "Phase {k}") -> go.Figure:
     """Median line and 10–90 % band of one daily column, one colour per scenario.
 
     Args:
@@ -90,6 +91,8 @@ def band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str | Non
         median_label: Hover text for the median.
         shade: Day windows ``(start, end)`` to shade (e.g. shocks).
         shade_label: Text on the shaded windows.
+        phase_text: Label of a plan phase without its own label (the phases are drawn by
+            :func:`sim.figures.phases.add_phases`).
 
     Returns:
         The figure.
@@ -102,6 +105,7 @@ def band_figure(ensembles: Mapping[str, Ensemble], column: str, title: str | Non
                   median_label=median_label)
     label = column_label(column)
     _shade(fig, shade, shade_label)
+    add_phases(fig, ensembles, phase_text=phase_text, colors=colors)
     fig.update_layout(title=title if title is not None else label, xaxis_title=x_title,
                       yaxis_title=y_title if y_title is not None else label, **LAYOUT)
     fig.add_annotation(text=f"— {median_label}   ▇ {band_label}", showarrow=False,
@@ -114,10 +118,11 @@ def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, s
                       title: str | None = None, *, x_title: str = "Day", cumulative: bool = False,
                       smooth: int = 1, colors: Mapping[str, str] | None = None,
                       band_label: str = "10–90% of seeds", median_label: str = "median",
-                      y_titles: Mapping[str, str] | None = None) -> go.Figure:
+                      y_titles: Mapping[str, str] | None = None, phase_text: str = "Phase {k}") -> go.Figure:
     """Side-by-side panels, one per daily column (``columns``: column → panel title), with bands.
 
-    ``y_titles`` (column → axis title with its unit) labels each panel's y axis.
+    ``y_titles`` (column → axis title with its unit) labels each panel's y axis; plan phases
+    are drawn on every panel (:func:`sim.figures.phases.add_phases`).
     """
     colors = colors or scenario_colors(ensembles)
     cols = list(columns)
@@ -131,6 +136,7 @@ def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, s
         fig.update_xaxes(title_text=x_title, row=1, col=j)
         if y_titles and column in y_titles:
             fig.update_yaxes(title_text=y_titles[column], row=1, col=j)
+        add_phases(fig, ensembles, row=1, col=j, phase_text=phase_text, colors=colors, annotate=j == 1)
     fig.update_layout(title=title or ", ".join(columns.values()),
                       **{**LAYOUT, "margin": {"l": 60, "r": 20, "t": 80, "b": 90},
                          "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0}})
@@ -139,10 +145,12 @@ def multi_band_figure(ensembles: Mapping[str, Ensemble], columns: Mapping[str, s
 
 def stage_figure(ensembles: Mapping[str, Ensemble], stages: Sequence[str] = PRIVATE_STAGES,
                  title: str | None = None, *, names: Mapping[str, str] | None = None,
-                 x_title: str = "Day", y_title: str = "Users (median of seeds)") -> go.Figure:
+                 x_title: str = "Day", y_title: str = "Users (median of seeds)",
+                 phase_text: str = "Phase {k}") -> go.Figure:
     """Private pool by stage over time: one panel per scenario, stacked medians per stage.
 
-    Churned users are drawn as a dashed line on top (they left the pool).
+    Churned users are drawn as a dashed line on top (they left the pool); each panel shades its
+    own scenario's plan phases (:func:`sim.figures.phases.add_phases`).
     """
     scen = list(ensembles)
     ncols = min(3, max(1, len(scen)))
@@ -168,6 +176,7 @@ def stage_figure(ensembles: Mapping[str, Ensemble], stages: Sequence[str] = PRIV
                       "dash": "dash" if dashed else "solid"},
                 hovertemplate="%{y:,.0f}"), row=r + 1, col=c + 1)
         fig.update_xaxes(title_text=x_title if r == nrows - 1 else None, row=r + 1, col=c + 1)
+        add_phases(fig, {name: ens}, row=r + 1, col=c + 1, phase_text=phase_text)
     fig.update_yaxes(title_text=y_title, row=1, col=1)
     # the legend sits right of the panels: above them it ran into the title and subplot titles
     fig.update_layout(title=title or "Private pool by stage", height=320 * nrows + 80,

@@ -229,23 +229,28 @@ def _sharers(r, c, reach, cash, draws, out):
 
 @compiled_pass
 def _evening(r, c, joined, reach, counts):
-    for i in reach:
-        s = c.stage[i]
-        if s > _PARTNER:
-            continue
-        new = lifecycle.rung(c.purchases[i], c.trust[i], c.referrals[i], r.lifecycle_on, r.membership,
-                             r.member_min_purchases, r.partner_program, r.partner_min_trust,
-                             r.partner_min_referrals)
-        old = c.rung[i]
-        if new > old:  # the ladder never goes down; a reachable user's stage is their rung
-            if old >= _FOLLOWER:
-                c.events[i] |= _PROMOTED
-            c.rung[i] = new
-            c.stage[i] = new
+    # one pass over the pool: ``reach`` is a sorted subset of ``joined`` (this morning's reachable
+    # users, in the pool's order), so each of them is promoted where the pass meets them; a
+    # promotion changes only that user's row, so the counts and sums are those of promoting all first
     trust_sum = fatigue_sum = 0.0
     kept = 0
+    p = 0
+    n_reach = len(reach)
     for i in joined:
         s = c.stage[i]
+        if p < n_reach and reach[p] == i:
+            p += 1
+            if s <= _PARTNER:
+                new = lifecycle.rung(c.purchases[i], c.trust[i], c.referrals[i], r.lifecycle_on, r.membership,
+                                     r.member_min_purchases, r.partner_program, r.partner_min_trust,
+                                     r.partner_min_referrals)
+                old = c.rung[i]
+                if new > old:  # the ladder never goes down; a reachable user's stage is their rung
+                    if old >= _FOLLOWER:
+                        c.events[i] |= _PROMOTED
+                    c.rung[i] = new
+                    c.stage[i] = new
+                    s = new
         counts[s] += 1
         if s == _CHURNED:  # left: dropped from the pool's index
             continue

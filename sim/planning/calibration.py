@@ -120,24 +120,7 @@ def _fit_parameter(path: str, rng: tuple[float, float] | None) -> FitParameter:
                 "community, purchase, referral, fulfilment...)")
     if par.kind != "float":
         raise ScenarioError(f"--fit {path} is a {par.kind} field; only decimal-number fields can be fitted")
-    range_text = par.range_text() or " (unbounded)"
-    if rng is None:
-        if par.lo is None or par.hi is None:
-            raise ScenarioError(f"--fit {path} has no bounds in the schema; give a range {path}=LO:HI")
-        lo, hi = float(par.lo), float(par.hi)
-    else:
-        lo, hi = float(rng[0]), float(rng[1])
-        for v in (lo, hi):
-            if (par.lo is not None and v < par.lo) or (par.hi is not None and v > par.hi):
-                raise ScenarioError(f"--fit {path}={rng[0]:g}:{rng[1]:g}: {v:g} is outside the field's "
-                                    f"bounds{range_text}")
-        if lo == hi:
-            raise ScenarioError(f"--fit {path}={rng[0]:g}:{rng[1]:g} is an empty range; give LO < HI")
-        if lo > hi:
-            raise ScenarioError(f"--fit {path}={rng[0]:g}:{rng[1]:g} is reversed; give LO < HI "
-                                f"({path}={rng[1]:g}:{rng[0]:g})")
-    if not hi > lo:
-        raise ScenarioError(f"--fit {path}: the schema's range is empty; give a range {path}=LO:HI")
+    lo, hi = par.checked_range(rng, "--fit")
     return FitParameter(path=path, lo=lo, hi=hi, unit=par.unit, description=par.description)
 
 

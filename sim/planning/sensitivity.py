@@ -218,23 +218,7 @@ def factors(base: Scenario, vary: Mapping[str, tuple[float, float] | None] | Seq
         if not par.numeric:
             what = f"one of {', '.join(par.choices)}" if par.choices else par.kind
             raise ScenarioError(f"{path} is a {par.kind} field ({what}); sensitivity varies number fields only")
-        if rng is None:
-            if par.lo is None or par.hi is None:
-                raise ScenarioError(f"{path} has no schema bounds on both sides; give a range {path}=LO:HI")
-            lo, hi = float(par.lo), float(par.hi)
-        else:
-            lo, hi = float(rng[0]), float(rng[1])
-            for v in (lo, hi):
-                if not math.isfinite(v):
-                    raise ScenarioError(f"--vary {path}={_num(lo)}:{_num(hi)}: the range must be finite{par.range_text()}")
-                if (par.lo is not None and v < par.lo) or (par.hi is not None and v > par.hi):
-                    raise ScenarioError(f"--vary {path}={_num(lo)}:{_num(hi)} is outside the schema's bounds{par.range_text()}")
-            if par.kind == "int" and not (lo.is_integer() and hi.is_integer()):
-                raise ScenarioError(f"--vary {path}={_num(lo)}:{_num(hi)}: {path} is a whole-number field; "
-                                    "give whole numbers")
-        if not lo < hi:
-            word = "empty" if lo == hi else "reversed"
-            raise ScenarioError(f"range {path} = {_num(lo)}:{_num(hi)} is {word}; give LO < HI{par.range_text()}")
+        lo, hi = par.checked_range(rng, "--vary")
         base_value = float(_value_at(base, path))
         out.append(Factor(path=path, kind=par.kind, lo=lo, hi=hi, base=base_value, unit=par.unit))
     return out

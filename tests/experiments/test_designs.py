@@ -138,3 +138,32 @@ def test_malformed_csv_designs_are_one_line_errors(tmp_path, text, needles):
 def test_missing_csv_is_one_line(tmp_path):
     with pytest.raises(ScenarioError, match="not found"):
         from_csv(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(("path", "rng", "needle"), [
+    ("strategy.ad_posts_per_day", (0, 99), "--opt strategy.ad_posts_per_day=0:99: 99 is outside the schema's bounds (allowed 0 to 50"),
+    ("strategy.ad_posts_per_day", (-1, 3), "--opt strategy.ad_posts_per_day=-1:3: -1 is outside the schema's bounds"),
+    ("strategy.ad_posts_per_day", (2, 2), "--opt strategy.ad_posts_per_day=2:2 is an empty range; give LO < HI (allowed"),
+    ("strategy.ad_posts_per_day", (3, 1), "--opt strategy.ad_posts_per_day=3:1 is reversed; give LO < HI (strategy.ad_posts_per_day=1:3)"),
+    ("strategy.ad_posts_per_day", (math.nan, 1), "the range must be finite"),
+    ("strategy.group_buy_size", (2.5, 4), "strategy.group_buy_size is a whole-number field; give whole numbers"),
+])
+def test_checked_range_refuses_bad_ranges_in_one_line_naming_the_option(path, rng, needle):
+    with pytest.raises(ScenarioError) as err:
+        parameter(path).checked_range(rng, "--opt")
+    assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_checked_range_keeps_a_good_range_and_falls_back_to_the_schemas():
+    from sim.experiments.design import Parameter
+
+    par = parameter("strategy.ad_posts_per_day")
+    assert par.checked_range((0.5, 2), "--vary") == (0.5, 2.0)
+    assert par.checked_range(None, "--vary") == (float(par.lo), float(par.hi))
+    half = Parameter("x.open_ended", "float", 0.0, None, "", "")  # no field of the schema is, but a field may be
+    with pytest.raises(ScenarioError, match=r"^--fit x.open_ended has no schema bounds on both sides; give a range"):
+        half.checked_range(None, "--fit")
+    assert half.checked_range((1, 1e9), "--fit") == (1.0, 1e9)
+    flat = Parameter("x.flat", "float", 1.0, 1.0, "", "")
+    with pytest.raises(ScenarioError, match=r"^--vary x.flat: the schema's range is empty"):
+        flat.checked_range(None, "--vary")

@@ -1,0 +1,91 @@
+"""The strategy editor's plan phases (issue 11 §1): add, edit, validate inline, save, remove; both languages.
+
+Pure logic (``dashboard.editor``: flatten, nest, shift on removal) is tested directly; the page
+with ``AppTest`` (no exception, one inline message for a bad phase, the saved scenario's phases).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_dashboard import new_app, ok
+
+import sim
+from dashboard import editor as ed
+from dashboard.i18n import EN, ZH
+from dashboard.text import unplain
+
+
+def test_phases_round_trip_through_the_editor_state():
+    sc = sim.load_scenario("gift_launch_content")
+    state: dict = {}
+    ed.load_into_state(state, sc)
+    values, shocks = ed.values_from_state(state, sc)
+    phases = ed.phases_from_state(state, values)
+    assert phases == ed.flatten_phases(sc)
+    assert phases[0]["from_day"] == 60 and phases[0]["strategy"]["hooks.gift.enabled"] is False
+    assert ed.build(values, shocks, phases=phases).phases == sc.phases
+    ed.add_phase(state, sc.horizon_days)
+    assert state[ed.phase_key(1, "from_day")] == 90 and state["ed.n_phases"] == 2
+    state[ed.phase_key(1, "fields")] = ["ad_posts_per_day"]  # picked: starts at the draft's value
+    assert ed.phases_from_state(state, values)[1]["strategy"] == {"ad_posts_per_day": values["strategy.ad_posts_per_day"]}
+    ed.remove_phase(state, 0)  # the later phase moves up, with its fields
+    assert state["ed.n_phases"] == 1 and state[ed.phase_key(0, "from_day")] == 90
+    assert state[ed.phase_key(0, "fields")] == ["ad_posts_per_day"] and ed.phase_key(1, "from_day") not in state
+
+
+def test_a_bad_phase_is_placed_next_to_its_field():
+    sc = sim.load_scenario("gift_launch_content")
+    values, shocks = ed.flatten(sc)
+    late = [{"from_day": 400, "label": "", "strategy": {}}]
+    fields, general = ed.field_errors(values, shocks, late)
+    assert "phases.0.from_day" in fields and "outside the horizon" in fields["phases.0.from_day"]
+    high = [{"from_day": 30, "label": "", "strategy": {"content_posts_per_day": 99.0}}]
+    fields, _ = ed.field_errors(values, shocks, high)
+    assert "phases.0.strategy.content_posts_per_day" in fields
+
+
+def test_phase_texts_exist_in_both_languages():
+    keys = [k for k in EN if k.startswith("phase.")]
+    assert len(keys) >= 10 and all(k in ZH and ZH[k] != EN[k] for k in keys)
+
+
+@pytest.fixture
+def editor():
+    at = new_app().run()
+    return ok(at.switch_page("views/editor.py").run())
+
+
+def test_editor_adds_edits_saves_and_removes_a_phase(editor):
+    ok(editor.button(key="ed.phase_add_btn").click().run())
+    assert editor.session_state["ed.n_phases"] == 1
+    editor.number_input(key="ed.phases.0.from_day").set_value(90).run()
+    ok(editor.multiselect(key="ed.phases.0.fields").set_value(["content_posts_per_day", "hooks.gift.enabled"]).run())
+    ok(editor.number_input(key="ed.phases.0.s.content_posts_per_day").set_value(3.0).run())
+    ok(editor.toggle(key="ed.phases.0.s.hooks.gift.enabled").set_value(True).run())
+    editor.text_input(key="ed.name").set_value("phased").run()
+    ok(editor.button(key="ed.save_btn").click().run())
+    saved = editor.session_state["lib.user"]["phased"]
+    assert [p.from_day for p in saved.phases] == [90]
+    assert saved.phase_scenarios()[1].strategy.content_posts_per_day == 3.0
+    assert saved.phase_scenarios()[1].strategy.hooks.gift.enabled is True
+    ok(editor.button(key="ed.phase_remove_btn.0").click().run())
+    assert editor.session_state["ed.n_phases"] == 0
+
+
+def test_editor_shows_a_phase_outside_the_horizon_inline(editor):
+    ok(editor.button(key="ed.phase_add_btn").click().run())
+    editor.number_input(key="ed.phases.0.from_day").set_value(5000).run()
+    assert not editor.exception
+    messages = [unplain(e.value) for e in editor.error]
+    assert any("phases.0.from_day" in m for m in messages)
+    assert all("Traceback" not in m for m in messages)
+    assert editor.button(key="ed.save_btn").disabled
+
+
+def test_editor_loads_the_shipped_phased_scenario_in_chinese():
+    at = new_app(lang="zh").run()
+    at = ok(at.switch_page("views/editor.py").run())
+    ok(at.selectbox(key="ed.base").set_value("gift_launch_content").run())
+    assert at.session_state["ed.n_phases"] == 1
+    assert at.number_input(key="ed.phases.0.from_day").value == 60
+    assert any(ZH["phase.title"] in e.label for e in at.expander)

@@ -1,0 +1,66 @@
+"""The set-up's blocked and chunked steps (network build, trait draws) give exactly the arrays of
+their plain numpy definitions, so runs stay bit-identical at every size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim import network, population
+
+
+def _reference_csr(n, u, v):
+    """Sorted, repeat-free rows without self-loops: sort the keys row × n + col of both ends."""
+    keep = u != v
+    rows = np.concatenate([u[keep], v[keep]]).astype(np.int64)
+    cols = np.concatenate([v[keep], u[keep]]).astype(np.int64)
+    keys = np.unique(rows * n + cols)
+    indptr = np.searchsorted(keys // n, np.arange(n + 1), side="left").astype(np.int32)
+    return indptr, (keys % n).astype(np.int32)
+
+
+@pytest.mark.parametrize("n", [2, 5, 1023, 1024, 1025, 5000])
+@pytest.mark.parametrize("block_bits", [1, 4, 10])
+def test_csr_rows_equal_the_sorted_keys(n, block_bits):
+    rng = np.random.default_rng(n + block_bits)
+    m = 4 * n
+    u = rng.integers(0, n, m).astype(np.int32)
+    v = np.minimum(rng.zipf(1.4, m) - 1, n - 1).astype(np.int32)  # hubs, repeats and self-loops
+    indptr, indices = network._csr_rows(n, u, v, block_bits)
+    ref_ptr, ref_idx = _reference_csr(n, u, v)
+    np.testing.assert_array_equal(indptr, ref_ptr)
+    np.testing.assert_array_equal(indices, ref_idx)
+
+
+@pytest.mark.parametrize("n", [2, 7, 3000])
+def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, monkeypatch):
+    monkeypatch.setattr(network, "_CHUNK", 1000)  # several chunks, the last one short
+    monkeypatch.setattr(network, "_BLOCK_BITS", 3)
+    w = np.random.default_rng(1).pareto(1.5, n) + 1e-3
+    w[::5] = 0.0  # empty cells: repeated CDF values
+    w[-1] = 1.0
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    m = 4321
+    got = network._inverse_cdf_draws(cdf, np.random.default_rng(9), m)
+    want = np.minimum(np.searchsorted(cdf, np.random.default_rng(9).random(m)), n - 1)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int32
+
+
+def test_trait_draws_in_chunks_equal_one_draw_per_trait(monkeypatch):
+    monkeypatch.setattr(population, "_DRAW_CHUNK", 7)  # many chunks, the last one short
+    n = 1000
+    sc = sim.load_scenario("content_led").with_overrides({"population.n_users": n})
+    p, c = sc.population, sc.population.trait_concentration
+    pop = population.Population(p, sc.product, np.random.default_rng(4))
+    g = np.random.default_rng(4)
+    want = [g.beta(m * c, (1 - m) * c, size=n).astype(np.float32)
+            for m in (p.need_mean, p.deal_seeking_mean, p.price_sensitivity_mean)]
+    want.append((p.tolerance_median * np.exp(p.tolerance_sigma * g.standard_normal(n))).astype(np.float32))
+    want.append(np.maximum((sc.product.purchase_cycle_days * np.exp(p.cycle_sigma * g.standard_normal(n)))
+                           .astype(np.float32), 1.0))
+    for got, ref in zip((pop.need, pop.deal, pop.price_sens, pop.tolerance, pop.cycle), want, strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, ref)
