@@ -48,10 +48,11 @@ if [[ "${1:-}" == "--survivors" ]]; then SURVIVORS=1; shift; fi
 [[ $# -gt 0 ]] && MODULES=("$@")
 
 mkdir -p "$WORK/.pristine"
-# a source that changed since the last copy gets its mutants and results dropped (compared with
-# the unprepared copy in $WORK/.pristine: the copy in $WORK has its rules unwrapped)
+# a source that changed since the last copy gets its mutants regenerated (compared with the
+# unprepared copy in $WORK/.pristine: the copy in $WORK has its rules unwrapped); mutmut keeps
+# the results of the functions whose source hash is unchanged and re-runs the changed ones
 for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'sim/*.py'); do
-  if ! cmp -s "$ROOT/$f" "$WORK/.pristine/$f"; then rm -f "$WORK/mutants/$f" "$WORK/mutants/$f.meta"; fi
+  if ! cmp -s "$ROOT/$f" "$WORK/.pristine/$f"; then rm -f "$WORK/mutants/$f"; fi
 done
 # changed tests: collect afresh which tests reach which function (mutmut adds new tests only)
 for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'tests/*.py'); do
@@ -71,18 +72,11 @@ export NUMBA_DISABLE_JIT=1 PYTHONPATH="$WORK" PYTHONHASHSEED=0
 # orphaned when mutmut's child exits with os._exit; they wait forever on the pool's queue, at
 # zero CPU, holding every descriptor they inherited — with `mutmut run | tail` the script hung
 # after the last mutant. Whatever is left in the session after the run is ended by its pid.
-for m in "${MODULES[@]}"; do
-  echo "== $m ($(date -u +%FT%TZ))"
-  log="$WORK/mutmut-$m.log" sidfile="$WORK/mutmut-$m.sid"
-  status=0
-  targets=("$m.*")
-  if [[ $SURVIVORS -eq 1 ]]; then
-    mapfile -t targets < <("$PY" "$ROOT/benchmarks/mutation.py" pending "$WORK" "$m")
-    if [[ ${#targets[@]} -eq 0 ]]; then echo "   nothing left to run"; continue; fi
-    echo "   ${#targets[@]} mutants not killed yet"
-  fi
+run_mutmut() {  # run_mutmut LOG ARGS...: mutmut in a session of its own; end what it leaves behind
+  local log=$1 sidfile="$WORK/mutmut.sid" status=0 sid left
+  shift
   setsid -w bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$sidfile" \
-    "$BIN/mutmut" run --max-children "$CHILDREN" "${targets[@]}" >"$log" 2>&1 </dev/null || status=$?
+    "$BIN/mutmut" run --max-children "$CHILDREN" "$@" >"$log" 2>&1 </dev/null || status=$?
   sid=$(cat "$sidfile" 2>/dev/null || true)
   if [[ -n "$sid" ]]; then
     left=$(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }')
@@ -91,6 +85,25 @@ for m in "${MODULES[@]}"; do
       kill $left 2>/dev/null || true
     fi
   fi
+  return $status
+}
+
+if [[ $SURVIVORS -eq 1 ]]; then
+  # regenerate the mutants of changed sources first (mutmut does it only in `run`; a name that
+  # matches no mutant runs none): the changed functions' results become "not run"
+  run_mutmut "$WORK/mutmut-generate.log" "sim.__generate_only__" || true
+fi
+for m in "${MODULES[@]}"; do
+  echo "== $m ($(date -u +%FT%TZ))"
+  log="$WORK/mutmut-$m.log"
+  status=0
+  targets=("$m.*")
+  if [[ $SURVIVORS -eq 1 ]]; then
+    mapfile -t targets < <("$PY" "$ROOT/benchmarks/mutation.py" pending "$WORK" "$m")
+    if [[ ${#targets[@]} -eq 0 ]]; then echo "   nothing left to run"; continue; fi
+    echo "   ${#targets[@]} mutants not killed yet"
+  fi
+  run_mutmut "$log" "${targets[@]}" || status=$?
   tr '\r' '\n' <"$log" | grep -v '^\s*$' | tail -n 5
   [[ $status -eq 0 ]] || echo "   mutmut exited with status $status (log: $log)"
 done
