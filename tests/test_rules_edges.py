@@ -188,3 +188,24 @@ def test_a_day_without_acquisition_books_no_acquisition_cost():
     off = SiyuModel(tiny(mechanisms__acquisition=False), seed=0)
     off.step()
     assert off.daily()["acq_cost"].tolist() == [0.0]
+
+
+# --- plans in phases -----------------------------------------------------------------------------
+def test_each_phase_switches_on_its_first_day_cumulatively_and_rebuilds_the_rules():
+    from sim.loader import validate_dict
+    from sim.scenario import Phase
+
+    base = tiny(horizon_days=6, strategy__content_posts_per_day=0.5, strategy__ad_posts_per_day=0.5)
+    plan = validate_dict(base.model_copy(update={"phases": [
+        Phase(from_day=2, strategy={"content_posts_per_day": 2.0}),
+        Phase(from_day=4, strategy={"ad_posts_per_day": 3.0})]}).model_dump(mode="json"))
+    m = SiyuModel(plan, seed=0)
+    seen = []
+    for _ in range(6):
+        m.step()
+        st = m.scenario.strategy
+        seen.append((m.phase, st.content_posts_per_day, st.ad_posts_per_day))
+        assert m.rules == pool.rules_for(m.scenario)
+    assert seen == [(0, 0.5, 0.5)] * 2 + [(1, 2.0, 0.5)] * 2 + [(2, 2.0, 3.0)] * 2
+    assert m.daily()["phase"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert m.plan_scenario is plan
