@@ -209,3 +209,14 @@ def test_each_phase_switches_on_its_first_day_cumulatively_and_rebuilds_the_rule
     assert seen == [(0, 0.5, 0.5)] * 2 + [(1, 2.0, 0.5)] * 2 + [(2, 2.0, 3.0)] * 2
     assert m.daily()["phase"].tolist() == [0, 0, 1, 1, 2, 2]
     assert m.plan_scenario is plan
+
+
+def test_evening_promotes_this_morning_s_reachable_and_passes_the_pool_users_after_them():
+    m = joined(tiny(), 10, trust=0.5)
+    m.pop.purchases[:10] = 1
+    m.pop.stage[6:10] = Stage.DORMANT     # muted, after the last reachable user in the pool's order
+    new_day(m, 1)
+    m.day.reach = np.arange(6, dtype=np.int64)
+    counts, trust_sum, _ = pool.evening(m)
+    assert (m.pop.stage[:6] == Stage.CUSTOMER).all() and (m.pop.stage[6:10] == Stage.DORMANT).all()
+    assert counts[Stage.CUSTOMER] == 6 and counts[Stage.DORMANT] == 4 and trust_sum == pytest.approx(5.0, rel=1e-6)
