@@ -49,10 +49,13 @@ def is_undefined(value: Any) -> bool:
     return as_number(value) is None
 
 
-def p_paid_back(ensemble: Ensemble) -> float:
-    """P(paid back): share of seeds whose cumulative profit ended ≥ 0 (mean of ``paid_back``)."""
+def p_paid_back(ensemble: Ensemble, kpi: str = "paid_back") -> float:
+    """P(paid back): share of seeds whose cumulative profit ended ≥ 0 (mean of ``paid_back``).
+
+    ``kpi="paid_back_discounted"`` gives the same for the discounted cumulative profit.
+    """
     s = ensemble.summaries
-    return float(s["paid_back"].mean()) if "paid_back" in s else float("nan")
+    return float(s[kpi].mean()) if kpi in s else float("nan")
 
 
 def finite(value: Any) -> bool:

@@ -61,7 +61,7 @@ MAX_UPLOAD_BYTES = safe_yaml.MAX_BYTES
 #: Editor sections in display order ("strategy.hooks" is split out of "strategy").
 SECTIONS = ["general", "strategy", "strategy.hooks", "population", "product", "public",
             "touchpoints", "network", "trust", "fatigue", "community", "purchase", "referral",
-            "fulfilment", "budget", "mechanisms"]
+            "fulfilment", "budget", "finance", "mechanisms"]
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ MAX_USER_DAYS = 1_500_000_000
 MAX_POINTS_PER_AXIS = 25
 #: KPIs the Sweep page offers, in order.
 SWEEP_KPIS = ["cum_profit", "roi", "payback_day", "paid_back", "final_private_pool", "gmv_total",
-              "cac", "ltv", "repeat_rate", "churn_rate", "mean_trust"]
+              "cac", "ltv", "repeat_rate", "churn_rate", "mean_trust", "npv"]
 
 _WORK_PER_WORKER = 300_000  # user-days in a sweep above which worker processes pay off
 

@@ -52,8 +52,11 @@ log = logging.getLogger("siyu.dashboard")
 CHARTS = ["cum_profit", "pool", "trust", "fatigue", "mutes", "gmv", "costs"]
 
 #: KPIs shown as cards on the Compare page, in order.
-CARD_KPIS = ["cum_profit", "roi", "payback_day", "cac", "ltv", "final_private_pool",
-             "repeat_rate", "churn_rate"]
+CARD_KPIS = ["cum_profit", "npv", "roi", "payback_day", "discounted_payback_day", "cac", "ltv",
+             "final_private_pool", "repeat_rate", "churn_rate"]
+
+#: day KPIs whose "never" (inf) is a state, and the 0/1 companion giving its probability
+PAYBACK_KPIS = {"payback_day": "paid_back", "discounted_payback_day": "paid_back_discounted"}
 
 
 def sidebar() -> None:
@@ -119,14 +122,14 @@ def fmt(kpi: str, value: Any, signed: bool = False, horizon: int | None = None) 
     x = as_number(value)
     if x is None:  # undefined for the run (e.g. churn without a private pool)
         return "—"
-    if kpi == "payback_day" and math.isinf(x):
+    if kpi in PAYBACK_KPIS and math.isinf(x):
         return t("common.never") if not signed else "—"
     if unit.startswith("RMB") and not math.isinf(x):
         sign = "-" if x < 0 else ("+" if signed else "")
         ax = abs(x)
         return f"{sign}¥{ax / 1e6:.2f}M" if ax >= 1e6 else f"{sign}¥{format_kpi(ax, 'RMB')}"
     text = format_kpi(x, unit, signed=signed, lang=current())  # e.g. a budget cap that never binds: "never"
-    return t("kpi.day_n", n=text) if kpi == "payback_day" and not signed else text
+    return t("kpi.day_n", n=text) if kpi in PAYBACK_KPIS and not signed else text
 
 
 def run_with_progress(scenarios: Mapping[str, Scenario], seeds: Sequence[int]) -> dict[str, Ensemble]:
@@ -242,8 +245,10 @@ def kpi_cards(comp: runs.Comparison, baseline: str | None) -> None:
             if baseline and name != baseline and finite(row.get("diff_q50")):
                 delta = fmt(kpi, row["diff_q50"], signed=True)
                 desc = t("cmp.delta_range", lo=_compact(kpi, row["diff_q10"]), hi=_compact(kpi, row["diff_q90"]))
-            if kpi == "payback_day":  # "never" is a state: say how likely paying back is
-                paid = t("cmp.p_paid_back", p=p_paid_back(comp.ensembles[name]))
+            if kpi in PAYBACK_KPIS:  # "never" is a state: say how likely paying back is
+                companion = PAYBACK_KPIS[kpi]
+                key = "cmp.p_paid_back" if companion == "paid_back" else "money.p_paid_back_discounted"
+                paid = t(key, p=p_paid_back(comp.ensembles[name], companion))
                 desc = f"{paid} · {desc}" if desc else paid
             help_text = t("cmp.value_range", lo=fmt(kpi, row["q10"], horizon=comp.horizon),
                           hi=fmt(kpi, row["q90"], horizon=comp.horizon))
@@ -292,8 +297,9 @@ def kpi_table(comp: runs.Comparison, baseline: str | None) -> pd.DataFrame:
         row: dict[str, str] = {"KPI": t("kpi." + kpi)}
         for name in comp.names:
             r = table.loc[(name, kpi)]
-            if kpi == "paid_back":  # a probability over seeds, not a median of 0/1
-                row[name] = t("cmp.p_paid_back", p=p_paid_back(comp.ensembles[name]))
+            if kpi in PAYBACK_KPIS.values():  # a probability over seeds, not a median of 0/1
+                key = "cmp.p_paid_back" if kpi == "paid_back" else "money.p_paid_back_discounted"
+                row[name] = t(key, p=p_paid_back(comp.ensembles[name], kpi))
                 continue
             lo, hi = fmt(kpi, r["q10"], horizon=comp.horizon), fmt(kpi, r["q90"], horizon=comp.horizon)
             med = fmt(kpi, r["q50"], horizon=comp.horizon)

@@ -253,6 +253,7 @@ SUBMODELS: dict[str, list[str]] = {
     "shocks": ["shocks", "shocks[].*", "mechanisms.shocks"],
     "phases": ["phases", "phases[].*"],
     "budget": ["budget.*"],
+    "finance": ["finance.*"],
     "economics": [
         "horizon_days", "product.order_value", "product.margin_rate", "public.cost_per_exposure",
         "public.cost_growth_per_year", "public.platform_commission", "strategy.hooks.*.cost_per_join",

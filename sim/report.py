@@ -7,7 +7,9 @@ difference to a baseline scenario), time-series figures with a median line and a
 band per scenario (shock windows shaded), the median costs by kind, stacked, and the median
 leaves by cause, stacked. With a baseline it also holds the incremental KPIs of every other
 scenario against it, seed pair by seed pair (:mod:`sim.incremental`), the cumulative
-incremental profit over time, and a warning for every scenario whose budget cap bound. Scenario
+incremental profit over time, and a warning for every scenario whose budget cap bound. A "money
+over time" section holds each scenario's monthly cash flow (:mod:`sim.money`; NPV and
+discounted payback are in the KPI table). Scenario
 names are escaped everywhere. The figures are the dashboard's (:mod:`sim.figures`); they, and plotly, are
 imported only when a report is built, so the CLI can use :func:`format_kpi` cheaply.
 """
@@ -48,9 +50,13 @@ def display_unit(unit: str, lang: str = "en") -> str:
     return "%" if unit == "share" else unit_text(unit, lang)
 
 
-def p_paid_back(ensemble: Ensemble) -> float:
-    """P(paid back): the share of seeds whose cumulative profit ended ≥ 0 and stayed there."""
-    return float(ensemble.summaries["paid_back"].mean())
+#: 0/1 KPIs shown as a probability over seeds (the "never" companions of payback days)
+PAID_BACK_KPIS = ("paid_back", "paid_back_discounted")
+
+
+def p_paid_back(ensemble: Ensemble, kpi: str = "paid_back") -> float:
+    """P(paid back): the share of seeds whose cumulative (``paid_back_discounted``: discounted) profit ended ≥ 0 and stayed there."""
+    return float(ensemble.summaries[kpi].mean())
 
 
 def as_number(value: Any) -> float | None:
@@ -142,6 +148,19 @@ def _figures(ensembles: Mapping[str, Ensemble], lang: str = "en") -> list[go.Fig
     return figs
 
 
+def _cashflow_figures(ensembles: Mapping[str, Ensemble], lang: str = "en") -> list[go.Figure]:
+    """One monthly cash-flow figure per scenario (:func:`sim.figures.cashflow_figure`), texts in ``lang``."""
+    from sim import figures
+    from sim.figures.money import CASHFLOW_TEXTS
+    from sim.money import cashflow_bands
+
+    texts = {k: t(f"money.chart.{k}", lang) for k in CASHFLOW_TEXTS if k != "title"}
+    texts.update({c: t(f"cost.{c}", lang) for c in COST_COLUMNS})
+    return [figures.cashflow_figure(cashflow_bands(ens), t("money.chart.title", lang, name=html.escape(name)),
+                                    names=texts)
+            for name, ens in ensembles.items()]
+
+
 def _incremental_html(ensembles: Mapping[str, Ensemble], baseline: str, before_day: float,
                       lang: str = "en") -> tuple[str, list[go.Figure]]:
     """The incremental KPI table against ``baseline`` and its figure (empty if nothing to pair)."""
@@ -222,13 +241,13 @@ def _kpi_table_html(ensembles: Mapping[str, Ensemble], baseline: str | None, lan
         cells = []
         for n in names:
             r = table.loc[(kpi, n)]
-            if kpi == "paid_back":  # a probability over seeds, not a median of 0/1
-                text = f"<b>{p_paid_back(ensembles[n]):.0%}</b>"
+            if kpi in PAID_BACK_KPIS:  # a probability over seeds, not a median of 0/1
+                text = f"<b>{p_paid_back(ensembles[n], kpi):.0%}</b>"
             else:
                 text = _cell_text(kpi, r, unit, lang)
             if kpi == "payback_day":
                 text += f"<br><span class=band>{html.escape(t('fmt.p_paid_back', lang, p=f'{p_paid_back(ensembles[n]):.0%}'))}</span>"
-            d50 = as_number(r.get("diff_q50")) if baseline and n != baseline and kpi != "paid_back" else None
+            d50 = as_number(r.get("diff_q50")) if baseline and n != baseline and kpi not in PAID_BACK_KPIS else None
             if d50 is not None:  # no delta where it is undefined (e.g. across "never")
                 good = (d50 > 0) == higher if d50 != 0 else None
                 cls = {True: "good", False: "bad", None: "flat"}[good]
@@ -356,10 +375,13 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
     from sim.io import package_version
 
     inc_table, inc_figs = _incremental_html(ensembles, baseline, payback_before, lang) if baseline else ("", [])
+    money_figs = _cashflow_figures(ensembles, lang)
     divs = []
-    for i, fig in enumerate(_figures(ensembles, lang) + inc_figs):
+    for i, fig in enumerate(_figures(ensembles, lang) + inc_figs + money_figs):
         divs.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
                                 include_mathjax=False, config={"displaylogo": False}))
+    money_html = "".join(f"<div class=fig>{d}</div>" for d in divs[len(divs) - len(money_figs):])
+    divs = divs[:len(divs) - len(money_figs)]
     runs = "; ".join(
         html.escape(t("report.runs", lang, name=n, seeds=len(e.runs), users=f"{e.scenario.population.n_users:,}",
                       days=e.scenario.horizon_days)) for n, e in ensembles.items())
@@ -390,6 +412,9 @@ def compare_report_html(ensembles: Mapping[str, Ensemble], baseline: str | None 
 {inc_section}
 <h2>{html.escape(t("report.over_time", lang))}</h2>
 {figs}
+<h2>{html.escape(t("money.title", lang))}</h2>
+<p>{html.escape(t("money.report_intro", lang))}</p>
+{money_html}
 {_explanation_html(explanation, lang) if explanation is not None else ""}
 <p class=meta>{html.escape(t("report.footer", lang, version=package_version()))}</p>
 </body>

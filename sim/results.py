@@ -49,7 +49,7 @@ KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "paid_back": ("Paid back", "share", True, "Whether cumulative profit ends ≥ 0 and stays there (1/0 per run; over seeds: P(paid back))."),
     "cac": ("CAC", "RMB per customer", False, "Acquisition cost (ads, hooks, join cash, referral rewards) / new customers."),
     "ltv": ("LTV", "RMB margin per customer", True, "Cumulative margin / customers ever acquired (observed over the horizon)."),
-    "ltv_referral": ("LTV incl. referrals", "RMB GMV per private customer", True, "The articles' LTV ≈ order value × purchases × (1 + referred customers × their order value × purchases), with order value × purchases in units of the customer's own spend."),
+    "ltv_referral": ("LTV incl. referrals", "RMB margin per customer", True, "Mean over customers (≥ 1 order) of their own margin plus the margin of the users they referred directly: the articles' LTV ≈ order value × purchases × (1 + referred customers × their order value × purchases) in margin, on the basis of LTV (so LTV incl. referrals − LTV = referred users' margin per customer); undefined without customers."),
     "ltv_cac": ("LTV:CAC", "ratio", True, "LTV / CAC (rule of thumb ≥ 3)."),
     "final_private_pool": ("Final private pool", "users", True, "Users in the private pool (incl. dormant) on the last day."),
     "repeat_rate": ("Repeat rate", "share", True, "Share of buyers who bought at least twice."),
@@ -61,6 +61,13 @@ KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "budget_bound_day": ("Budget bound from day", "day", True, "First day a budget cap bound (the operator stopped or cut spending); never (inf; JSON null) if it never bound or there is no cap."),
     "budget_binds": ("Budget binds", "share", False, "Whether a budget cap bound on any day (1/0 per run; over seeds: P(budget binds))."),
 }
+
+# money over time (sim.money): a block of its own
+KPI_INFO.update({
+    "npv": ("NPV", "RMB", True, "Net present value of daily profit at the annual finance.discount_rate r: Σ profit on day t × (1 + r)^(−t/365), day 0 undiscounted (equals cumulative profit at r = 0)."),
+    "discounted_payback_day": ("Discounted payback day", "day", False, "Day from which cumulative discounted profit stays ≥ 0 (never earlier than the payback day): 0 if never negative, never (inf; JSON null) if still negative at the end."),
+    "paid_back_discounted": ("Paid back (discounted)", "share", True, "Whether cumulative discounted profit ends ≥ 0 and stays there (1/0 per run; over seeds: P(discounted payback))."),
+})
 
 
 @dataclass

@@ -24,6 +24,7 @@ from mesa import Agent
 
 from sim.mechanisms.budget import bound_from_day
 from sim.model import SiyuModel
+from sim.money import discounted_payback_day, npv
 from sim.population import Stage
 from sim.results import Ensemble, RunResult
 from sim.scenario import Scenario
@@ -47,8 +48,12 @@ def payback_day(cum_profit: np.ndarray) -> float:
     return float(neg[-1] + 1)
 
 
-def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, float]:
-    """The KPIs of one run (see ``sim.results.KPI_INFO`` for definitions)."""
+def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int, *, discount_rate: float = 0.0) -> dict[str, float]:
+    """The KPIs of one run (see ``sim.results.KPI_INFO`` for definitions).
+
+    ``discount_rate`` is the annual rate of ``npv`` and ``discounted_payback_day``
+    (``finance.discount_rate`` of the scenario; 0 = undiscounted).
+    """
     cost = float(daily["cost_total"].sum())
     cum = daily["cum_profit"].to_numpy()
     payback = payback_day(cum)
@@ -59,15 +64,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
     cac = acq / new_customers if new_customers else float("nan")
     ltv = float(daily["margin"].sum()) / customers if customers else 0.0
     joined = users["join_day"] > -1_000_000
-    private_customers = users[joined & (users["private_purchases"] > 0)]
-    if len(private_customers):
-        ref = users["referrer"].to_numpy()
-        spend = users["spend"].to_numpy()
-        brought = np.bincount(ref[ref >= 0], weights=spend[ref >= 0], minlength=len(users))
-        idx = private_customers.index.to_numpy()
-        ltv_ref = float((spend[idx] + brought[idx]).mean())
-    else:  # no private customer: undefined, not zero
-        ltv_ref = float("nan")
+    ltv_ref = ltv_with_referrals(daily, users)
     ever = int(joined.sum())
     buyers = int((users["purchases"] >= 1).sum())
     pool = users[joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])]
@@ -90,7 +87,35 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int) -> dict[str, fl
         "referral_joins_total": float(daily["referral_joins"].sum()),
         "budget_bound_day": bound,
         "budget_binds": float(math.isfinite(bound)),
+        **money_kpis(daily["profit"].to_numpy(dtype=float), discount_rate),
     }
+
+
+def money_kpis(daily_profit: np.ndarray, discount_rate: float) -> dict[str, float]:
+    """NPV and discounted payback of a daily profit series (``sim.money``)."""
+    dpay = discounted_payback_day(daily_profit, discount_rate)
+    return {"npv": npv(daily_profit, discount_rate), "discounted_payback_day": dpay,
+            "paid_back_discounted": float(math.isfinite(dpay))}
+
+
+def ltv_with_referrals(daily: pd.DataFrame, users: pd.DataFrame) -> float:
+    """LTV incl. referrals: mean over customers of own margin + the margin of the users they referred directly.
+
+    A user's margin is ``spend − c × purchases``, with ``c`` the cost of goods of one order,
+    ``(Σ gmv − Σ margin) / Σ purchases`` of the run (``order_value × (1 − margin_rate)``: a
+    discount lowers revenue and margin alike). Customers are users with ≥ 1 order, as for
+    ``ltv``, so ``ltv_referral − ltv`` is the margin of referred users per customer.
+    NaN (undefined) without customers.
+    """
+    buyers = users["purchases"].to_numpy() > 0
+    if not buyers.any():
+        return float("nan")
+    orders = float(daily["purchases"].sum()) if "purchases" in daily else 0.0
+    cogs = (float(daily["gmv"].sum()) - float(daily["margin"].sum())) / orders if orders else 0.0
+    margin = users["spend"].to_numpy(dtype=float) - cogs * users["purchases"].to_numpy(dtype=float)
+    ref = users["referrer"].to_numpy()
+    brought = np.bincount(ref[ref >= 0], weights=margin[ref >= 0], minlength=len(users))
+    return float((margin[buyers] + brought[buyers]).mean())
 
 
 def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | None = None,
@@ -107,7 +132,7 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
     users = model.pop.table()
     _release(model)
     return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
-                     summary=kpis(daily, users, horizon), trace=model.trace(),
+                     summary=kpis(daily, users, horizon, discount_rate=scenario.finance.discount_rate), trace=model.trace(),
                      meta={"stages": [s.name.lower() for s in Stage]})
 
 

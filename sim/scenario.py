@@ -11,7 +11,7 @@ Sections follow the ODD description in docs/MODEL.md: ``population`` and ``netwo
 ``product``, ``public`` and ``touchpoints`` (the market and the merchant's channels),
 ``strategy`` (what the operator does), ``trust``, ``fatigue``, ``purchase``, ``referral``,
 ``fulfilment`` (the behavioural rules), ``budget`` (caps on the merchant's spending),
-``shocks`` and ``mechanisms`` (switches).
+``finance`` (how money is valued over time), ``shocks`` and ``mechanisms`` (switches).
 """
 
 from __future__ import annotations
@@ -417,6 +417,17 @@ class Budget(Section):
                           A)
 
 
+class Finance(Section):
+    """How money is valued over time: the discount rate of NPV and discounted payback (``sim.money``)."""
+
+    discount_rate: float = P(0.10, 0.0, 1.0, "share per year",
+                             "Annual discount rate (cost of capital) at which daily profit is discounted: "
+                             "a cash flow on day t is worth (1 + rate)^(-t/365) today. 0 = no discounting.",
+                             "assumption (no figure in EVIDENCE or DOMAIN; 10 % a year is a round cost of capital "
+                             "for a small Chinese merchant, above bank lending rates to small firms and below "
+                             "informal credit; set your own)")
+
+
 class Shock(Section):
     """A window in which public channels are shut (e.g. an epidemic closing stores)."""
 
@@ -460,6 +471,7 @@ class Scenario(Section):
     referral: Referral = Field(default_factory=Referral, description=((Referral.__doc__ or '').strip()))
     fulfilment: Fulfilment = Field(default_factory=Fulfilment, description=((Fulfilment.__doc__ or '').strip()))
     budget: Budget = Field(default_factory=Budget, description=((Budget.__doc__ or '').strip().splitlines()[0]))
+    finance: Finance = Field(default_factory=Finance, description=((Finance.__doc__ or '').strip()))
     shocks: list[Shock] = Field(default_factory=list, max_length=20, description="Shock windows.")
     phases: list[Phase] = Field(default_factory=list, max_length=20,
                                 description="Plan phases (DOMAIN §7 stages): from each phase's from_day on, its "

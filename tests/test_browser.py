@@ -24,6 +24,7 @@ import pytest
 from siyu_harness import CHROMIUM, ROOT
 
 from dashboard.i18n import EN, ZH
+from dashboard.ui import CARD_KPIS
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +145,7 @@ def test_every_page_in_both_languages_unclipped_and_same_colours(dashboard_serve
                     page.wait_for_timeout(300)
                 _check_page(page, f"{lang} {key}")
                 if key == "nav.compare":
-                    assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+                    assert page.locator('[data-testid="stMetric"]').count() == len(CARD_KPIS) * 3
                 if key == "nav.flows" and lang == "en":
                     colours["flows"] = page.evaluate(COLORS_JS, SCENARIOS)
         # one colour per scenario: Compare's time series and Flows' funnel agree
@@ -170,7 +171,7 @@ def _add_scenario(page, name: str) -> None:
 
 
 def test_six_scenarios_fit_at_every_width_in_both_languages(dashboard_server):
-    """48 KPI cards (8 KPIs × 6 scenarios) and the six-entry legends, unclipped at 1280–1920 px."""
+    """60 KPI cards (10 KPIs × 6 scenarios) and the six-entry legends, unclipped at 1280–1920 px."""
     with _compare_page(dashboard_server, 2400) as page:
         for name in SIX[len(SCENARIOS):]:
             _add_scenario(page, name)
@@ -188,7 +189,7 @@ def test_six_scenarios_fit_at_every_width_in_both_languages(dashboard_server):
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 2400})
                 page.wait_for_timeout(800)  # Streamlit's columns and Plotly's responsive charts re-lay out
-                assert page.locator('[data-testid="stMetric"]').count() == 8 * 6
+                assert page.locator('[data-testid="stMetric"]').count() == len(CARD_KPIS) * 6
                 _check_page(page, f"{lang} {width} px, six scenarios")
         _assert_no_errors(page)
         # the check can fail: Streamlit's own one-line ellipsis back on the ranges is reported
@@ -214,7 +215,7 @@ def test_dashboard_in_a_real_browser(dashboard_server):
             _wait_idle(page)
             page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 24",
                                    timeout=60_000)
-            assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+            assert page.locator('[data-testid="stMetric"]').count() == len(CARD_KPIS) * 3
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
             assert page.locator(".js-plotly-plot").count() >= 2
             assert "makes the most profit" in page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
@@ -231,7 +232,7 @@ def test_dashboard_in_a_real_browser(dashboard_server):
             page.get_by_text("new runs to simulate").wait_for(state="detached", timeout=180_000)
             _wait_idle(page)
             assert page.get_by_text("new runs to simulate").count() == 0
-            assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+            assert page.locator('[data-testid="stMetric"]').count() == len(CARD_KPIS) * 3
             _assert_no_errors(page)
             page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
 
@@ -244,7 +245,7 @@ def test_dashboard_in_a_real_browser(dashboard_server):
             page.locator('[data-testid="stSidebar"]').get_by_text("中文").click()
             page.wait_for_selector("h1:has-text('策略对比')", timeout=30_000)
             _wait_idle(page)
-            assert page.locator('[data-testid="stMetric"]').count() == 8 * 3
+            assert page.locator('[data-testid="stMetric"]').count() == len(CARD_KPIS) * 3
             expect(page.get_by_role("radio", name="成本构成")).to_be_checked(timeout=30_000)  # kept (may lag under load)
             _assert_no_errors(page)
             page.screenshot(path=str(artifacts / "dashboard_zh.png"), full_page=True)

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import sim
-from dashboard import runs
+from dashboard import runs, ui
 from dashboard.i18n import EN, ZH
 from dashboard.text import unplain
 
@@ -53,14 +53,14 @@ def app() -> AppTest:
 
 # --- Compare ----------------------------------------------------------------------------------
 def test_compare_opens_with_a_comparison(app):
-    assert len(app.metric) == 8 * 3  # KPI cards: 8 KPIs × 3 default scenarios
-    assert len(app.get("plotly_chart")) == 4  # time series, P(A beats B), incremental profit, leaves by cause
+    assert len(app.metric) == len(ui.CARD_KPIS) * 3 == 30  # KPI cards: 10 KPIs × 3 default scenarios
+    assert len(app.get("plotly_chart")) == 5  # time series, P(A beats B), incremental profit, leaves by cause, cash flow
     assert "makes the most profit" in app.success[0].value
     res = app.session_state["cmp.results"]
     assert res.names == ["public_only", "rebate_led", "content_led"] and res.seeds == [0, 1]
     assert res.n_users == 1000 and res.horizon == 60
     base = [m for m in app.metric if "baseline" in m.label]
-    assert len(base) == 8 and all(not m.delta for m in base)
+    assert len(base) == len(ui.CARD_KPIS) and all(not m.delta for m in base)
     assert {d.key for d in app.download_button if ".export." not in d.key} == {"cmp.csv_dl", "cmp.yaml_dl", "cmp.report_dl"}
 
 
@@ -104,7 +104,7 @@ def test_cached_selection_shows_at_once(app):
     before = runs.CACHE.simulated
     ok(app.multiselect(key="cmp.scenarios").set_value(["public_only", "content_led"]).run())
     assert app.session_state["cmp.results"].names == ["public_only", "content_led"]
-    assert len(app.metric) == 16 and runs.CACHE.simulated == before
+    assert len(app.metric) == 20 and runs.CACHE.simulated == before
 
 
 # --- Language ---------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_editor_saves_a_new_scenario_and_compare_uses_it(editor):
     assert any("2 new runs" in i.value for i in editor.info)  # only the new scenario is missing
     ok(editor.button(key="cmp.run_btn").click().run())
     res = editor.session_state["cmp.results"]
-    assert "loud" in res.names and len(editor.metric) == 8 * 4
+    assert "loud" in res.names and len(editor.metric) == len(ui.CARD_KPIS) * 4
     assert runs.CACHE.simulated - before == 2  # only the new scenario ran (2 seeds)
     # saving again under the same name never overwrites
     editor.switch_page("views/editor.py").run()

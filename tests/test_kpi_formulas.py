@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.population import NEVER
 from sim.runner import kpis, payback_day
@@ -19,7 +21,8 @@ def daily(profit, **cols) -> pd.DataFrame:
     profit = np.asarray(profit, dtype=float)
     n = len(profit)
     d = {"day": np.arange(n), "profit": profit, "cum_profit": np.cumsum(profit)}
-    for k in ("cost_total", "first_purchases", "acq_cost", "margin", "gmv", "mutes", "referral_joins", "budget_bound"):
+    for k in ("cost_total", "first_purchases", "acq_cost", "margin", "gmv", "purchases", "mutes", "referral_joins",
+              "budget_bound"):
         d[k] = np.asarray(cols.get(k, np.zeros(n)), dtype=float)
     return pd.DataFrame(d)
 
@@ -87,19 +90,81 @@ def test_cac_is_undefined_without_new_customers_and_ltv_zero_without_customers()
     assert free["cac"] == 0.0 and math.isnan(free["ltv_cac"]) and free["ltv"] == 4.0
 
 
-def test_ltv_with_referrals_counts_own_spend_and_the_spend_of_those_brought():
+def test_ltv_with_referrals_is_margin_per_customer_incl_the_margin_of_those_they_brought():
+    # cost of goods per order = (Σ gmv − Σ margin) / Σ purchases = (58 − 22) / 6 = 6 RMB,
+    # so a user's margin is spend − 6 × purchases
     u = users([
-        {"stage": "customer", "join_day": 0, "private_purchases": 1, "purchases": 1, "spend": 100.0},  # 0
-        {"stage": "repeat", "join_day": 1, "private_purchases": 2, "purchases": 2, "spend": 50.0, "referrer": 0},
-        {"stage": "follower", "join_day": 2, "spend": 0.0, "referrer": 0},
-        {"stage": "customer", "join_day": 2, "private_purchases": 1, "purchases": 1, "spend": 30.0, "referrer": 1},
-        {"stage": "public", "purchases": 1, "spend": 20.0},                      # platform only, never joined
-        {"stage": "churned", "join_day": 0, "purchases": 1, "private_purchases": 0, "spend": 40.0, "referrer": 0},
+        {"stage": "customer", "join_day": 0, "private_purchases": 1, "purchases": 1, "spend": 10.0},  # 0: margin 4
+        {"stage": "repeat", "join_day": 1, "private_purchases": 2, "purchases": 2, "spend": 20.0, "referrer": 0},  # 8
+        {"stage": "follower", "join_day": 2, "spend": 0.0, "referrer": 0},                                # 0
+        {"stage": "customer", "join_day": 2, "private_purchases": 1, "purchases": 1, "spend": 10.0, "referrer": 1},  # 4
+        {"stage": "public", "purchases": 1, "spend": 8.0},                      # 4: platform only, on discount: 2
+        {"stage": "churned", "join_day": 0, "purchases": 1, "private_purchases": 0, "spend": 10.0, "referrer": 0},  # 4
     ])
-    k = kpis(daily([0], first_purchases=[1], acq_cost=[1]), u, 1)
-    # private customers: users 0, 1, 3; own spend + spend of those they brought
-    want = ((100 + 50 + 0 + 40) + (50 + 30) + 30) / 3
+    k = kpis(daily([0], first_purchases=[5], acq_cost=[1], gmv=[58], margin=[22], purchases=[6]), u, 1)
+    assert k["ltv"] == pytest.approx(22 / 5)  # customers: users 0, 1, 3, 4, 5
+    # own margin + margin of the users each referred directly (not the whole cascade)
+    want = ((4 + 8 + 0 + 4) + (8 + 4) + 4 + 2 + 4) / 5
     assert k["ltv_referral"] == pytest.approx(want)
+    # same basis: the difference is the margin of referred users per customer
+    assert k["ltv_referral"] - k["ltv"] == pytest.approx((8 + 0 + 4 + 4) / 5)
+
+
+def test_ltv_with_referrals_equals_ltv_without_referrals():
+    u = users([{"purchases": 2, "spend": 30.0}, {"purchases": 1, "spend": 15.0}, {}])
+    k = kpis(daily([0], first_purchases=[2], gmv=[45], margin=[18], purchases=[3]), u, 1)
+    assert k["ltv_referral"] == pytest.approx(k["ltv"]) == pytest.approx(9.0)
+
+
+# --- money over time (sim.money) -------------------------------------------------------------
+@pytest.mark.parametrize("profit", [[5, 1, 0, 2], [-3, -1, 2, 5], [-3, 5, -4, 6], [-1], [2.5, -7.25, 1e4]])
+def test_npv_at_rate_zero_is_cumulative_profit_and_payback_unchanged(profit):
+    k = kpis(daily(profit), NOBODY, len(profit), discount_rate=0.0)
+    assert k["npv"] == pytest.approx(k["cum_profit"])
+    assert k["discounted_payback_day"] == k["payback_day"]
+    assert k["paid_back_discounted"] == k["paid_back"]
+
+
+def test_npv_of_a_constant_daily_profit_is_a_geometric_sum():
+    n, r = 730, 0.12
+    v = (1 + r) ** (-1 / 365)
+    k = kpis(daily(np.full(n, 10.0)), NOBODY, n, discount_rate=r)
+    assert k["npv"] == pytest.approx(10 * (1 - v ** n) / (1 - v))
+    assert k["npv"] < k["cum_profit"] == pytest.approx(10 * n)
+
+
+def test_one_payment_a_year_out_is_worth_one_over_one_plus_r():
+    profit = np.zeros(366)
+    profit[365] = 110.0
+    assert kpis(daily(profit), NOBODY, 366, discount_rate=0.10)["npv"] == pytest.approx(100.0)
+    assert kpis(daily([100.0]), NOBODY, 1, discount_rate=0.5)["npv"] == 100.0  # day 0 is not discounted
+
+
+def test_discounted_payback_on_a_hand_built_series():
+    # invest 1000 on day 0, earn 10 a day: undiscounted cumulative ≥ 0 from day 100
+    profit = np.r_[-1000.0, np.full(400, 10.0)]
+    r = 0.5
+    k = kpis(daily(profit), NOBODY, len(profit), discount_rate=r)
+    assert k["payback_day"] == 100.0
+    disc = np.cumsum(profit * (1 + r) ** (-np.arange(len(profit)) / 365))
+    want = float(np.flatnonzero(disc < 0)[-1] + 1)
+    assert k["discounted_payback_day"] == want > 100.0 and k["paid_back_discounted"] == 1.0
+
+
+def test_paid_back_but_never_paid_back_discounted():
+    k = kpis(daily([-10.0, 10.0]), NOBODY, 2, discount_rate=0.2)
+    assert k["payback_day"] == 1.0 and k["paid_back"] == 1.0
+    assert k["discounted_payback_day"] == math.inf and k["paid_back_discounted"] == 0.0
+    assert k["npv"] < 0
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=1, max_size=60), st.floats(0.0, 1.0))
+def test_discounting_never_pays_back_earlier(profit, r):
+    k = kpis(daily(profit), NOBODY, len(profit), discount_rate=r)
+    assert k["discounted_payback_day"] >= k["payback_day"]
+    if k["paid_back_discounted"] == 1.0:
+        assert k["paid_back"] == 1.0
 
 
 # --- the pool ----------------------------------------------------------------------------------
@@ -124,6 +189,7 @@ def test_kpis_of_a_run_without_a_private_pool():
     assert k["final_private_pool"] == 0.0
     assert math.isnan(k["churn_rate"]) and math.isnan(k["mean_trust"])  # undefined, shown "—"
     assert set(k) >= {"cum_profit", "roi", "payback_day", "paid_back", "cac", "ltv", "ltv_referral", "ltv_cac",
+                      "npv", "discounted_payback_day", "paid_back_discounted",
                       "final_private_pool", "repeat_rate", "churn_rate", "mean_trust", "gmv_total",
                       "mutes_total", "referral_joins_total"}
 

@@ -128,3 +128,19 @@ def test_uploads_may_only_extend_shipped_scenarios(tmp_path):
 def test_deeply_nested_yaml_is_one_line_error():
     with pytest.raises(sim.ScenarioError, match="nested too deeply|must be a mapping|unknown key"):
         sim.parse_scenario_text("a: " + "[" * 5000 + "]" * 5000)
+
+
+@pytest.mark.parametrize("rate", [1.5, -0.01, "ten percent"])
+def test_discount_rate_outside_its_range_is_one_line_naming_the_field(rate):
+    with pytest.raises(sim.ScenarioError, match=r"finance\.discount_rate = ") as err:
+        sim.load_scenario("content_led").with_overrides({"finance.discount_rate": rate})
+    assert "\n" not in str(err.value)
+    if not isinstance(rate, str):
+        assert "allowed 0 to 1 share per year" in str(err.value)
+
+
+def test_discount_rate_file_out_of_range_is_one_line():
+    with pytest.raises(sim.ScenarioError, match=r"finance\.discount_rate = 1\.5.*allowed 0 to 1") as err:
+        sim.load_scenario(DATA / "wrong_discount_rate.yaml")
+    assert "\n" not in str(err.value)
+    assert sim.load_scenario("content_led").finance.discount_rate == 0.10  # the documented default

@@ -33,9 +33,9 @@ def test_report_is_self_contained(page):
     assert page.count("* plotly.js v") == 1  # the library, embedded once
     assert not re.search(r"<script[^>]*\bsrc\s*=", page, flags=re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", page, flags=re.IGNORECASE)
-    # one figure per band series plus costs, leaves by cause and incremental profit, all drawn
-    # with the one embedded library
-    assert page.count("Plotly.newPlot(") == len(SERIES) + 3
+    # one figure per band series plus costs, leaves by cause and incremental profit, and one
+    # cash flow per scenario, all drawn with the one embedded library
+    assert page.count("Plotly.newPlot(") == len(SERIES) + 3 + 2
 
 
 def test_scenario_names_are_shown_and_escaped(page):
@@ -113,3 +113,17 @@ def test_format_kpi(value, unit, signed, expected):
 def test_display_unit():
     assert display_unit("share") == "%"
     assert display_unit("RMB") == "RMB"
+
+
+def test_money_over_time_section_has_a_cash_flow_per_scenario_and_the_npv_rows(page, ensembles):
+    money = page.split("<h2>Money over time</h2>")[1]
+    assert "(1 + r)^(−t/365)" in money
+    assert money.count("Plotly.newPlot(") == 2 and "monthly cash flow" in money
+    assert html.escape(EVIL).replace("/", "\\u002f") in money or html.escape(html.escape(EVIL)) in money
+    npv_row = page.split(">NPV <")[1].split("</tr>")[0]
+    med = format_kpi(ensembles["content_led"].summary_bands().loc["npv", "q50"], "RMB")
+    assert f"<b>{med}</b>" in npv_row
+    paid = page.split(">Paid back (discounted) <")[1].split("</tr>")[0]
+    p = ensembles["content_led"].summaries["paid_back_discounted"].mean()
+    assert f"<td><b>{p:.0%}</b></td>" in paid and "Δ" not in paid  # a probability, not a band
+    assert ">Discounted payback day <" in page

@@ -24,8 +24,10 @@ def ensembles():
 def test_never_and_undefined_are_words_not_numbers(ensembles):
     content, public = ensembles["content_led"].summaries, ensembles["public_only"].summaries
     assert content["payback_day"].map(math.isinf).all() and (content["paid_back"] == 0).all()
-    for kpi in ("churn_rate", "mean_trust", "ltv_referral"):
+    for kpi in ("churn_rate", "mean_trust"):
         assert public[kpi].isna().all(), kpi
+    assert (public["ltv_referral"] == public["ltv"]).all()  # platform customers refer nobody
+    assert (content["discounted_payback_day"].map(math.isinf)).all() and (content["paid_back_discounted"] == 0).all()
     page = compare_report_html(ensembles, baseline="public_only")
     payback_row = page.split(">Payback day <")[1].split("</tr>")[0]
     assert "<b>never</b>" in payback_row and "61" not in payback_row
@@ -36,7 +38,8 @@ def test_never_and_undefined_are_words_not_numbers(ensembles):
 def test_report_in_chinese(ensembles):
     page = compare_report_html(ensembles, baseline="public_only", lang="zh")
     assert '<html lang="zh">' in page and '<html lang="en">' not in page
-    for text in ("关键指标", "累计利润", "从未", "回本概率 0%", "内容驱动", "纯公域", "随时间变化"):
+    for text in ("关键指标", "累计利润", "从未", "回本概率 0%", "内容驱动", "纯公域", "随时间变化",
+                 "净现值（NPV）", "折现回本日", "资金的时间价值", "按日复利"):
         assert text in page, text
     text = re.sub(r"<script.*?</script>", "", page, flags=re.S)  # plotly.js holds English words
     assert "Key figures" not in text and "never" not in text

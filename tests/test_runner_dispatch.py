@@ -20,7 +20,8 @@ def test_simulate_returns_the_run_its_kpis_and_its_trace():
     calls = []
     r = runner.simulate(sc, seed=4, trace_users=iter([3, 1]), progress=lambda d, n: calls.append((d, n)))
     assert r.scenario is sc and r.seed == 4 and len(r.daily) == 7 and len(r.users) == 400
-    pd.testing.assert_series_equal(pd.Series(r.summary), pd.Series(runner.kpis(r.daily, r.users, 7)))
+    pd.testing.assert_series_equal(pd.Series(r.summary), pd.Series(runner.kpis(
+        r.daily, r.users, 7, discount_rate=sc.finance.discount_rate)))
     assert r.meta == {"stages": ["public", "follower", "customer", "repeat", "member", "partner", "dormant", "churned"]}
     assert sorted(set(r.trace["user"])) == [1, 3]
     assert calls == [(d, 7) for d in range(1, 8)]

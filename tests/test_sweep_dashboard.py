@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import sim
-from dashboard import recorded, runs, state, sweeps
+from dashboard import recorded, runs, state, sweeps, ui
 from dashboard.i18n import EN, ZH
 from sim import ScenarioError, figures
 from sim import experiments as ex
@@ -259,7 +259,7 @@ def test_compare_default_is_recorded_then_read_back_on_a_cold_start(store, monke
     cold = ok(AppTest.from_file(APP, default_timeout=180).run())
     comp = cold.session_state["cmp.results"]
     assert comp.stored == entry["id"] and runs.CACHE.simulated == 0
-    assert len([c for c in cold.get("plotly_chart") if c.key.startswith("cmp.")]) == 2 and len(cold.metric) == 8 * 2
+    assert len([c for c in cold.get("plotly_chart") if c.key.startswith("cmp.")]) == 2 and len(cold.metric) == len(ui.CARD_KPIS) * 2
     assert any(entry["id"] in c.value for c in cold.caption)
     old = first.session_state["cmp.results"]
     for name in old.names:

@@ -8,6 +8,7 @@ from dashboard import runs, state, ui
 from dashboard.i18n import current, t
 from dashboard.panels import incremental as incremental_panel
 from dashboard.panels import market as market_panel
+from dashboard.panels import money as money_panel
 from sim import KPI_INFO, ScenarioError, figures, prob_beats
 
 st.title(t("cmp.title"))
@@ -94,6 +95,7 @@ with right:
     report_slot = st.container()  # filled below the explanation panel, which may add its result
 
 incremental_panel.render(comp, baseline)  # incremental KPIs, budget warnings, leaves by cause
+money_panel.render(comp)  # monthly cash flow, NPV and discounted payback of one scenario
 
 with st.expander(t("cmp.table")):
     st.dataframe(ui.kpi_table(comp, baseline), width="stretch")

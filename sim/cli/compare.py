@@ -49,7 +49,7 @@ from sim.cli.recording import NoStoreOpt, StoreOpt, record
 from sim.cli.run import print_phases
 from sim.experiments.store import utc_now
 from sim.incremental import INCREMENTAL_INFO, incremental_summary, unpairable
-from sim.report import display_unit, p_paid_back
+from sim.report import PAID_BACK_KPIS, display_unit, p_paid_back
 
 
 def _labels(args: list[str], scenarios: list[sim.Scenario]) -> list[str]:
@@ -158,12 +158,12 @@ def compare_command(
         cells = []
         for label in labels:
             b = bands[label]
-            if kpi == "paid_back":  # a probability over seeds, not a band of 0/1
-                cells.append(f"{p_paid_back(ensembles[label]):.0%}")
+            if kpi in PAID_BACK_KPIS:  # a probability over seeds, not a band of 0/1
+                cells.append(f"{p_paid_back(ensembles[label], kpi):.0%}")
                 continue
             med, rng = band_text(*b.loc[kpi, ["q10", "q50", "q90"]], unit) if kpi in b.index else ("—", "—")
             cells.append(med if med == rng.split(" – ")[0] == rng.split(" – ")[-1] else f"{med} [{rng}]")
-        shown_unit = "P over seeds" if kpi == "paid_back" else display_unit(unit)
+        shown_unit = "P over seeds" if kpi in PAID_BACK_KPIS else display_unit(unit)
         table.add_row(*map(escape, (name, shown_unit, *cells)))
     beats = ["—" if label == base else f"{sim.prob_beats(ensembles[label], ensembles[base], 'cum_profit'):.0%}"
              for label in labels]

@@ -1,6 +1,8 @@
 """``siyu run``: one scenario over several seeds — KPIs with 10–90 % bands, results written atomically.
 
 A scenario whose budget cap binds gets a warning on stderr (its planned spending exceeds it).
+``--cashflow`` adds the monthly cash flow (``sim.money``): margin in, costs out, net, cumulative
+and discounted cumulative, median and 10–90 % band over seeds.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def run_command(
     workers: WorkersOpt = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    cashflow: Annotated[bool, typer.Option(
+        "--cashflow", help="Also print the monthly cash flow (30-day months; discounted at finance.discount_rate).")] = False,
 ) -> None:
     """Run one scenario over several seeds and print its KPIs with 10–90% bands."""
     check_seeds(seeds)
@@ -95,9 +99,37 @@ def run_command(
     console = stdout_console()
     console.print(table)
     print_phases(console, {scn.name: scn})
+    if cashflow:
+        console.print(cashflow_table(ens))
     record("run", {scn.name: ens}, store, no_store, workers, started, time.monotonic() - t0)
 
     if out is not None:
         with user_errors():
             paths = write_results(ens, out, fmt.value, overwrite=force)
         console.print(escape(f"wrote {', '.join(p.name for p in paths)} to {out}"))
+
+
+#: cash-flow columns printed by ``--cashflow``: column of ``sim.money.cashflow_bands`` -> header
+CASHFLOW_SHOWN = {"inflow": "inflow (margin)", "outflow": "outflow (costs)", "net": "net",
+                  "cumulative": "cumulative", "discounted_cumulative": "discounted cum."}
+
+
+def cashflow_table(ens: sim.Ensemble) -> Table:
+    """The monthly cash flow of a run's seeds as a table: median [p10 – p90] per month, RMB."""
+    from sim.money import cashflow_bands
+
+    flows = cashflow_bands(ens)
+    rate = ens.scenario.finance.discount_rate
+    table = Table(title=escape(f"Monthly cash flow (RMB, 30-day months; discounted at {rate:.0%} a year) — "
+                               "median [p10 – p90] over seeds"))
+    table.add_column("month")
+    table.add_column("days")
+    for head in CASHFLOW_SHOWN.values():
+        table.add_column(head, justify="right")
+    for _, row in flows.iterrows():
+        cells = []
+        for col in CASHFLOW_SHOWN:
+            med, rng = band_text(row[f"{col}_q10"], row[f"{col}_q50"], row[f"{col}_q90"], "RMB")
+            cells.append(med if rng == f"{med} – {med}" else f"{med} [{rng}]")
+        table.add_row(str(int(row["month"]) + 1), f"{int(row['first_day'])}–{int(row['last_day'])}", *cells)
+    return table

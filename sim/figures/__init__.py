@@ -24,7 +24,13 @@ from sim.figures.explain import WATERFALL_COLORS, explain_figure
 from sim.figures.flows import flow_counts, funnel_figure, funnel_table, sankey_figure
 from sim.figures.incremental import incremental_band, incremental_profit_figure
 from sim.figures.journey import journey_figure
-from sim.figures.money import cost_figure, cost_table, prob_matrix, prob_matrix_figure
+from sim.figures.money import (
+    cashflow_figure,
+    cost_figure,
+    cost_table,
+    prob_matrix,
+    prob_matrix_figure,
+)
 from sim.figures.phases import add_phases, phase_bands
 from sim.figures.style import (
     PALETTE,
@@ -44,6 +50,7 @@ __all__ = [
     "add_phases",
     "band_figure",
     "cascade_size_figure",
+    "cashflow_figure",
     "cascade_sunburst_figure",
     "cascade_tree",
     "cascade_tree_figure",

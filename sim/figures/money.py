@@ -1,4 +1,4 @@
-"""Money: cost breakdowns and who beats whom on a KPI."""
+"""Money: cost breakdowns, the monthly cash flow and who beats whom on a KPI."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.figures.style import COST_COLORS, LAYOUT, label_of
+from sim.figures.style import COST_COLORS, LAYOUT, label_of, rgba
 from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, prob_beats
 
 
@@ -71,4 +71,57 @@ def prob_matrix_figure(ensembles: Mapping[str, Ensemble], kpi: str = "cum_profit
                       yaxis_title=row_title, yaxis_autorange="reversed",
                       template="plotly_white", margin={"l": 60, "r": 20, "t": 60, "b": 50},
                       height=max(300, 90 * len(m) + 120))
+    return fig
+
+
+#: default English texts of :func:`cashflow_figure` (callers that translate pass ``names``)
+CASHFLOW_TEXTS = {
+    "inflow": "Inflow (margin)", "cumulative": "Cumulative net", "discounted_cumulative": "Discounted cumulative net",
+    "band": "10–90 % of seeds", "x": "Month (30 days)", "y": "RMB per month (median of seeds)",
+    "y2": "Cumulative RMB (median, 10–90 % band)", "title": "Monthly cash flow",
+}
+CUMULATIVE_COLORS = {"cumulative": "#000000", "discounted_cumulative": "#882255"}
+
+
+def cashflow_figure(flows: pd.DataFrame, title: str | None = None, *,
+                    names: Mapping[str, str] | None = None) -> go.Figure:
+    """The monthly cash flow of one scenario over seeds (from :func:`sim.money.cashflow_bands`).
+
+    Bars per 30-day month (left axis): the median inflow (margin) above zero and the median
+    outflow of every cost kind stacked below zero. Lines (right axis): the cumulative net and
+    the discounted cumulative net at each month's end, medians with their 10–90 % bands.
+
+    Args:
+        flows: The table of :func:`sim.money.cashflow_bands` (``<column>_q10/_q50/_q90``).
+        title: Figure title.
+        names: Keys of :data:`CASHFLOW_TEXTS` and cost columns (``"cost_ads"``...) → display text.
+
+    Returns:
+        The figure (``barmode="relative"``; one bar trace for the inflow and one per cost kind,
+        then a band and a median line for each cumulative series on ``y2``).
+    """
+    def text(key: str) -> str:
+        return label_of(names, key, CASHFLOW_TEXTS.get(key))
+
+    x = (flows["month"] + 1).tolist()
+    days = [f"{a}–{b}" for a, b in zip(flows["first_day"], flows["last_day"], strict=True)]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=x, y=flows["inflow_q50"], name=text("inflow"), marker_color="#009E73",
+                         customdata=days, hovertemplate="%{y:,.0f} RMB (days %{customdata})"))
+    for c in COST_COLUMNS:
+        fig.add_trace(go.Bar(x=x, y=-flows[f"{c}_q50"], name=label_of(names, c, c.removeprefix("cost_").capitalize()),
+                             marker_color=COST_COLORS[c], hovertemplate="%{y:,.0f} RMB"))
+    for key, color in CUMULATIVE_COLORS.items():
+        name = text(key)
+        fig.add_trace(go.Scatter(x=x, y=flows[f"{key}_q10"], mode="lines", line={"width": 0}, yaxis="y2",
+                                 legendgroup=key, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=flows[f"{key}_q90"], mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor=rgba(color, 0.15), yaxis="y2", legendgroup=key,
+                                 name=f"{name}: {text('band')}", showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=flows[f"{key}_q50"], mode="lines+markers", line={"color": color, "width": 2},
+                                 yaxis="y2", legendgroup=key, name=name, hovertemplate="%{y:,.0f} RMB"))
+    fig.update_layout(barmode="relative", title=title or text("title"), xaxis_title=text("x"),
+                      yaxis_title=text("y"), xaxis={"dtick": 1 if len(x) <= 24 else None},
+                      yaxis2={"title": text("y2"), "overlaying": "y", "side": "right", "showgrid": False},
+                      **{**LAYOUT, "hovermode": "x unified", "margin": {"l": 60, "r": 70, "t": 80, "b": 50}})
     return fig

@@ -506,7 +506,8 @@ def _not_finite_text(kpi: str, y: np.ndarray, experiment_id: str | None) -> str:
         what.append(f"undefined (NaN) in {nan}")
     kept = (f"; the runs are stored as {experiment_id} — reuse that id with another KPI to analyse it "
             "without new runs") if experiment_id else ""
-    alt = " (for payback, paid_back is its probability)" if kpi == "payback_day" else ""
+    alt = {"payback_day": " (for payback, paid_back is its probability)",
+           "discounted_payback_day": " (for discounted payback, paid_back_discounted is its probability)"}.get(kpi, "")
     return (f"KPI {kpi} is {' and '.join(what)} of {y.size} runs; sensitivity needs a finite value in every run, "
             f"so no index is computed — pick another KPI{alt} or narrow the ranges{kept}")
 
