@@ -37,7 +37,7 @@ CHILDREN=${MUTATION_CHILDREN:-1}
 MODULES=(sim.mechanisms.acquisition sim.mechanisms.community sim.mechanisms.day sim.mechanisms.fatigue
          sim.mechanisms.lifecycle sim.mechanisms.messaging sim.mechanisms.pool sim.mechanisms.purchase
          sim.mechanisms.referral sim.mechanisms.trust sim.runner sim.model sim.scenario
-         sim.experiments.design sim.experiments.seeds)
+         sim.money sim.experiments.design sim.experiments.seeds)
 
 if [[ "${1:-}" == "--report" ]]; then
   shift

@@ -179,3 +179,24 @@ def test_warm_up_releases_its_model(monkeypatch):
     before = len(Agent._ids)
     runner.warm_up()
     assert len(Agent._ids) == before
+
+
+def test_kpis_are_undiscounted_unless_a_rate_is_given():
+    users = pd.DataFrame({"stage": pd.Categorical(["public"]), "purchases": [0], "private_purchases": [0],
+                          "join_day": [-2_000_000], "referrer": [-1], "spend": [0.0], "trust": [0.0]})
+    d = _daily([0] * 400)
+    d["profit"] = np.r_[-100.0, np.zeros(398), 100.0]
+    d["cum_profit"] = d["profit"].cumsum()
+    k = runner.kpis(d, users, 400)
+    assert k["npv"] == 0.0 and k["discounted_payback_day"] == k["payback_day"] == 399.0
+    assert runner.kpis(d, users, 400, discount_rate=0.1)["npv"] < 0
+
+
+def test_ltv_with_referrals_without_order_counts_in_the_daily_table_counts_no_cost_of_goods():
+    users = pd.DataFrame({"purchases": [2, 1, 0], "spend": [50.0, 30.0, 0.0], "referrer": [-1, 0, 0]})
+    plain = pd.DataFrame({"gmv": [80.0], "margin": [20.0]})          # no "purchases" column
+    assert runner.ltv_with_referrals(plain, users) == pytest.approx((50 + 30 + 30) / 2)
+    none = plain.assign(purchases=[0.0])                               # zero orders booked
+    assert runner.ltv_with_referrals(none, users) == pytest.approx((50 + 30 + 30) / 2)
+    three = plain.assign(purchases=[3.0])                              # cost of goods 20 per order
+    assert runner.ltv_with_referrals(three, users) == pytest.approx((10 + 10 + 10) / 2)
