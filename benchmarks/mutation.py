@@ -1,11 +1,16 @@
 """Helpers of ``benchmarks/mutation.sh``: prepare the mutation copy, and score the results.
 
-``prepare DIR``: in the copy of the project at ``DIR``, rewrite every ``@rule``-decorated
+``prepare DIR``: in the copy of the project at ``DIR``, rewrite every ``@rule``- or ``@compiled_pass``-decorated
 function of ``sim/mechanisms`` as a plain function followed by ``name = rule(name)``. The two
 forms are the same Python, but mutmut skips decorated functions, so without this the
 compiled per-user rules (the heart of the model) would never be mutated. The copy runs with
 ``NUMBA_DISABLE_JIT=1``, so ``rule`` returns the function itself and the tests exercise the
 rules' pure-Python versions (same results per seed as the compiled ones).
+
+The wrappers keep the source's mtime, so mutmut does not regenerate unchanged files.
+
+``pending DIR MODULE ...``: the mutants of those modules not killed yet (survived or not run,
+equivalents left out), for ``mutation.sh --survivors``.
 
 ``report DIR [MODULE ...]``: read mutmut's per-file results under ``DIR/mutants`` and print,
 per module, killed / survived / equivalent (listed in ``benchmarks/mutation_equivalent.txt``
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,18 +34,23 @@ KILLED = {1, 3, 36, -24, 24, 152, 255}  # test failure, pytest internal error, t
 SURVIVED = {0}
 
 
+#: the decorators of compiled code (sim.jit): a per-user rule and a daily pass over the pool
+DECORATORS = ("rule", "compiled_pass")
+
+
 def unwrap_rules(source: str) -> str:
-    """``@rule`` + ``def f`` → ``def f`` + ``f = rule(f)`` (top-level functions only)."""
+    """``@rule`` + ``def f`` → ``def f`` + ``f = rule(f)`` (top-level functions only; also ``@compiled_pass``)."""
     lines = source.splitlines(keepends=True)
     edits = []
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and len(node.decorator_list) == 1:
             dec = node.decorator_list[0]
-            if isinstance(dec, ast.Name) and dec.id == "rule":
+            if isinstance(dec, ast.Name) and dec.id in DECORATORS:
                 edits.append((dec.lineno, node.end_lineno, node.name))
     for dec_line, end, name in reversed(edits):
-        lines.insert(end, f"\n\n{name} = rule({name})\n")
-        assert lines[dec_line - 1].strip() == "@rule", lines[dec_line - 1]
+        dec = lines[dec_line - 1].strip()
+        assert dec[1:] in DECORATORS, dec
+        lines.insert(end, f"\n\n{name} = {dec[1:]}({name})\n")
         del lines[dec_line - 1]
     return "".join(lines)
 
@@ -50,7 +61,11 @@ def prepare(root: Path) -> None:
         new = unwrap_rules(text)
         if new != text:
             compile(new, str(path), "exec")
+            st = path.stat()
             path.write_text(new)
+            # keep the source's mtime: mutmut regenerates a file's mutants when the source is
+            # newer than them (the script deletes them itself when the source really changed)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def equivalents() -> dict[str, str]:
@@ -109,6 +124,20 @@ def report(root: Path, modules: list[str], surviving: bool) -> int:
     return 0
 
 
+def pending(root: Path, modules: list[str]) -> int:
+    """Print the mutants of ``modules`` not killed yet (survived, not run, not listed as equivalent)."""
+    eq = equivalents()
+    found = results(root)
+    for module in modules:
+        if module not in found:  # never run (or its source changed): all of it
+            print(f"{module}.*")
+            continue
+        for name, code in found[module].items():
+            if name not in eq and code not in KILLED:
+                print(name)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "prepare":
         prepare(Path(argv[1]))
@@ -117,7 +146,10 @@ def main(argv: list[str]) -> int:
         rest = argv[2:]
         surviving = "--surviving" in rest
         return report(Path(argv[1]), [m for m in rest if m != "--surviving"], surviving)
-    print("usage: mutation.py prepare DIR | report DIR [MODULE ...] [--surviving]", file=sys.stderr)
+    if len(argv) >= 2 and argv[0] == "pending":
+        return pending(Path(argv[1]), argv[2:])
+    print("usage: mutation.py prepare DIR | report DIR [MODULE ...] [--surviving] | pending DIR MODULE ...",
+          file=sys.stderr)
     return 2
 
 

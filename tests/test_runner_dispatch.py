@@ -109,7 +109,18 @@ def test_large_ensembles_fork_workers_after_warming_up(monkeypatch):
     assert _Pool.made == []   # unknown core count: one process
 
 
-def test_ensemble_results_do_not_depend_on_the_workers():
+@pytest.fixture
+def no_pool_left():
+    """Shut down the shared pool a test forked: its idle workers would outlive a process that
+    ends with ``os._exit`` (as mutmut's children do) and keep its output pipes open."""
+    yield
+    pool = runner._SHARED.pop("pool", None)
+    runner._SHARED.pop("key", None)
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+def test_ensemble_results_do_not_depend_on_the_workers(no_pool_left):
     sc = tiny(population__n_users=200, horizon_days=5, public__ad_reach_per_day=0.2,
               strategy__hooks__gift__enabled=True, strategy__hooks__gift__take_up=0.5)
     one = sim.simulate_many(sc, [2, 0], workers=1)

@@ -1,0 +1,202 @@
+"""``sim.runner``'s process pool (``pool_map``, ``process_pool``, ``shared_pool``) and the KPIs of
+the budget, on stand-in executors: how many items are in flight, which results arrive first,
+who shuts a pool down and how. No worker process is started."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+import numpy as np
+import pandas as pd
+import pytest
+from siyu_harness import tiny
+
+from sim import runner
+from sim.results import RunResult
+
+
+class Executor:
+    """Runs each item at once (or leaves it for the test to finish) and records what it was asked."""
+
+    def __init__(self, hold=()):
+        self.hold = set(hold)     # submissions (by order) whose futures the test completes itself
+        self.submitted, self.in_flight, self.shutdowns, self.futures = [], [], [], {}
+        self.consumed = 0
+
+    def submit(self, fn, item):
+        fut = Future()
+        self.submitted.append(item)
+        self.futures[len(self.submitted) - 1] = fut   # by submission order
+        self.in_flight.append(len(self.submitted) - self.consumed)
+        if len(self.submitted) - 1 not in self.hold:
+            fut.set_result(fn(item))
+        return fut
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        self.shutdowns.append({"wait": wait, "cancel_futures": cancel_futures})
+
+
+def square(x):
+    return x * x
+
+
+def _drain(gen, ex):
+    out = []
+    for i, r in gen:
+        out.append((i, r))
+        ex.consumed += 1
+    return out
+
+
+@pytest.mark.parametrize(("workers", "window", "most"), [(2, None, 4), (3, None, 6), (2, 3, 3), (2, 1, 1), (4, 0, 1)])
+def test_pool_map_keeps_at_most_the_window_in_flight_and_yields_every_index(workers, window, most):
+    ex = Executor()
+    out = _drain(runner.pool_map(square, iter(range(10)), workers, window=window, pool=ex), ex)
+    assert sorted(out) == [(i, i * i) for i in range(10)]
+    assert ex.submitted == list(range(10)) and max(ex.in_flight) == most
+    assert ex.shutdowns == []   # a pool the caller passed stays up
+
+
+def test_pool_map_runs_in_this_process_with_one_worker_and_in_the_pool_with_two():
+    ex = Executor()
+    assert list(runner.pool_map(square, [3, 4], 1, pool=ex)) == [(0, 9), (1, 16)] and ex.submitted == []
+    assert sorted(runner.pool_map(square, [3, 4], 2, pool=ex)) == [(0, 9), (1, 16)] and ex.submitted == [3, 4]
+
+
+def test_pool_map_makes_its_own_pool_of_the_workers_and_shuts_it_down_cancelling(monkeypatch):
+    made = []
+
+    def process_pool(workers):
+        made.append(workers)
+        made.append(Executor())
+        return made[-1]
+
+    monkeypatch.setattr(runner, "process_pool", process_pool)
+    assert sorted(runner.pool_map(square, range(5), 3)) == [(i, i * i) for i in range(5)]
+    assert made[0] == 3 and made[1].shutdowns == [{"wait": True, "cancel_futures": True}]
+
+
+def test_pool_map_yields_each_result_as_it_finishes_not_after_the_slowest():
+    ex = Executor(hold={0})
+    late = threading.Timer(2.0, lambda: ex.futures[0].done() or ex.futures[0].set_result(0))
+    late.start()
+    try:
+        gen = runner.pool_map(square, [0, 1, 2], 2, window=2, pool=ex)
+        first = next(gen)
+        slow_done_then = ex.futures[0].done()
+        ex.futures[0].set_result(0)   # the slow item finishes only now
+        rest = list(gen)
+    finally:
+        late.cancel()
+    assert first == (1, 1) and not slow_done_then
+    assert sorted([first, *rest]) == [(0, 0), (1, 1), (2, 4)]
+
+
+def test_simulate_many_puts_every_seed_in_flight_at_once(monkeypatch):
+    ex = Executor()
+    monkeypatch.setattr(runner, "shared_pool", lambda workers: ex)
+    monkeypatch.setattr(runner, "_run", lambda args: RunResult(scenario=args[0], seed=args[1], daily=pd.DataFrame(),
+                                                                 users=pd.DataFrame(), summary={}))
+    seen = []
+    ens = runner.simulate_many(tiny(), [5, 6, 7, 8, 9, 10], workers=2,
+                               progress=lambda i, n: seen.append(len(ex.submitted)))
+    assert ens.seeds == [5, 6, 7, 8, 9, 10] and seen[0] == 6
+
+
+def test_simulate_many_without_seeds_is_one_exact_error():
+    with pytest.raises(ValueError) as err:
+        runner.simulate_many(tiny(), [])
+    assert str(err.value) == "simulate_many needs at least one seed"
+
+
+def test_process_pool_forks_on_linux_spawns_elsewhere_with_the_workers_asked(monkeypatch):
+    monkeypatch.setattr(runner, "warm_up", lambda: None)
+    pool = runner.process_pool(3)
+    assert pool._mp_context.get_start_method() == "fork" and pool._max_workers == 3
+    pool.shutdown()
+    monkeypatch.setattr(runner.sys, "platform", "darwin")
+    pool = runner.process_pool(2)
+    assert pool._mp_context.get_start_method() == "spawn" and pool._max_workers == 2
+    pool.shutdown()
+
+
+def test_a_broken_shared_pool_is_replaced_without_waiting_for_it(monkeypatch):
+    made = []
+
+    def process_pool(workers):
+        made.append(Executor())
+        return made[-1]
+
+    monkeypatch.setattr(runner, "process_pool", process_pool)
+    monkeypatch.setattr(runner, "_SHARED", {})
+    first = runner.shared_pool(2)
+    assert runner.shared_pool(2) is first and len(made) == 1
+    first._broken = True
+    second = runner.shared_pool(2)
+    assert second is not first and len(made) == 2
+    assert first.shutdowns == [{"wait": False, "cancel_futures": False}]
+    assert runner.shared_pool(2) is second
+
+
+# --- the budget's KPIs ---------------------------------------------------------------------------
+def _daily(bound):
+    n = len(bound)
+    zeros = np.zeros(n)
+    return pd.DataFrame({"day": np.arange(n), "profit": zeros, "cum_profit": zeros, "cost_total": zeros,
+                         "first_purchases": zeros, "acq_cost": zeros, "margin": zeros, "gmv": zeros,
+                         "mutes": zeros, "referral_joins": zeros, "budget_bound": np.asarray(bound, dtype=float)})
+
+
+def test_budget_kpis_first_bound_day_and_whether_it_bound():
+    users = pd.DataFrame({"stage": pd.Categorical(["public"]), "purchases": [0], "private_purchases": [0],
+                          "join_day": [-2_000_000], "referrer": [-1], "spend": [0.0], "trust": [0.0]})
+    k = runner.kpis(_daily([0, 0, 1, 0, 1]), users, 5)
+    assert k["budget_bound_day"] == 2.0 and k["budget_binds"] == 1.0
+    k = runner.kpis(_daily([0, 0, 0]), users, 3)
+    assert k["budget_bound_day"] == float("inf") and k["budget_binds"] == 0.0
+
+
+# --- simulate ------------------------------------------------------------------------------------
+def test_the_default_seed_is_0_and_the_default_ensemble_five_seeds(monkeypatch):
+    sc = tiny(horizon_days=2, population__n_users=100)
+    assert runner.simulate(sc).seed == 0
+    monkeypatch.setattr(runner, "_run", lambda args: RunResult(scenario=args[0], seed=args[1], daily=pd.DataFrame(),
+                                                                 users=pd.DataFrame(), summary={}))
+    assert runner.simulate_many(sc, workers=1).seeds == [0, 1, 2, 3, 4]
+
+
+def test_progress_every_third_day_over_150_days():
+    calls = []
+    runner.simulate(tiny(horizon_days=150, population__n_users=100), 0, progress=lambda d, n: calls.append(d))
+    assert calls == list(range(3, 151, 3))
+
+
+def test_warm_up_releases_its_model(monkeypatch):
+    from mesa import Agent
+
+    monkeypatch.setattr(runner, "_WARM", False)
+    before = len(Agent._ids)
+    runner.warm_up()
+    assert len(Agent._ids) == before
+
+
+def test_kpis_are_undiscounted_unless_a_rate_is_given():
+    users = pd.DataFrame({"stage": pd.Categorical(["public"]), "purchases": [0], "private_purchases": [0],
+                          "join_day": [-2_000_000], "referrer": [-1], "spend": [0.0], "trust": [0.0]})
+    d = _daily([0] * 400)
+    d["profit"] = np.r_[-100.0, np.zeros(398), 100.0]
+    d["cum_profit"] = d["profit"].cumsum()
+    k = runner.kpis(d, users, 400)
+    assert k["npv"] == 0.0 and k["discounted_payback_day"] == k["payback_day"] == 399.0
+    assert runner.kpis(d, users, 400, discount_rate=0.1)["npv"] < 0
+
+
+def test_ltv_with_referrals_without_order_counts_in_the_daily_table_counts_no_cost_of_goods():
+    users = pd.DataFrame({"purchases": [2, 1, 0], "spend": [50.0, 30.0, 0.0], "referrer": [-1, 0, 0]})
+    plain = pd.DataFrame({"gmv": [80.0], "margin": [20.0]})          # no "purchases" column
+    assert runner.ltv_with_referrals(plain, users) == pytest.approx((50 + 30 + 30) / 2)
+    none = plain.assign(purchases=[0.0])                               # zero orders booked
+    assert runner.ltv_with_referrals(none, users) == pytest.approx((50 + 30 + 30) / 2)
+    three = plain.assign(purchases=[3.0])                              # cost of goods 20 per order
+    assert runner.ltv_with_referrals(three, users) == pytest.approx((10 + 10 + 10) / 2)
