@@ -298,7 +298,7 @@ def test_cli_table_sentence_and_html(runner, variant, tmp_path):
     (["content_led", "rebate_led", "--seeds", "0"], "--seeds must be 1 to 50 (got 0)"),
     (["content_led", "rebate_led", "--seeds", "51"], "--seeds must be 1 to 50 (got 51)"),
     (["content_led", "rebate_led", "--set", "strategy.ad_posts_per_day=500"], "strategy.ad_posts_per_day"),
-    (["content_led", "rebate_led", "--workers", "0"], "--workers must be at least 1 (got 0)"),
+    (["content_led", "rebate_led", "--workers", "0"], "--workers must be between 1 and 256 (got 0)"),
     (["content_led", "rebate_led", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "either --workers"),
     (["content_led", "rebate_led", "--scheduler", "not an address"], "is not a scheduler address"),
 ])

@@ -27,8 +27,8 @@ from sim.cli.common import (
     SetOpt,
     UsersOpt,
     app,
-    check_new_file,
-    check_workers,
+    check_backend,
+    check_yaml_out,
     collect_overrides,
     fail,
     load_with,
@@ -88,13 +88,8 @@ def calibrate_command(
     from sim.planning.calibration import calibrate
     from sim.planning.pilot import read_pilot
 
-    check_workers(workers)
-    if workers is not None and scheduler is not None:
-        fail("give either --workers (local processes) or --scheduler (a Dask cluster), not both")
-    if out is not None:
-        if out.suffix.lower() not in (".yaml", ".yml"):
-            fail(f"--out {out} must be a .yaml file (the calibrated scenario)")
-        check_new_file(out, force, "--out")
+    check_backend(workers, scheduler, "local processes", "a Dask cluster")
+    check_yaml_out(out, force, "the calibrated scenario")
     with user_errors():
         base = load_with(scenario, collect_overrides(set_, users, days))
         pilot = read_pilot(data)

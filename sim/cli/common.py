@@ -262,6 +262,23 @@ def check_workers(workers: int | None, option: str = "--workers") -> None:
         fail(f"{option} must be between 1 and {MAX_WORKERS} (got {cut(f'{workers:,}', 40)})")
 
 
+def check_backend(workers: int | None, scheduler: str | None, workers_are: str = "a new local Dask cluster",
+                  scheduler_is: str = "an existing one") -> None:
+    """Refuse a bad ``--workers`` count, and ``--workers`` given together with ``--scheduler``."""
+    check_workers(workers)
+    if workers is not None and scheduler is not None:
+        fail(f"give either --workers ({workers_are}) or --scheduler ({scheduler_is}), not both")
+
+
+def check_yaml_out(out: Path | None, force: bool, what: str) -> None:
+    """Refuse an ``--out`` scenario file that is not ``.yaml``/``.yml``, or exists without ``force``."""
+    if out is None:
+        return
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        fail(f"--out {out} must be a .yaml file ({what})")
+    check_new_file(out, force, "--out")
+
+
 def work_user_days(scenarios: Sequence[sim.Scenario], seeds: int) -> int:
     """Users × days × seeds summed over ``scenarios``: the work a command asks for, in user-days."""
     return sum(s.population.n_users * s.horizon_days for s in scenarios) * seeds

@@ -39,6 +39,7 @@ from sim.cli.common import (
     SetOpt,
     UsersOpt,
     app,
+    check_backend,
     collect_overrides,
     fail,
     load_with,
@@ -187,10 +188,7 @@ def sweep_command(
         fail(f"--seeds must be at least 1 (got {seeds})")
     if samples is not None and samples < 1:
         fail(f"--samples must be at least 1 (got {samples})")
-    if workers is not None and workers < 1:
-        fail(f"--workers must be at least 1 (got {workers})")
-    if workers is not None and scheduler is not None:
-        fail("give either --workers (a new local Dask cluster) or --scheduler (an existing one), not both")
+    check_backend(workers, scheduler)
     if seed < 0:
         fail(f"--seed must be non-negative (got {seed})")
     with user_errors():

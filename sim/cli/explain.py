@@ -20,6 +20,7 @@ from sim.cli.common import (
     SetOpt,
     UsersOpt,
     app,
+    check_backend,
     check_new_file,
     check_work,
     collect_overrides,
@@ -119,10 +120,7 @@ def explain_command(
         fail(f"--seeds must be 1 to {planning.MAX_SEEDS} (got {seeds})")
     if lang not in ("en", "zh"):
         fail(f"--lang must be en or zh (got {lang!r})")
-    if workers is not None and workers < 1:
-        fail(f"--workers must be at least 1 (got {workers})")
-    if workers is not None and scheduler is not None:
-        fail("give either --workers (a new local Dask cluster) or --scheduler (an existing one), not both")
+    check_backend(workers, scheduler)
     with user_errors():
         planning.check_kpi(kpi)
         overrides = collect_overrides(set_, users, days)

@@ -29,8 +29,8 @@ from sim.cli.common import (
     SetOpt,
     UsersOpt,
     app,
-    check_new_file,
-    check_workers,
+    check_backend,
+    check_yaml_out,
     collect_overrides,
     fail,
     load_with,
@@ -82,15 +82,10 @@ def optimize_command(
     from sim.experiments import make_backend
     from sim.planning import optimize as op
 
-    check_workers(workers)
-    if workers is not None and scheduler is not None:
-        fail("give either --workers (a new local Dask cluster) or --scheduler (an existing one), not both")
+    check_backend(workers, scheduler)
     if seed < 0:
         fail(f"--seed must be non-negative (got {seed})")
-    if out is not None:
-        if out.suffix.lower() not in (".yaml", ".yml"):
-            fail(f"--out {out} must be a .yaml file (the recommended scenario)")
-        check_new_file(out, force, "--out")
+    check_yaml_out(out, force, "the recommended scenario")
     with user_errors():
         obj = op.parse_objective(objective, risk)
         cons = op.constraints_of(constraint or [])

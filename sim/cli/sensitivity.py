@@ -27,7 +27,7 @@ from sim.cli.common import (
     SetOpt,
     UsersOpt,
     app,
-    check_workers,
+    check_backend,
     collect_overrides,
     fail,
     load_with,
@@ -127,9 +127,7 @@ def sensitivity_command(
 
     if method not in sa.METHODS:
         fail(f"--method {method!r} must be one of {', '.join(sa.METHODS)}")
-    check_workers(workers)
-    if workers is not None and scheduler is not None:
-        fail("give either --workers (a new local Dask cluster) or --scheduler (an existing one), not both")
+    check_backend(workers, scheduler)
     if seed < 0:
         fail(f"--seed must be non-negative (got {seed})")
     with user_errors():
