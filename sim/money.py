@@ -57,6 +57,14 @@ def discounted_payback_day(daily_profit: np.ndarray, annual_rate: float) -> floa
     return payback_day(np.cumsum(x * discount_factors(len(x), annual_rate)))
 
 
+def peak_month_cost(daily_cost: np.ndarray) -> float:
+    """The largest total cost of one 30-day month (days 0-29, 30-59, ...; a last, shorter month as it is)."""
+    x = np.asarray(daily_cost, dtype=float)
+    if not len(x):
+        return 0.0
+    return float(np.add.reduceat(x, np.arange(0, len(x), MONTH_DAYS)).max())
+
+
 def monthly_cashflow(daily: pd.DataFrame, annual_rate: float) -> pd.DataFrame:
     """The cash flow of one run by 30-day month.
 

@@ -57,6 +57,7 @@ KPI_INFO: dict[str, tuple[str, str, bool, str]] = {
     "mean_trust": ("Mean trust", "0-1", True, "Mean trust of the private pool on the last day."),
     "gmv_total": ("GMV", "RMB", True, "Gross merchandise value over the horizon."),
     "cost_total": ("Total cost", "RMB", False, "Every cost over the horizon: ads, hooks, rebates, referral rewards, content, staff, accounts, commission (the sum of the daily cost_total)."),
+    "peak_month_cost": ("Peak monthly cost", "RMB", False, "The largest total cost of one 30-day month (days 0-29, 30-59, ...): what a budget per month must cover."),
     "mutes_total": ("Mutes", "users", False, "Mute events over the horizon."),
     "referral_joins_total": ("Referral joins", "users", True, "Users who joined through a friend's share."),
     "budget_bound_day": ("Budget bound from day", "day", True, "First day a budget cap bound (the operator stopped or cut spending); never (inf; JSON null) if it never bound or there is no cap."),

@@ -24,7 +24,7 @@ from mesa import Agent
 
 from sim.mechanisms.budget import bound_from_day
 from sim.model import SiyuModel
-from sim.money import discounted_payback_day, npv
+from sim.money import discounted_payback_day, npv, peak_month_cost
 from sim.population import Stage
 from sim.results import Ensemble, RunResult
 from sim.scenario import Scenario
@@ -84,6 +84,7 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int, *, discount_rat
         "mean_trust": float(pool["trust"].mean()) if len(pool) else float("nan"),
         "gmv_total": float(daily["gmv"].sum()),
         "cost_total": cost,
+        "peak_month_cost": peak_month_cost(daily["cost_total"].to_numpy(dtype=float)),
         "mutes_total": float(daily["mutes"].sum()),
         "referral_joins_total": float(daily["referral_joins"].sum()),
         "budget_bound_day": bound,

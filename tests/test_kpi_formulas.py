@@ -207,3 +207,13 @@ def test_every_private_stage_counts_in_the_final_pool_and_its_trust():
     # a user who never joined is not in the pool whatever its stage says
     ghost = users([{"stage": "follower", "join_day": NEVER, "trust": 0.5}])
     assert kpis(daily([0]), ghost, 1)["final_private_pool"] == 0.0
+
+
+def test_peak_month_cost_is_the_largest_30_day_month_and_counts_a_short_last_month():
+    cost = np.ones(75)  # months of 30, 30 and 15 days
+    cost[30:60] = 2.0  # the second month costs 60
+    cost[29] = 11.0  # day 29 belongs to the first month (40), not the second
+    assert kpis(daily(np.zeros(75), cost_total=cost), NOBODY, 75)["peak_month_cost"] == 60.0
+    cost[60:] = 5.0  # the last, 15-day month costs 75
+    assert kpis(daily(np.zeros(75), cost_total=cost), NOBODY, 75)["peak_month_cost"] == 75.0
+    assert kpis(daily(np.zeros(10), cost_total=np.full(10, 3.0)), NOBODY, 10)["peak_month_cost"] == 30.0
