@@ -70,3 +70,17 @@ def test_discount_rate_out_of_range_is_one_line(runner):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "finance.discount_rate = 1.5" in lines[0] and "allowed 0 to 1" in lines[0]
+
+
+def test_compare_json_holds_the_monthly_cash_flow_ending_at_the_npv(runner, content):
+    import json
+
+    result = runner.invoke(app, ["compare", "content_led", "public_only", *TINY, "--json"])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["scenarios"]["content_led"]
+    flows = entry["cashflow"]
+    assert [(m["first_day"], m["last_day"]) for m in flows] == [(0, 29), (30, 59), (60, 74)]
+    want = cashflow_bands(content)
+    assert flows[-1]["discounted_cumulative_q50"] == pytest.approx(want["discounted_cumulative_q50"].iloc[-1])
+    assert flows[-1]["discounted_cumulative_q50"] == pytest.approx(entry["bands"]["npv"]["q50"])
+    assert {"inflow_q50", "cost_ads_q90", "net_q10", "cumulative_q50"} <= set(flows[0])

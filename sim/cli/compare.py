@@ -96,7 +96,7 @@ def compare_command(
         "--payback-before", metavar="DAY",
         help="Report P(incremental payback before this day) against the baseline.")] = 180,
     json_out: Annotated[bool, typer.Option(
-        "--json", help="Print one JSON document (KPIs, incremental KPIs, budget) instead of tables.")] = False,
+        "--json", help="Print one JSON document (KPIs, incremental KPIs, budget, monthly cash flow) instead of tables.")] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = None,
     store: StoreOpt = None,
@@ -216,6 +216,7 @@ def _write_html(html: Path, ensembles: dict[str, sim.Ensemble], base: str, force
 def compare_json(ensembles: dict[str, sim.Ensemble], base: str, inc: dict) -> dict:
     """The comparison as one JSON-ready document (``inf``/NaN become ``null`` when printed)."""
     from sim.io import package_version
+    from sim.money import cashflow_bands
 
     out: dict = {"siyu_version": package_version(), "baseline": base,
                  "kpi_info": {k: dict(zip(("label", "unit", "higher_is_better", "description"), v, strict=True))
@@ -232,6 +233,8 @@ def compare_json(ensembles: dict[str, sim.Ensemble], base: str, inc: dict) -> di
             "bands": {kpi: bands.loc[kpi].to_dict() for kpi in bands.index},
             "p_beats_baseline": None if label == base else sim.prob_beats(ens, ensembles[base], "cum_profit"),
             "budget_warning": budget_warning(label, ens),
+            # the monthly cash flow (sim.money.cashflow_bands): inflow, outflows by kind, net, cumulative
+            "cashflow": cashflow_bands(ens).to_dict("records"),
         }
         if label in inc:
             part = inc[label]
