@@ -1,7 +1,7 @@
 """The Optimize page's logic: the fields one may decide, a checked plan, the run. Nothing here imports Streamlit.
 
 :func:`decidable` lists the strategy's bounded number fields (what the merchant decides;
-:data:`sim.planning.optimize.DECIDABLE`); :func:`parse_constraints` reads the page's constraint
+:data:`sim.planning.optimize.DECIDABLE`), :func:`decidable_for` adds a phased scenario's switch days; :func:`parse_constraints` reads the page's constraint
 box (one ``KPI<=X`` per line); :func:`plan` checks everything before a run — decision
 variables, objective, constraints, counts and the page's size limits — as one-line
 :class:`sim.ScenarioError`; :func:`run` sends the plan to
@@ -10,6 +10,7 @@ variables, objective, constraints, counts and the page's size limits — as one-
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,11 +18,11 @@ from functools import cache
 from sim import Scenario, ScenarioError
 from sim.planning import optimize as op
 
-from .editor import FieldSpec
+from .editor import FieldSpec, phase_specs
 from .sweeps import sweepable
 
-__all__ = ["MAX_RUNS", "MAX_TRIALS", "MAX_USER_DAYS", "OptimizationPlan", "decidable", "parse_constraints", "plan",
-           "run"]
+__all__ = ["MAX_RUNS", "MAX_TRIALS", "MAX_USER_DAYS", "OptimizationPlan", "decidable", "decidable_for",
+           "parse_constraints", "plan", "run"]
 
 #: Trials a page search may take; the CLI takes more.
 MAX_TRIALS = 300
@@ -37,6 +38,20 @@ COMPARE = ("public_only", "content_led", "hybrid_referral")
 def decidable() -> dict[str, FieldSpec]:
     """Path → field spec of every bounded number field of the strategy, in schema order."""
     return {p: s for p, s in sweepable().items() if op.DECIDABLE.match(p)}
+
+
+def decidable_for(base: Scenario) -> dict[str, FieldSpec]:
+    """:func:`decidable` plus the first day of each phase of ``base`` (``phases.N.from_day``), if it has phases.
+
+    "When should the launch give way to the next phase?" is then a decision variable like the
+    strategy's levers (its range is checked against the horizon by :func:`plan`).
+    """
+    out = dict(decidable())
+    spec = next(s for s in phase_specs() if s.name == "from_day")
+    for i in range(len(base.phases)):
+        path = f"phases.{i}.from_day"
+        out[path] = dataclasses.replace(spec, path=path)
+    return out
 
 
 def parse_constraints(text: str | None) -> list[op.Constraint]:

@@ -116,3 +116,26 @@ def test_the_runs_page_draws_a_stored_optimisation(store):
     assert keys == ["store.res.opt.reeval", "store.res.opt.history", "store.res.opt.slice"]  # not a sweep's charts
     assert at.subheader[0].value == EN["opt.results"].format(kpi=EN["kpi.final_private_pool"])
     assert at.metric[2].value == f"{res.info['runs']:,}"
+
+
+def test_a_phased_scenario_offers_its_switch_day_and_another_scenario_drops_it(store):
+    day = "phases.0.from_day"
+    at = page(**{"opt.scenario": "gift_launch_content", "opt.horizon": 120, "opt.params": [ADS, day]})
+    assert not at.error, [e.value for e in at.error]
+    ms = at.multiselect(key="opt.params")
+    assert day in ms.options or any(day in o for o in ms.options)
+    assert at.number_input(key=f"opt.lo.{day}").value == 1 and at.number_input(key=f"opt.hi.{day}").value == 119
+    assert any(c.value.startswith("2 decision variables") for c in at.caption)
+    assert not at.button(key="opt.run_btn").disabled
+    at.selectbox(key="opt.scenario").set_value("spam_blast").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["opt.params"] == [ADS]
+
+
+def test_decidable_for_adds_one_switch_day_per_phase():
+    phased = sim.load_scenario("gift_launch_content")
+    assert set(logic.decidable_for(phased)) - set(logic.decidable()) == {
+        f"phases.{i}.from_day" for i in range(len(phased.phases))}
+    assert set(logic.decidable_for(sim.load_scenario("spam_blast"))) == set(logic.decidable())
+    spec = logic.decidable_for(phased)["phases.0.from_day"]
+    assert spec.kind == "int" and spec.lo == 1

@@ -36,6 +36,12 @@ with st.container(border=True):
                                    key="opt.trials", persist_state="session")
     fresh = c_fresh.number_input(t("opt.fresh"), min_value=0, max_value=100, step=1, key="opt.fresh",
                                  help=t("opt.fresh_help"), persist_state="session")
+    fields = logic.decidable_for(lib[name])
+    for path in fields:  # a phase's switch day starts at the whole horizon, not the schema's 10 years
+        if path.startswith("phases."):
+            ss.setdefault(f"opt.lo.{path}", 1)
+            ss.setdefault(f"opt.hi.{path}", max(1, int(horizon) - 1))
+    ss["opt.params"] = [p for p in ss.get("opt.params", []) if p in fields]  # another scenario's phases
     paths = ui.choice(st.multiselect, t("opt.params"), list(fields), key="opt.params",
                       text=results_view.param_text, help=t("opt.params_help"), persist_state="session")
     ranges: dict[str, tuple[float, float]] = {}
