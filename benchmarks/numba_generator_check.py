@@ -23,22 +23,8 @@ import numpy as np
 KINDS = ("random", "random_float32", "integers_pool", "integers_small", "binomial", "permutation")
 
 
-@numba.njit
-def _numba_draws(g, kind, n, k):
-    if kind == 0:
-        return g.random(k)
-    if kind == 1:
-        return g.random(k, dtype=np.float32).astype(np.float64)
-    if kind == 2:
-        return g.integers(0, n, k).astype(np.float64)
-    if kind == 3:
-        return g.integers(0, 7, k).astype(np.float64)
-    if kind == 4:
-        return g.binomial(n, 0.013, k).astype(np.float64)
-    return g.permutation(k).astype(np.float64)
-
-
 def _numpy_draws(g, kind, n, k):
+    """The draws under test; the same source is compiled by numba as :func:`_numba_draws`."""
     if kind == 0:
         return g.random(k)
     if kind == 1:
@@ -50,6 +36,9 @@ def _numpy_draws(g, kind, n, k):
     if kind == 4:
         return g.binomial(n, 0.013, k).astype(np.float64)
     return g.permutation(k).astype(np.float64)
+
+
+_numba_draws = numba.njit(_numpy_draws)
 
 
 def main(argv: list[str] | None = None) -> int:

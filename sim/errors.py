@@ -10,7 +10,9 @@ terminal or a page.
 
 from __future__ import annotations
 
-__all__ = ["ECHO_CHARS", "MAX_MESSAGE_CHARS", "PATH_CHARS", "ScenarioError", "cut", "cut_path"]
+import math
+
+__all__ = ["ECHO_CHARS", "MAX_MESSAGE_CHARS", "PATH_CHARS", "ScenarioError", "cut", "cut_path", "finite_number"]
 
 #: Characters of user input (a value, a key, a path) echoed in a message.
 ECHO_CHARS = 80
@@ -41,3 +43,20 @@ class ScenarioError(ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(cut(message, MAX_MESSAGE_CHARS))
+
+
+def finite_number(text: str, where: str, empty: str = "empty; give a number") -> float:
+    """``text`` read as a finite number, else a one-line :class:`ScenarioError` starting with ``where``.
+
+    ``empty`` is what the message says of an empty text.
+    """
+    s = text.strip()
+    if not s:
+        raise ScenarioError(f"{where}: {empty}")
+    try:
+        value = float(s)
+    except ValueError:
+        raise ScenarioError(f"{where}: {cut(repr(s), 40)} is not a number") from None
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where}: {cut(repr(s), 40)} is not a finite number")
+    return value

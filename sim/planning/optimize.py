@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.errors import ScenarioError, cut
+from sim.errors import ScenarioError, cut, finite_number
 from sim.experiments.design import parameter, parse_range
 from sim.experiments.seeds import run_seed
 from sim.experiments.sweep import quantiles
@@ -300,13 +300,7 @@ def parse_constraint(text: str) -> Constraint:
     _check_kpi(kpi, f"--constraint {cut(raw, 60)}")
     if not num:
         raise ScenarioError(f"--constraint {cut(raw, 60)!r}: no bound after {op}; e.g. {kpi}{op}0.2")
-    try:
-        bound = float(num)
-    except ValueError:
-        raise ScenarioError(f"--constraint {cut(raw, 60)!r}: {cut(num, 30)!r} is not a number") from None
-    if not math.isfinite(bound):
-        raise ScenarioError(f"--constraint {cut(raw, 60)!r}: the bound must be a finite number")
-    return Constraint(kpi, op, bound)
+    return Constraint(kpi, op, finite_number(num, f"--constraint {cut(raw, 60)!r}"))
 
 
 def constraints_of(items: Sequence[str | Constraint]) -> list[Constraint]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError, cut, cut_path
+from sim.errors import ScenarioError, cut, cut_path, finite_number
 
 __all__ = [
     "FLOWS",
@@ -154,16 +153,7 @@ def aggregate(values: np.ndarray, unit: str, name: str) -> np.ndarray:
 
 
 def _number(text: str, where: str) -> float:
-    s = text.strip()
-    if not s:
-        raise ScenarioError(f"{where}: empty cell (give a number, or drop the column)")
-    try:
-        value = float(s)
-    except ValueError:
-        raise ScenarioError(f"{where}: {cut(repr(s), 40)} is not a number") from None
-    if not math.isfinite(value):
-        raise ScenarioError(f"{where}: {cut(repr(s), 40)} is not a finite number")
-    return value
+    return finite_number(text, where, "empty cell (give a number, or drop the column)")
 
 
 def read_pilot(source: str | os.PathLike[str] | bytes, name: str | None = None) -> Pilot:
