@@ -10,7 +10,6 @@ validated scenario and validated again. Every failure becomes a
 
 from __future__ import annotations
 
-import copy
 import difflib
 import errno
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 from sim import safe_yaml
 from sim.errors import ScenarioError, cut, cut_path
-from sim.overrides import apply_overrides, parse_override
+from sim.overrides import apply_overrides, deep_merge, parse_override
 from sim.scenario import Scenario
 from sim.validation import _num, _range_text, _walk, validate  # noqa: F401 - the helpers were here before
 from sim.validation import format_validation_error as _format_validation_error
@@ -93,16 +92,6 @@ def _resolve(name_or_path: str | Path, base_dir: Path | None = None, shipped_onl
     raise ScenarioError(f"{option} {shown} not found (neither a file nor a shipped scenario){_not_found_hint(raw)}")
 
 
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in top.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def _load_dict(path: Path, depth: int = 0, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     try:
         real = path.resolve()
@@ -133,7 +122,7 @@ def _merge_extends(data: dict[str, Any], base_dir: Path | None, depth: int,
                       depth + 1, seen)
     base.pop("name", None)
     base.pop("description", None)
-    return _deep_merge(base, data)
+    return deep_merge(base, data)
 
 
 def format_validation_error(err: Any, where: str = "") -> str:

@@ -9,6 +9,7 @@ so :meth:`sim.scenario.Scenario.with_overrides` imports this module without a ci
 
 from __future__ import annotations
 
+import copy
 from typing import Any, TypeVar
 
 import yaml
@@ -18,7 +19,7 @@ from sim import safe_yaml
 from sim.errors import ScenarioError, cut
 from sim.validation import _walk, field_hint, validate
 
-__all__ = ["MAX_KEY_CHARS", "apply_overrides", "parse_override"]
+__all__ = ["MAX_KEY_CHARS", "apply_overrides", "deep_merge", "parse_override"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -93,3 +94,14 @@ def apply_overrides(model: M, overrides: dict[str, Any], where: str = "override"
             else:
                 node = node[part]
     return validate(cls, data, where)
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with ``top`` laid over it, nested mappings merged key by key (``extends``, phases)."""
+    out = copy.deepcopy(base)
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
 
-from sim.overrides import apply_overrides
+from sim.overrides import apply_overrides, deep_merge
 
 __all__ = [
     "Budget",
@@ -289,13 +289,6 @@ def overrides_of(section: type[BaseModel]) -> type[Overrides]:
     return model
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in top.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 StrategyOverrides = overrides_of(Strategy)
 
 
@@ -316,7 +309,7 @@ class Phase(Section):
 
     def apply(self, strategy: Strategy) -> Strategy:
         """``strategy`` with this phase's overrides (nested hooks merged field by field)."""
-        return Strategy.model_validate(_merge(strategy.model_dump(), self.strategy.model_dump()))
+        return Strategy.model_validate(deep_merge(strategy.model_dump(), self.strategy.model_dump()))
 
 
 class Trust(Section):
