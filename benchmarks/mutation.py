@@ -12,18 +12,34 @@ The wrappers keep the source's mtime, so mutmut does not regenerate unchanged fi
 ``pending DIR MODULE ...``: the mutants of those modules not killed yet (survived or not run,
 equivalents left out), for ``mutation.sh --survivors``.
 
+``select DIR TEST ...``: set the mutmut test selection of the copy at ``DIR`` (its
+``pyproject.toml``) to those tests: the fast first stage of ``mutation.sh --two-stage``.
+
+``inject SRC DST MODULE ...``: copy the kills of those modules' mutants from the mutmut state
+under ``SRC`` (the first stage) into the one under ``DST``, for every function whose source hash
+is the same in both (a kill by a subset of the selection is a kill by the whole selection).
+
+``changed ROOT REV MODULE ...``: ``fnmatch`` patterns of the mutants of the functions and
+methods whose code differs between git revision ``REV`` and the work tree at ``ROOT`` (new
+functions included), for ``mutation.sh --changed-since``; a module whose code outside its
+functions changed is named on stderr (its unchanged functions may behave differently).
+
 ``report DIR [MODULE ...]``: read mutmut's per-file results under ``DIR/mutants`` and print,
 per module, killed / survived / equivalent (listed in ``benchmarks/mutation_equivalent.txt``
 with a reason, excluded from the score) / other, and the kill rate
 ``killed / (killed + survived)`` after exclusions. Timeouts count as killed (the mutant made
-the run hang). ``--surviving`` lists the surviving mutants.
+the run hang). ``--surviving`` lists the surviving mutants; ``--only PATTERN ...`` (last) counts
+only the mutants those ``fnmatch`` patterns name.
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import os
+import re
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -90,13 +106,17 @@ def results(root: Path) -> dict[str, dict[str, int | None]]:
     return out
 
 
-def report(root: Path, modules: list[str], surviving: bool) -> int:
+def report(root: Path, modules: list[str], surviving: bool, only: list[str] | None = None) -> int:
     eq = equivalents()
     total = Counter()
     print(f"{'module':32} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv.':>6} {'other':>5} {'score':>6}")
     for module, codes in results(root).items():
         if modules and module not in modules:
             continue
+        if only is not None:  # only the mutants of these patterns (e.g. the functions changed since a commit)
+            codes = {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, p) for p in only)}
+            if not codes:
+                continue
         c = Counter()
         left = []
         for name, code in codes.items():
@@ -138,17 +158,107 @@ def pending(root: Path, modules: list[str]) -> int:
     return 0
 
 
+def select(root: Path, tests: list[str]) -> None:
+    """Set the ``pytest_add_cli_args_test_selection`` of ``root/pyproject.toml`` to ``tests``."""
+    path = root / "pyproject.toml"
+    text = path.read_text()
+    new, n = re.subn(r"^pytest_add_cli_args_test_selection = \[.*?^\]", "pytest_add_cli_args_test_selection = "
+                     + json.dumps(tests), text, count=1, flags=re.S | re.M)
+    if n != 1:
+        raise SystemExit(f"error: no pytest_add_cli_args_test_selection list in {path}")
+    if new != text:
+        path.write_text(new)
+
+
+def _function_key(mutant: str, module: str) -> str:
+    """``sim.m.x_f__mutmut_3`` → ``x_f`` (the key of ``hash_by_function_name``)."""
+    return mutant[len(module) + 1:].partition("__mutmut_")[0]
+
+
+def inject(src: Path, dst: Path, modules: list[str]) -> int:
+    """Copy the kills of ``modules`` from ``src``'s mutmut state into ``dst``'s (same function hashes only)."""
+    for module in modules:
+        rel = Path(*module.split(".")).with_suffix(".py.meta")
+        a, b = src / "mutants" / rel, dst / "mutants" / rel
+        if not a.exists() or not b.exists():
+            print(f"   {module}: no first-stage results to carry over", file=sys.stderr)
+            continue
+        first, meta = json.loads(a.read_text()), json.loads(b.read_text())
+        same = {f for f, h in meta.get("hash_by_function_name", {}).items()
+                if first.get("hash_by_function_name", {}).get(f) == h}
+        codes = meta.setdefault("exit_code_by_key", {})
+        n = 0
+        for name, code in first.get("exit_code_by_key", {}).items():
+            if code in KILLED and name in codes and _function_key(name, module) in same:
+                codes[name] = code
+                n += 1
+        b.write_text(json.dumps(meta, indent=4))
+        print(f"   {module}: {n} mutants killed by the first stage")
+    return 0
+
+
+def _definitions(source: str) -> tuple[dict[str, str], str]:
+    """Mangled names (mutmut's) of the functions and methods → their code; and the rest of the module."""
+    tree = ast.parse(source)
+    out, rest = {}, []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            out[f"x_{node.name}"] = ast.dump(node)
+        elif isinstance(node, ast.ClassDef):
+            body = []
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    out[f"x\u01c1{node.name}\u01c1{item.name}"] = ast.dump(item)
+                else:
+                    body.append(ast.dump(item))
+            rest.append(f"class {node.name}: " + " ".join(body))
+        else:
+            rest.append(ast.dump(node))
+    return out, "\n".join(rest)
+
+
+def changed(root: Path, rev: str, modules: list[str]) -> int:
+    """Print the mutant patterns of the functions of ``modules`` changed since ``rev``."""
+    for module in modules:
+        path = Path(*module.split(".")).with_suffix(".py")
+        now, now_rest = _definitions((root / path).read_text())
+        try:
+            old_text = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path.as_posix()}"], check=True,
+                                      capture_output=True, text=True).stdout
+        except subprocess.CalledProcessError:
+            old_text = ""  # a new module: all of it
+        old, old_rest = _definitions(old_text) if old_text else ({}, None)
+        if old_text and old_rest != now_rest:
+            print(f"   {module}: code outside its functions changed since {rev}", file=sys.stderr)
+        for name, code in now.items():
+            if old.get(name) != code:
+                print(f"{module}.{name}__mutmut_*")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "prepare":
         prepare(Path(argv[1]))
         return 0
     if len(argv) >= 2 and argv[0] == "report":
         rest = argv[2:]
+        only = None
+        if "--only" in rest:
+            i = rest.index("--only")
+            rest, only = rest[:i], rest[i + 1:]
         surviving = "--surviving" in rest
-        return report(Path(argv[1]), [m for m in rest if m != "--surviving"], surviving)
+        return report(Path(argv[1]), [m for m in rest if m != "--surviving"], surviving, only)
     if len(argv) >= 2 and argv[0] == "pending":
         return pending(Path(argv[1]), argv[2:])
-    print("usage: mutation.py prepare DIR | report DIR [MODULE ...] [--surviving] | pending DIR MODULE ...",
+    if len(argv) >= 2 and argv[0] == "select":
+        select(Path(argv[1]), argv[2:])
+        return 0
+    if len(argv) >= 3 and argv[0] == "inject":
+        return inject(Path(argv[1]), Path(argv[2]), argv[3:])
+    if len(argv) >= 3 and argv[0] == "changed":
+        return changed(Path(argv[1]), argv[2], argv[3:])
+    print("usage: mutation.py prepare DIR | report DIR [MODULE ...] [--surviving] [--only PATTERN ...] | "
+          "pending DIR MODULE ... | select DIR TEST ... | inject SRC DST MODULE ... | changed ROOT REV MODULE ...",
           file=sys.stderr)
     return 2
 

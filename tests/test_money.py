@@ -114,3 +114,14 @@ def test_cashflow_figure_draws_inflows_above_outflows_below_and_banded_cumulativ
     # the band holds the median: q10 ≤ q50 ≤ q90 on each cumulative line
     lo, hi, mid = lines[0].y, lines[1].y, lines[2].y
     assert all(a <= c <= b for a, b, c in zip(lo, hi, mid, strict=True))
+
+
+def test_peak_month_cost_on_hand_built_costs():
+    from sim.money import peak_month_cost
+
+    assert peak_month_cost(np.zeros(0)) == 0.0 and peak_month_cost([]) == 0.0   # no days: no cost
+    assert peak_month_cost([1.0, 2.0, 3.0]) == 6.0                               # one short month
+    assert peak_month_cost(np.r_[np.full(30, 1.0), [100.0]]) == 100.0             # day 30 opens month 2
+    assert peak_month_cost(np.r_[np.full(29, 1.0), [100.0], [1.0]]) == 129.0      # day 29 closes month 1
+    got = peak_month_cost(np.array([1, 2], dtype=np.int64))
+    assert got == 3.0 and isinstance(got, float)

@@ -220,3 +220,16 @@ def test_evening_promotes_this_morning_s_reachable_and_passes_the_pool_users_aft
     counts, trust_sum, _ = pool.evening(m)
     assert (m.pop.stage[:6] == Stage.CUSTOMER).all() and (m.pop.stage[6:10] == Stage.DORMANT).all()
     assert counts[Stage.CUSTOMER] == 6 and counts[Stage.DORMANT] == 4 and trust_sum == pytest.approx(5.0, rel=1e-6)
+
+
+# --- fatigue: the competing causes of a leave are half-open intervals ----------------------------
+def test_a_leave_on_the_boundary_of_two_causes_belongs_to_the_later_one():
+    from sim.mechanisms.fatigue import leave_cause
+
+    bg, fat, inc = int(Cause.BACKGROUND), int(Cause.FATIGUE), int(Cause.INCENTIVE)
+    assert leave_cause(0.0, 0.25, 0.5, bg, fat, inc) == bg
+    assert leave_cause(0.25, 0.25, 0.5, bg, fat, inc) == fat      # [0, 0.25) is background churn
+    assert leave_cause(0.7499, 0.25, 0.5, bg, fat, inc) == fat
+    assert leave_cause(0.75, 0.25, 0.5, bg, fat, inc) == inc      # [0.25, 0.75) is fatigue overload
+    assert leave_cause(0.0, 0.0, 0.5, bg, fat, inc) == fat        # no background churn: never its cause
+    assert leave_cause(0.25, 0.25, 0.0, bg, fat, inc) == inc      # no overload: never its cause

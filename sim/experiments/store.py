@@ -91,7 +91,7 @@ def resolve_store(store: str | os.PathLike[str] | None = None) -> Path:
 
 def check_id(experiment_id: str) -> str:
     """Refuse an id that is not a plain name (letters, digits, ``.``, ``_``, ``-``; ≤ 80 characters)."""
-    if not isinstance(experiment_id, str) or not _ID.match(experiment_id):
+    if not isinstance(experiment_id, str) or not _ID.fullmatch(experiment_id):  # not match: `$` passes a final newline
         raise StoreError(f"--id {experiment_id!r} is not a valid id: use 1 to 80 letters, digits, "
                          "'.', '_' or '-', starting with a letter or digit")
     return experiment_id
