@@ -90,8 +90,10 @@ refresh() {  # refresh DIR: a fresh prepared copy of the project in DIR, keeping
   # a source that changed since the last copy gets its mutants regenerated (compared with the
   # unprepared copy in DIR/.pristine: the copy in DIR has its rules unwrapped); mutmut keeps
   # the results of the functions whose source hash is unchanged and re-runs the changed ones
+  # (a copy without mutants — no .meta — is refreshed too: the file may have joined only_mutate,
+  # and mutmut would keep the plain copy, newer than its source)
   for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'sim/*.py'); do
-    if ! cmp -s "$ROOT/$f" "$dir/.pristine/$f"; then rm -f "$dir/mutants/$f"; fi
+    if ! cmp -s "$ROOT/$f" "$dir/.pristine/$f" || [[ ! -e "$dir/mutants/$f.meta" ]]; then rm -f "$dir/mutants/$f"; fi
   done
   # changed tests: collect afresh which tests reach which function (mutmut adds new tests only)
   for f in $(cd "$ROOT" && git ls-files -co --exclude-standard -- 'tests/*.py'); do

@@ -48,6 +48,22 @@ def test_a_new_id_is_kind_utc_time_and_four_hex_digits():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", store.utc_now())
 
 
+def test_a_new_id_takes_the_utc_time_whatever_the_local_zone(monkeypatch):
+    import datetime as dt
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")   # UTC+8, no daylight saving
+    time.tzset()
+    try:
+        before = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        got = dt.datetime.strptime(store.new_id("run")[4:19], "%Y%m%d-%H%M%S")
+        after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        assert before <= got <= after
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
 def test_the_fingerprint_hashes_the_definition_in_key_order():
     d = {"b": 1, "a": [1.5, "私域"], "when": pd.Timestamp("2026-01-01")}
     text = json.dumps(d, sort_keys=True, ensure_ascii=False, default=str)
@@ -109,6 +125,12 @@ def test_timings_summarise_the_run_seconds():
     r = store._timings([1 / 3, 2 / 3], 3.0)
     assert r["run_seconds_mean"] == 0.5 and r["runs_per_second"] == 0.6667 and r["run_seconds_total"] == 1.0
     assert store._timings([0.123456], 1.0)["run_seconds_max"] == 0.1235
+    # rounded to the millisecond (wall, total) and to 0.1 ms (rates and per-run figures)
+    t = store._timings([1.1111111, 2.2222222, 3.3333333, 4.4444444], 8.12346)
+    assert t == {"wall_seconds": 8.123, "runs_timed": 4, "runs_per_second": 0.4924, "run_seconds_total": 11.111,
+                 "run_seconds_mean": 2.7778, "run_seconds_p50": 2.7778, "run_seconds_p90": 4.1111,
+                 "run_seconds_max": 4.4444}
+    assert store._timings([0.1], 0.5)["runs_per_second"] == 2.0   # a wall time under a second still gives a rate
 
 
 def test_a_typed_frame_gives_each_column_its_type_and_the_rest_float():
@@ -157,8 +179,9 @@ def test_a_bad_design_point_is_named_with_its_values():
     from sim import Scenario, ScenarioError
 
     pts = Design("list", (), ({}, {"strategy.ad_posts_per_day": 1.0}, {"strategy.ad_posts_per_day": 99.0}), {})
-    got = sweep._scenarios(Scenario(), pts)
-    assert next(got) == Scenario() and next(got).strategy.ad_posts_per_day == 1.0
+    base = Scenario()
+    got = sweep._scenarios(base, pts)
+    assert next(got) is base and next(got).strategy.ad_posts_per_day == 1.0   # the base point is the base itself
     with pytest.raises(ScenarioError, match=r"^design point 2 \(strategy\.ad_posts_per_day=99\.0\): override: "
                                             r"strategy\.ad_posts_per_day = 99"):
         next(got)
