@@ -217,3 +217,10 @@ def test_peak_month_cost_is_the_largest_30_day_month_and_counts_a_short_last_mon
     cost[60:] = 5.0  # the last, 15-day month costs 75
     assert kpis(daily(np.zeros(75), cost_total=cost), NOBODY, 75)["peak_month_cost"] == 75.0
     assert kpis(daily(np.zeros(10), cost_total=np.full(10, 3.0)), NOBODY, 10)["peak_month_cost"] == 30.0
+
+
+def test_cost_total_is_the_sum_of_the_daily_costs():
+    cost = np.array([1.5, 0.0, 2.25, 10.0])
+    k = kpis(daily(np.zeros(4), cost_total=cost), NOBODY, 4)
+    assert k["cost_total"] == 13.75 and isinstance(k["cost_total"], float)
+    assert kpis(daily(np.zeros(3)), NOBODY, 3)["cost_total"] == 0.0
