@@ -24,6 +24,9 @@ methods whose code differs between git revision ``REV`` and the work tree at ``R
 functions included), for ``mutation.sh --changed-since``; a module whose code outside its
 functions changed is named on stderr (its unchanged functions may behave differently).
 
+``stale ROOT REV``: the mutants listed as equivalent whose function changed since ``REV`` (an
+edit renumbers a function's mutants: re-check these names with ``mutmut show``).
+
 ``report DIR [MODULE ...]``: read mutmut's per-file results under ``DIR/mutants`` and print,
 per module, killed / survived / equivalent (listed in ``benchmarks/mutation_equivalent.txt``
 with a reason, excluded from the score) / other, and the kill rate
@@ -35,7 +38,9 @@ only the mutants those ``fnmatch`` patterns name.
 from __future__ import annotations
 
 import ast
+import contextlib
 import fnmatch
+import io
 import json
 import os
 import re
@@ -236,6 +241,22 @@ def changed(root: Path, rev: str, modules: list[str]) -> int:
     return 0
 
 
+def stale(root: Path, rev: str) -> int:
+    """Print the listed equivalents whose function changed since ``rev`` (their names may now be other mutants)."""
+    eq = equivalents()
+    modules = sorted({name.split(".x", 1)[0] for name in eq})
+    for module in modules:
+        if not (root / Path(*module.split("."))).with_suffix(".py").exists():
+            continue
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
+            changed(root, rev, [module])
+        pats = out.getvalue().split()
+        for name in eq:
+            if name.startswith(module + ".x") and any(fnmatch.fnmatchcase(name, p) for p in pats):
+                print(name)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "prepare":
         prepare(Path(argv[1]))
@@ -257,8 +278,11 @@ def main(argv: list[str]) -> int:
         return inject(Path(argv[1]), Path(argv[2]), argv[3:])
     if len(argv) >= 3 and argv[0] == "changed":
         return changed(Path(argv[1]), argv[2], argv[3:])
+    if len(argv) == 3 and argv[0] == "stale":
+        return stale(Path(argv[1]), argv[2])
     print("usage: mutation.py prepare DIR | report DIR [MODULE ...] [--surviving] [--only PATTERN ...] | "
-          "pending DIR MODULE ... | select DIR TEST ... | inject SRC DST MODULE ... | changed ROOT REV MODULE ...",
+          "pending DIR MODULE ... | select DIR TEST ... | inject SRC DST MODULE ... | changed ROOT REV MODULE ... | "
+          "stale ROOT REV",
           file=sys.stderr)
     return 2
 

@@ -233,3 +233,16 @@ def test_a_leave_on_the_boundary_of_two_causes_belongs_to_the_later_one():
     assert leave_cause(0.75, 0.25, 0.5, bg, fat, inc) == inc      # [0.25, 0.75) is fatigue overload
     assert leave_cause(0.0, 0.0, 0.5, bg, fat, inc) == fat        # no background churn: never its cause
     assert leave_cause(0.25, 0.25, 0.0, bg, fat, inc) == inc      # no overload: never its cause
+
+
+# --- trust after orders, through the model (sim.mechanisms.trust.on_orders) -----------------------
+def test_orders_move_the_buyers_trust_by_the_configured_gain_and_loss():
+    from sim.mechanisms import trust as trust_rule
+
+    m = joined(tiny(trust__purchase_gain=0.2, trust__failure_loss=0.4), 6, trust=0.5)
+    trust_rule.on_orders(m, [1, 3], np.array([2], dtype=np.int32))
+    assert m.pop.trust[:6].tolist() == pytest.approx([0.5, 0.6, 0.3, 0.6, 0.5, 0.5])
+    assert m.pop.trust.dtype == np.float32
+    off = joined(tiny(mechanisms__trust=False, trust__purchase_gain=0.2), 3, trust=0.5)
+    trust_rule.on_orders(off, [1], [2])
+    assert off.pop.trust[:3].tolist() == [0.5, 0.5, 0.5]   # the trust mechanism switched off
