@@ -262,9 +262,38 @@ def _evening(r, c, joined, reach, counts):
     return trust_sum, fatigue_sum, kept
 
 
+@compiled_pass
+def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
+                    draws, trace, msg_today, reach, buyers, leave_counts, pay_all, day, revenue, partner, rng,
+                    failures_on, failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss,
+                    purchases, last_purchase, spend, private_purchases, referrer, trust, stage, events, last_reward,
+                    leave_day, leave_cause, out):
+    # the morning pass, then today's orders booked in the same call (``purchase.book_private``, whose
+    # arguments follow ``pay_all``); only when no budget cap can truncate cash back or commissions
+    # (``pay_all``: every buyer is paid cash back)
+    n_reach, n_buyers, sent, mutes, leaves, packets = _morning_rule(
+        r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day, draws, trace,
+        msg_today, reach, buyers, leave_counts)
+    if n_buyers > 0:
+        capacity = purchase.book_private(
+            buyers[:n_buyers], day, revenue, partner, rng, failures_on, failure_rate, capped, capacity, trust_on,
+            purchase_gain, kept, failure_loss, purchases, last_purchase, spend, private_purchases, referrer, trust,
+            stage, events, last_reward, leave_day, leave_cause, n_buyers if pay_all else 0, out)
+    return n_reach, n_buyers, sent, mutes, leaves, packets, capacity
+
+
+_morning_rule = _morning.dispatcher  # the morning pass, callable from another compiled pass
+_NO_TRACE = np.empty(0, dtype=np.float32)  # ``msg_today`` when no user is traced (never written)
+
+
 # --- the day's calls -----------------------------------------------------------------------------
 def morning(model) -> None:
-    """Messages, chats, red packets, fatigue, trust, mutes and leaves, then today's orders."""
+    """Messages, chats, red packets, fatigue, trust, mutes and leaves, then today's orders.
+
+    Without a budget cap the orders are booked in the same compiled call as the morning pass;
+    with one, cash back and commissions depend on the budget room after the morning's leaves,
+    so the orders are booked afterwards (``purchase.book``).
+    """
     sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
     joined = pop.joined
     reach = np.empty(len(joined), dtype=np.int64)
@@ -272,12 +301,19 @@ def morning(model) -> None:
     tp = sc.touchpoints
     chats = model.touchpoints.staff() * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
     cashback = sc.strategy.cashback_rate if day.rebates_active else 0.0
-    msg = model.msg_today if model.trace_on else reach[:0].astype(np.float32)
+    msg = model.msg_today if model.trace_on else _NO_TRACE
     by_cause = np.zeros(_N_CAUSES, dtype=np.int64)
-    n_reach, n_buyers, sent, mutes, leaves, packets = _morning(
-        model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
-        float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
-        model.draws, bool(model.trace_on), msg, reach, buyers, by_cause)
+    args = (model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
+            float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
+            model.draws, bool(model.trace_on), msg, reach, buyers, by_cause)
+    fused = not model.budget.active
+    if fused:
+        out = np.zeros(purchase.BOOK_STATS, dtype=np.int64)
+        pay_all = purchase.pays_cashback(model)
+        n_reach, n_buyers, sent, mutes, leaves, packets, model.capacity_left = _morning_orders(
+            *args, pay_all, *purchase.private_args(model, day.discount), out)
+    else:
+        n_reach, n_buyers, sent, mutes, leaves, packets = _morning(*args)
     day.reach = reach[:n_reach]
     led.add("messages_sent", sent)
     led.add("mutes", mutes)
@@ -287,22 +323,51 @@ def morning(model) -> None:
     led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
     led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
     model.add_churned(leaves)
-    model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
+    if not fused:
+        model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
+    elif n_buyers > 0:
+        purchase.book_ledger(model, n_buyers, day.discount, n_buyers if pay_all else 0, out)
 
 
 def share(model) -> None:
-    """Today's sharers (spontaneous and campaign seeds) and the cascade they start."""
+    """Today's sharers (spontaneous and campaign seeds) and the cascade they start.
+
+    On a day without a campaign the sharers' draws and their cascade's exposures are one
+    compiled call; a campaign's seeds are picked in between (``referral.pick_seeds``).
+    """
     sc, pop, day = model.scenario, model.pop, model.day
     if not sc.mechanisms.referral or len(day.reach) == 0:
         return
     out = np.empty(len(day.reach), dtype=np.int64)
-    n = _sharers(model.rules, pop.cols, day.reach, float(referral.cash_appeal(sc, day.rebates_active)),
-                 model.draws, out)
-    sharers = out[:n]
+    cash = float(referral.cash_appeal(sc, day.rebates_active))
     if day.campaign:
+        n = _sharers(model.rules, pop.cols, day.reach, cash, model.draws, out)
         alive = day.reach[pop.stage[day.reach] <= _PARTNER]
-        sharers = union_sorted(sharers, referral.pick_seeds(model, alive))
-    referral.spread(model, sharers)
+        referral.spread(model, union_sorted(out[:n], referral.pick_seeds(model, alive)))
+        return
+    n, targets, owner = _share_cascade(model.rules, pop.cols, day.reach, cash, model.draws, out,
+                                       *referral.exposure_args(model))
+    if n > 0:
+        referral.admit_joiners(model, n, targets, owner)
+
+
+@compiled_pass
+def _share_cascade(r, c, reach, cash, draws, out, group_buy, has_graph, indptr, indices, edge_used, fresh,
+                   well_mixed_contacts, n_users, rng, stage, trust, deal, need, price_sens, events, group_buys,
+                   cash_appeal, join_prob, group_buy_lift):
+    # the sharers (``_sharers``), then their cascade's exposures (``referral.exposures``, whose
+    # arguments follow ``out``) in the same call; returns (sharers, joining targets, their sharers)
+    n = _sharers_rule(r, c, reach, cash, draws, out)
+    if n == 0:
+        none = np.empty(0, dtype=np.int64)
+        return n, none, none
+    targets, owner = referral.exposures(out[:n], group_buy, has_graph, indptr, indices, edge_used, fresh,
+                                        well_mixed_contacts, n_users, rng, stage, trust, deal, need, price_sens,
+                                        events, group_buys, cash_appeal, join_prob, group_buy_lift)
+    return n, targets, owner
+
+
+_sharers_rule = _sharers.dispatcher  # the sharers' pass, callable from another compiled pass
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:

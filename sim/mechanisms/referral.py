@@ -131,38 +131,96 @@ def _first_per_target(targets, owner, ok):
     return out_t[:n], out_o[:n]
 
 
+@rule
+def exposures(sharers, group_buy, has_graph, indptr, indices, edge_used, fresh, well_mixed_contacts, n_users, rng,
+              stage, trust, deal, need, price_sens, events, group_buys, cash, join_prob, group_buy_lift):
+    """The public contacts the shares of ``sharers`` (distinct) win over today, with the sharer credited.
+
+    Marks the sharers (and counts a group-buy started when ``group_buy``); exposes each sharer's
+    contacts over unused edges of the CSR graph (``has_graph``) or ``well_mixed_contacts``
+    random users each (drawn from ``rng``); each public contact joins with the join probability
+    (one float32 uniform each from the model's ``numpy.random.Generator`` ``rng``, as numpy
+    draws them). Returns (targets, owner): the distinct contacts who join, in increasing order,
+    each with the sharer of their first exposure.
+    """
+    for i in sharers:
+        events[i] |= _SHARED
+    if group_buy:
+        for i in sharers:
+            group_buys[i] += 1
+    if has_graph:
+        owner, targets = _fresh_contacts(sharers, indptr, indices, edge_used, fresh)
+    else:
+        owner = np.empty(len(sharers) * well_mixed_contacts, dtype=np.int64)
+        for k in range(len(sharers)):
+            owner[k * well_mixed_contacts : (k + 1) * well_mixed_contacts] = sharers[k]
+        targets = rng.integers(0, n_users, len(owner))
+    owner, targets, p = _join_chances(owner, targets, stage, trust, deal, need, price_sens, cash, join_prob,
+                                      group_buy_lift, group_buy)
+    u = rng.random(len(targets), dtype=np.float32)
+    ok = np.empty(len(targets), dtype=np.bool_)
+    for k in range(len(targets)):
+        ok[k] = u[k] < p[k]
+    return _first_per_target(targets, owner, ok)
+
+
+def exposure_args(model) -> tuple:
+    """The arguments of :func:`exposures` after ``sharers``, for today."""
+    sc, pop, g = model.scenario, model.pop, model.graph
+    st, rf = sc.strategy, sc.referral
+    group_buy = st.group_buy_size > 1
+    gb_lift = sc.purchase.event_lift * st.group_buy_discount if group_buy else 0.0
+    if g is not None:
+        graph = (True, g.indptr, g.indices, model.edge_used, model._fresh)
+    else:
+        graph = (False, _NO_EDGES, _NO_EDGES, _NO_USED, _NO_FRESH)
+    return (group_buy, *graph, int(rf.well_mixed_contacts), int(pop.n), model.rng, pop.stage, pop.trust, pop.deal,
+            pop.need, pop.price_sens, pop.events, pop.group_buys, float(cash_appeal(sc, model.day.rebates_active)),
+            float(rf.join_prob), float(gb_lift))
+
+
+_SHARED, _REWARDED = Event.SHARED.value, Event.REWARDED.value
+_NO_EDGES = np.zeros(1, dtype=np.int64)
+_NO_USED = np.zeros(0, dtype=bool)
+_NO_FRESH = np.zeros(0, dtype=np.float32)
+
+
 def spread(model, sharers: np.ndarray) -> np.ndarray:
     """Expose the sharers' contacts (one chance per edge) and admit those who join."""
-    sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
     if len(sharers) == 0:
         return np.empty(0, dtype=np.int64)
-    st, rf = sc.strategy, sc.referral
-    model.ledger.add("referrals", len(sharers))
-    pop.events[sharers] |= Event.SHARED.value
-    if st.group_buy_size > 1:
-        pop.group_buys[sharers] += 1
-    g = model.graph
-    if g is not None:
-        owner, targets = _fresh_contacts(sharers, g.indptr, g.indices, model.edge_used, model._fresh)
-    else:
-        owner = np.repeat(sharers, rf.well_mixed_contacts)
-        targets = rng.integers(0, pop.n, len(owner))
-    gb_lift = sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
-    owner, targets, p = _join_chances(owner, targets, pop.stage, pop.trust, pop.deal, pop.need, pop.price_sens,
-                                      float(cash_appeal(sc, day.rebates_active)), float(rf.join_prob),
-                                      float(gb_lift), st.group_buy_size > 1)
-    ok = rng.random(len(targets), dtype=np.float32) < p
-    targets, owner = _first_per_target(targets, owner, ok)
+    targets, owner = exposures(sharers, *exposure_args(model))
+    return admit_joiners(model, len(sharers), targets, owner)
+
+
+@rule
+def _credit(refs, t, rewarded, referrals, last_reward, events):
+    """One referred joiner more for each of ``refs`` (repeats count); with ``rewarded`` they are paid on day ``t``."""
+    for i in refs:
+        referrals[i] += 1
+        if rewarded:
+            last_reward[i] = t
+            events[i] |= _REWARDED
+
+
+def admit_joiners(model, n_sharers: int, targets: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Book ``n_sharers`` shares and admit the contacts ``targets`` they won over (``owner``: who brought each).
+
+    Referrers are credited and, while rebates run, paid the referral reward; a group-buy whose
+    sharer brought enough joiners is ordered. Returns the users admitted.
+    """
+    sc, pop, day = model.scenario, model.pop, model.day
+    st = sc.strategy
+    model.ledger.add("referrals", n_sharers)
     joined, refs = model.touchpoints.admit(targets, Source.REFERRAL, None, referrer=owner)
     if len(joined) == 0:
         return joined
     model.ledger.add("referral_joins", len(joined))
-    np.add.at(pop.referrals, refs, 1)
-    if day.rebates_active and st.referral_reward > 0 and not model.budget.stopped("referral_rewards"):
+    rewarded = day.rebates_active and st.referral_reward > 0 and not model.budget.stopped("referral_rewards")
+    _credit(refs, int(day.t), bool(rewarded), pop.referrals, pop.last_reward, pop.events)
+    if rewarded:
         model.ledger.add("cost_referrals", st.referral_reward * len(joined))
         model.ledger.add("acq_cost", st.referral_reward * len(joined))
-        pop.last_reward[refs] = day.t
-        pop.events[refs] |= Event.REWARDED.value
     if st.group_buy_size > 1:
         done = occurrences(refs) >= st.group_buy_size - 1  # the referrer brought enough joiners
         leaders = sorted_unique(refs[done])
