@@ -264,7 +264,7 @@ def _evening(r, c, joined, reach, counts):
 
 @compiled_pass
 def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
-                    draws, trace, msg_today, reach, buyers, leave_counts, pay_all, day, revenue, partner, rng,
+                    draws, trace, msg_today, reach, buyers, leave_counts, pay_all, day, revenue, partner, words, buffer,
                     failures_on, failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss,
                     purchases, last_purchase, spend, private_purchases, referrer, trust, stage, events, last_reward,
                     leave_day, leave_cause, out):
@@ -276,7 +276,7 @@ def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashbac
         msg_today, reach, buyers, leave_counts)
     if n_buyers > 0:
         capacity = purchase.book_private(
-            buyers[:n_buyers], day, revenue, partner, rng, failures_on, failure_rate, capped, capacity, trust_on,
+            buyers[:n_buyers], day, revenue, partner, words, buffer, failures_on, failure_rate, capped, capacity, trust_on,
             purchase_gain, kept, failure_loss, purchases, last_purchase, spend, private_purchases, referrer, trust,
             stage, events, last_reward, leave_day, leave_cause, n_buyers if pay_all else 0, out)
     return n_reach, n_buyers, sent, mutes, leaves, packets, capacity
@@ -332,8 +332,9 @@ def morning(model) -> None:
 def share(model) -> None:
     """Today's sharers (spontaneous and campaign seeds) and the cascade they start.
 
-    On a day without a campaign the sharers' draws and their cascade's exposures are one
-    compiled call; a campaign's seeds are picked in between (``referral.pick_seeds``).
+    On a day without a campaign the sharers' draws and their cascade's exposures over the
+    network are one compiled call; a campaign's seeds (``referral.pick_seeds``) and a
+    well-mixed population's contacts are drawn in between.
     """
     sc, pop, day = model.scenario, model.pop, model.day
     if not sc.mechanisms.referral or len(day.reach) == 0:
@@ -345,6 +346,10 @@ def share(model) -> None:
         alive = day.reach[pop.stage[day.reach] <= _PARTNER]
         referral.spread(model, union_sorted(out[:n], referral.pick_seeds(model, alive)))
         return
+    if model.graph is None:  # well-mixed: the contacts are drawn in between (numpy's bounded integers)
+        n = _sharers(model.rules, pop.cols, day.reach, cash, model.draws, out)
+        referral.spread(model, out[:n])
+        return
     n, targets, owner = _share_cascade(model.rules, pop.cols, day.reach, cash, model.draws, out,
                                        *referral.exposure_args(model))
     if n > 0:
@@ -352,18 +357,18 @@ def share(model) -> None:
 
 
 @compiled_pass
-def _share_cascade(r, c, reach, cash, draws, out, group_buy, has_graph, indptr, indices, edge_used, fresh,
-                   well_mixed_contacts, n_users, rng, stage, trust, deal, need, price_sens, events, group_buys,
-                   cash_appeal, join_prob, group_buy_lift):
-    # the sharers (``_sharers``), then their cascade's exposures (``referral.exposures``, whose
-    # arguments follow ``out``) in the same call; returns (sharers, joining targets, their sharers)
+def _share_cascade(r, c, reach, cash, draws, out, group_buy, has_graph, indptr, indices, edge_used, fresh, words,
+                   buffer, stage, trust, deal, need, price_sens, events, group_buys, cash_appeal, join_prob,
+                   group_buy_lift):
+    # the sharers (``_sharers``), then their cascade's exposures over the network (``referral.exposures``,
+    # whose arguments follow ``out``) in the same call; returns (sharers, joining targets, their sharers)
     n = _sharers_rule(r, c, reach, cash, draws, out)
+    none = np.empty(0, dtype=np.int64)
     if n == 0:
-        none = np.empty(0, dtype=np.int64)
         return n, none, none
-    targets, owner = referral.exposures(out[:n], group_buy, has_graph, indptr, indices, edge_used, fresh,
-                                        well_mixed_contacts, n_users, rng, stage, trust, deal, need, price_sens,
-                                        events, group_buys, cash_appeal, join_prob, group_buy_lift)
+    targets, owner = referral.exposures(out[:n], none, none, group_buy, has_graph, indptr, indices, edge_used, fresh,
+                                        words, buffer, stage, trust, deal, need, price_sens, events, group_buys,
+                                        cash_appeal, join_prob, group_buy_lift)
     return n, targets, owner
 
 

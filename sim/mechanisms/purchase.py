@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim.jit import rule
+from sim.jit import NumpyStream, permutation, random32, rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
 from sim.population import Cause, Event, Stage
@@ -92,7 +92,8 @@ def private_args(model, discount: float) -> tuple:
     sc, pop, day = model.scenario, model.pop, model.day
     st, ful, tr = sc.strategy, sc.fulfilment, sc.trust
     partner = st.partner_program and not model.budget.stopped("referral_rewards")
-    return (int(day.t), float(sc.product.order_value * (1.0 - discount)), bool(partner), model.rng,
+    stream = NumpyStream.of(model)
+    return (int(day.t), float(sc.product.order_value * (1.0 - discount)), bool(partner), stream.words, stream.buffer,
             bool(sc.mechanisms.fulfilment_failures), float(ful.failure_rate), ful.capacity_per_day > 0,
             int(model.capacity_left), bool(sc.mechanisms.trust), float(tr.purchase_gain),
             float(1.0 - tr.failure_loss), float(tr.failure_loss), pop.purchases, pop.last_purchase, pop.spend,
@@ -134,7 +135,7 @@ def book_ledger(model, n: int, discount: float, n_paid: int, out: np.ndarray) ->
 
 
 @rule
-def book_private(buyers, t, revenue, partner, rng, failures_on, failure_rate, capped, capacity, trust_on,
+def book_private(buyers, t, revenue, partner, words, buffer, failures_on, failure_rate, capped, capacity, trust_on,
                  purchase_gain, kept, failure_loss, purchases, last_purchase, spend, private_purchases, referrer,
                  trust, stage, events, last_reward, leave_day, leave_cause, n_paid, out):
     """The per-buyer writes of today's private orders of ``buyers`` (distinct) at ``revenue``; returns the capacity left.
@@ -144,8 +145,9 @@ def book_private(buyers, t, revenue, partner, rng, failures_on, failure_rate, ca
     order fails with ``failure_rate`` and, when ``capped``, every order beyond ``capacity`` fails
     (a random permutation picks them); trust after orders (when ``trust_on``); each failed buyer
     still reachable leaves with ``failure_loss × (1 − trust)``. ``out[2]`` counts failed orders,
-    ``out[3]`` those leaves. The draws come from the model's ``numpy.random.Generator`` ``rng``
-    (float32 uniforms and a permutation, as numpy draws them), float32 arithmetic as the columns.
+    ``out[3]`` those leaves. The draws come from the model's ``numpy.random.Generator`` (``words``
+    and ``buffer`` of its ``sim.jit.NumpyStream``: float32 uniforms and a permutation, as numpy
+    draws them); float32 arithmetic as the columns.
     """
     n = len(buyers)
     out[0] = _count_orders(buyers, t, revenue, True, purchases, last_purchase, spend, private_purchases, events)
@@ -163,13 +165,13 @@ def book_private(buyers, t, revenue, partner, rng, failures_on, failure_rate, ca
     failed = np.zeros(n, dtype=np.bool_)
     n_failed = 0
     if failures_on:
-        u = rng.random(n, dtype=np.float32)
+        u = random32(words, buffer, n)
         rate = np.float32(failure_rate)
         for k in range(n):
             failed[k] = u[k] < rate
         if capped:
             if n > capacity:
-                over = rng.permutation(n)
+                over = permutation(words, buffer, n)
                 for k in range(max(capacity, 0), n):
                     failed[over[k]] = True
             capacity = max(0, capacity - n)
@@ -191,7 +193,7 @@ def book_private(buyers, t, revenue, partner, rng, failures_on, failure_rate, ca
     if n_failed > 0:
         for i in bad:
             events[i] |= _FAILED
-        v = rng.random(n_failed, dtype=np.float32)
+        v = random32(words, buffer, n_failed)
         loss, one = np.float32(failure_loss), np.float32(1.0)
         lost = np.zeros(n_failed, dtype=np.bool_)
         for j in range(n_failed):  # who leaves, read before anyone's stage changes

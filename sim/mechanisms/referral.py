@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import occurrences, sorted_unique
-from sim.jit import rule
+from sim.jit import NumpyStream, random32, rule
 from sim.population import Event, Source, Stage
 
 _PUBLIC = Stage.PUBLIC.value
@@ -132,15 +132,15 @@ def _first_per_target(targets, owner, ok):
 
 
 @rule
-def exposures(sharers, group_buy, has_graph, indptr, indices, edge_used, fresh, well_mixed_contacts, n_users, rng,
-              stage, trust, deal, need, price_sens, events, group_buys, cash, join_prob, group_buy_lift):
+def exposures(sharers, owner, targets, group_buy, has_graph, indptr, indices, edge_used, fresh, words, buffer, stage,
+              trust, deal, need, price_sens, events, group_buys, cash, join_prob, group_buy_lift):
     """The public contacts the shares of ``sharers`` (distinct) win over today, with the sharer credited.
 
     Marks the sharers (and counts a group-buy started when ``group_buy``); exposes each sharer's
-    contacts over unused edges of the CSR graph (``has_graph``) or ``well_mixed_contacts``
-    random users each (drawn from ``rng``); each public contact joins with the join probability
-    (one float32 uniform each from the model's ``numpy.random.Generator`` ``rng``, as numpy
-    draws them). Returns (targets, owner): the distinct contacts who join, in increasing order,
+    contacts over unused edges of the CSR graph (``has_graph``), or else the exposures
+    ``owner`` → ``targets`` given (well-mixed); each public contact joins with the join
+    probability (one float32 uniform each from the model's ``numpy.random.Generator``: ``words``
+    and ``buffer`` of its ``sim.jit.NumpyStream``, as numpy draws them). Returns (targets, owner): the distinct contacts who join, in increasing order,
     each with the sharer of their first exposure.
     """
     for i in sharers:
@@ -150,14 +150,9 @@ def exposures(sharers, group_buy, has_graph, indptr, indices, edge_used, fresh, 
             group_buys[i] += 1
     if has_graph:
         owner, targets = _fresh_contacts(sharers, indptr, indices, edge_used, fresh)
-    else:
-        owner = np.empty(len(sharers) * well_mixed_contacts, dtype=np.int64)
-        for k in range(len(sharers)):
-            owner[k * well_mixed_contacts : (k + 1) * well_mixed_contacts] = sharers[k]
-        targets = rng.integers(0, n_users, len(owner))
     owner, targets, p = _join_chances(owner, targets, stage, trust, deal, need, price_sens, cash, join_prob,
                                       group_buy_lift, group_buy)
-    u = rng.random(len(targets), dtype=np.float32)
+    u = random32(words, buffer, len(targets))
     ok = np.empty(len(targets), dtype=np.bool_)
     for k in range(len(targets)):
         ok[k] = u[k] < p[k]
@@ -165,31 +160,42 @@ def exposures(sharers, group_buy, has_graph, indptr, indices, edge_used, fresh, 
 
 
 def exposure_args(model) -> tuple:
-    """The arguments of :func:`exposures` after ``sharers``, for today."""
+    """The arguments of :func:`exposures` after ``sharers``, ``owner`` and ``targets``, for today."""
     sc, pop, g = model.scenario, model.pop, model.graph
-    st, rf = sc.strategy, sc.referral
+    st = sc.strategy
     group_buy = st.group_buy_size > 1
     gb_lift = sc.purchase.event_lift * st.group_buy_discount if group_buy else 0.0
     if g is not None:
         graph = (True, g.indptr, g.indices, model.edge_used, model._fresh)
     else:
         graph = (False, _NO_EDGES, _NO_EDGES, _NO_USED, _NO_FRESH)
-    return (group_buy, *graph, int(rf.well_mixed_contacts), int(pop.n), model.rng, pop.stage, pop.trust, pop.deal,
-            pop.need, pop.price_sens, pop.events, pop.group_buys, float(cash_appeal(sc, model.day.rebates_active)),
-            float(rf.join_prob), float(gb_lift))
+    stream = NumpyStream.of(model)
+    return (group_buy, *graph, stream.words, stream.buffer, pop.stage, pop.trust, pop.deal, pop.need,
+            pop.price_sens, pop.events, pop.group_buys, float(cash_appeal(sc, model.day.rebates_active)),
+            float(sc.referral.join_prob), float(gb_lift))
+
+
+def well_mixed_exposures(model, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, target) of each exposure of a well-mixed population: ``well_mixed_contacts`` random users per sharer."""
+    owner = np.repeat(sharers, model.scenario.referral.well_mixed_contacts)
+    return owner, model.rng.integers(0, model.pop.n, len(owner))
 
 
 _SHARED, _REWARDED = Event.SHARED.value, Event.REWARDED.value
 _NO_EDGES = np.zeros(1, dtype=np.int64)
 _NO_USED = np.zeros(0, dtype=bool)
 _NO_FRESH = np.zeros(0, dtype=np.float32)
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def spread(model, sharers: np.ndarray) -> np.ndarray:
     """Expose the sharers' contacts (one chance per edge) and admit those who join."""
     if len(sharers) == 0:
         return np.empty(0, dtype=np.int64)
-    targets, owner = exposures(sharers, *exposure_args(model))
+    owner, targets = _NONE, _NONE
+    if model.graph is None:
+        owner, targets = well_mixed_exposures(model, sharers)
+    targets, owner = exposures(sharers, owner, targets, *exposure_args(model))
     return admit_joiners(model, len(sharers), targets, owner)
 
 
