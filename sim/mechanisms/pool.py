@@ -264,21 +264,20 @@ def _evening(r, c, joined, reach, counts):
 
 @compiled_pass
 def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
-                    draws, trace, msg_today, reach, buyers, leave_counts, pay_all, day, revenue, partner, words, buffer,
-                    failures_on, failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss,
-                    purchases, last_purchase, spend, private_purchases, referrer, trust, stage, events, last_reward,
-                    leave_day, leave_cause, out):
+                    draws, trace, msg_today, reach, buyers, leave_counts, pay_all, spend, private_purchases,
+                    referrer, words, buffer, day, revenue, partner, failures_on, failure_rate, capped, capacity,
+                    trust_on, purchase_gain, kept, failure_loss, out):
     # the morning pass, then today's orders booked in the same call (``purchase.book_private``, whose
-    # arguments follow ``pay_all``); only when no budget cap can truncate cash back or commissions
+    # arguments after the population's columns ``c`` follow ``pay_all``); only when no budget cap can truncate cash back or commissions
     # (``pay_all``: every buyer is paid cash back)
     n_reach, n_buyers, sent, mutes, leaves, packets = _morning_rule(
         r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day, draws, trace,
         msg_today, reach, buyers, leave_counts)
     if n_buyers > 0:
-        capacity = purchase.book_private(
-            buyers[:n_buyers], day, revenue, partner, words, buffer, failures_on, failure_rate, capped, capacity, trust_on,
-            purchase_gain, kept, failure_loss, purchases, last_purchase, spend, private_purchases, referrer, trust,
-            stage, events, last_reward, leave_day, leave_cause, n_buyers if pay_all else 0, out)
+        capacity = purchase.book_rule(
+            buyers[:n_buyers], c, spend, private_purchases, referrer, words, buffer, day, revenue, partner,
+            failures_on, failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss,
+            n_buyers if pay_all else 0, out)
     return n_reach, n_buyers, sent, mutes, leaves, packets, capacity
 
 
@@ -311,7 +310,7 @@ def morning(model) -> None:
         out = np.zeros(purchase.BOOK_STATS, dtype=np.int64)
         pay_all = purchase.pays_cashback(model)
         n_reach, n_buyers, sent, mutes, leaves, packets, model.capacity_left = _morning_orders(
-            *args, pay_all, *purchase.private_args(model, day.discount), out)
+            *args, pay_all, *purchase.private_args(model, day.discount)[1:], out)  # its columns are ``c``
     else:
         n_reach, n_buyers, sent, mutes, leaves, packets = _morning(*args)
     day.reach = reach[:n_reach]
@@ -351,24 +350,24 @@ def share(model) -> None:
         referral.spread(model, out[:n])
         return
     n, targets, owner = _share_cascade(model.rules, pop.cols, day.reach, cash, model.draws, out,
-                                       *referral.exposure_args(model))
+                                       *referral.exposure_args(model)[1:])  # its columns are ``c``
     if n > 0:
         referral.admit_joiners(model, n, targets, owner)
 
 
 @compiled_pass
-def _share_cascade(r, c, reach, cash, draws, out, group_buy, has_graph, indptr, indices, edge_used, fresh, words,
-                   buffer, stage, trust, deal, need, price_sens, events, group_buys, cash_appeal, join_prob,
-                   group_buy_lift):
+def _share_cascade(r, c, reach, cash, draws, out, group_buys, group_buy, has_graph, indptr, indices, edge_used,
+                   fresh, words, buffer, cash_appeal, join_prob, group_buy_lift):
     # the sharers (``_sharers``), then their cascade's exposures over the network (``referral.exposures``,
-    # whose arguments follow ``out``) in the same call; returns (sharers, joining targets, their sharers)
+    # whose arguments after the population's columns follow ``out``) in the same call; returns
+    # (sharers, joining targets, their sharers)
     n = _sharers_rule(r, c, reach, cash, draws, out)
     none = np.empty(0, dtype=np.int64)
     if n == 0:
         return n, none, none
-    targets, owner = referral.exposures(out[:n], none, none, group_buy, has_graph, indptr, indices, edge_used, fresh,
-                                        words, buffer, stage, trust, deal, need, price_sens, events, group_buys,
-                                        cash_appeal, join_prob, group_buy_lift)
+    targets, owner = referral.exposures_rule(out[:n], none, none, c, group_buys, group_buy, has_graph, indptr,
+                                             indices, edge_used, fresh, words, buffer, cash_appeal, join_prob,
+                                             group_buy_lift)
     return n, targets, owner
 
 

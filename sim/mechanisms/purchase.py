@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim.jit import NumpyStream, permutation, random32, rule
+from sim.jit import NumpyStream, compiled_pass, permutation, random32, rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
 from sim.population import Cause, Event, Stage
@@ -93,12 +93,10 @@ def private_args(model, discount: float) -> tuple:
     st, ful, tr = sc.strategy, sc.fulfilment, sc.trust
     partner = st.partner_program and not model.budget.stopped("referral_rewards")
     stream = NumpyStream.of(model)
-    return (int(day.t), float(sc.product.order_value * (1.0 - discount)), bool(partner), stream.words, stream.buffer,
-            bool(sc.mechanisms.fulfilment_failures), float(ful.failure_rate), ful.capacity_per_day > 0,
-            int(model.capacity_left), bool(sc.mechanisms.trust), float(tr.purchase_gain),
-            float(1.0 - tr.failure_loss), float(tr.failure_loss), pop.purchases, pop.last_purchase, pop.spend,
-            pop.private_purchases, pop.referrer, pop.trust, pop.stage, pop.events, pop.last_reward,
-            pop.leave_day, pop.leave_cause)
+    return (pop.cols, pop.spend, pop.private_purchases, pop.referrer, stream.words, stream.buffer, int(day.t),
+            float(sc.product.order_value * (1.0 - discount)), bool(partner), bool(sc.mechanisms.fulfilment_failures),
+            float(ful.failure_rate), ful.capacity_per_day > 0, int(model.capacity_left), bool(sc.mechanisms.trust),
+            float(tr.purchase_gain), float(1.0 - tr.failure_loss), float(tr.failure_loss))
 
 
 def _book_counts(model, n: int, n_first: int, discount: float) -> None:
@@ -134,10 +132,9 @@ def book_ledger(model, n: int, discount: float, n_paid: int, out: np.ndarray) ->
         model.add_churned(lost)
 
 
-@rule
-def book_private(buyers, t, revenue, partner, words, buffer, failures_on, failure_rate, capped, capacity, trust_on,
-                 purchase_gain, kept, failure_loss, purchases, last_purchase, spend, private_purchases, referrer,
-                 trust, stage, events, last_reward, leave_day, leave_cause, n_paid, out):
+@compiled_pass
+def book_private(buyers, c, spend, private_purchases, referrer, words, buffer, t, revenue, partner, failures_on,
+                 failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss, n_paid, out):
     """The per-buyer writes of today's private orders of ``buyers`` (distinct) at ``revenue``; returns the capacity left.
 
     In order: count the orders (``out[0]`` first orders); pay cash back to the first ``n_paid``
@@ -150,7 +147,8 @@ def book_private(buyers, t, revenue, partner, words, buffer, failures_on, failur
     draws them); float32 arithmetic as the columns.
     """
     n = len(buyers)
-    out[0] = _count_orders(buyers, t, revenue, True, purchases, last_purchase, spend, private_purchases, events)
+    trust, stage, events, last_reward = c.trust, c.stage, c.events, c.last_reward
+    out[0] = _count_orders(buyers, t, revenue, True, c.purchases, c.last_purchase, spend, private_purchases, events)
     for k in range(n_paid):
         i = buyers[k]
         last_reward[i] = t
@@ -204,14 +202,15 @@ def book_private(buyers, t, revenue, partner, words, buffer, failures_on, failur
             if lost[j]:
                 i = bad[j]
                 stage[i] = _CHURNED
-                leave_day[i] = t
-                leave_cause[i] = _FAILED_ORDER
+                c.leave_day[i] = t
+                c.leave_cause[i] = _FAILED_ORDER
                 events[i] |= _LEFT
                 n_lost += 1
         out[3] = n_lost
     return capacity
 
 
+book_rule = book_private.dispatcher  # :func:`book_private`, callable from another compiled pass
 _REWARDED, _FAILED, _LEFT = Event.REWARDED.value, Event.FAILED.value, Event.LEFT.value
 _PARTNER, _CHURNED, _FAILED_ORDER = Stage.PARTNER.value, Stage.CHURNED.value, Cause.FAILED_ORDER.value
 _PLATFORM_BUY, _BOUGHT = Event.PLATFORM_BUY.value, Event.BOUGHT.value

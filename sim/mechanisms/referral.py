@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import occurrences, sorted_unique
-from sim.jit import NumpyStream, random32, rule
+from sim.jit import NumpyStream, compiled_pass, random32, rule
 from sim.population import Event, Source, Stage
 
 _PUBLIC = Stage.PUBLIC.value
@@ -131,9 +131,9 @@ def _first_per_target(targets, owner, ok):
     return out_t[:n], out_o[:n]
 
 
-@rule
-def exposures(sharers, owner, targets, group_buy, has_graph, indptr, indices, edge_used, fresh, words, buffer, stage,
-              trust, deal, need, price_sens, events, group_buys, cash, join_prob, group_buy_lift):
+@compiled_pass
+def exposures(sharers, owner, targets, c, group_buys, group_buy, has_graph, indptr, indices, edge_used, fresh, words,
+              buffer, cash, join_prob, group_buy_lift):
     """The public contacts the shares of ``sharers`` (distinct) win over today, with the sharer credited.
 
     Marks the sharers (and counts a group-buy started when ``group_buy``); exposes each sharer's
@@ -144,19 +144,22 @@ def exposures(sharers, owner, targets, group_buy, has_graph, indptr, indices, ed
     each with the sharer of their first exposure.
     """
     for i in sharers:
-        events[i] |= _SHARED
+        c.events[i] |= _SHARED
     if group_buy:
         for i in sharers:
             group_buys[i] += 1
     if has_graph:
         owner, targets = _fresh_contacts(sharers, indptr, indices, edge_used, fresh)
-    owner, targets, p = _join_chances(owner, targets, stage, trust, deal, need, price_sens, cash, join_prob,
+    owner, targets, p = _join_chances(owner, targets, c.stage, c.trust, c.deal, c.need, c.price_sens, cash, join_prob,
                                       group_buy_lift, group_buy)
     u = random32(words, buffer, len(targets))
     ok = np.empty(len(targets), dtype=np.bool_)
     for k in range(len(targets)):
         ok[k] = u[k] < p[k]
     return _first_per_target(targets, owner, ok)
+
+
+exposures_rule = exposures.dispatcher  # :func:`exposures`, callable from another compiled pass
 
 
 def exposure_args(model) -> tuple:
@@ -170,9 +173,8 @@ def exposure_args(model) -> tuple:
     else:
         graph = (False, _NO_EDGES, _NO_EDGES, _NO_USED, _NO_FRESH)
     stream = NumpyStream.of(model)
-    return (group_buy, *graph, stream.words, stream.buffer, pop.stage, pop.trust, pop.deal, pop.need,
-            pop.price_sens, pop.events, pop.group_buys, float(cash_appeal(sc, model.day.rebates_active)),
-            float(sc.referral.join_prob), float(gb_lift))
+    return (pop.cols, pop.group_buys, group_buy, *graph, stream.words, stream.buffer,
+            float(cash_appeal(sc, model.day.rebates_active)), float(sc.referral.join_prob), float(gb_lift))
 
 
 def well_mixed_exposures(model, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
