@@ -295,6 +295,8 @@ def morning(model) -> None:
     """
     sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
     joined = pop.joined
+    if len(joined) == 0:  # nobody in the pool (yet): no draws, nothing to book, every count 0
+        return
     reach = np.empty(len(joined), dtype=np.int64)
     buyers = np.empty(len(joined), dtype=np.int64)
     tp = sc.touchpoints
