@@ -14,7 +14,10 @@ the user is respected as is. If no cache directory is writable, rules are compil
 Random draws inside compiled rules come from a xoroshiro128+ stream (Blackman & Vigna 2021):
 two 64-bit words of state seeded from the model's ``numpy.random.Generator``, about 2 ns a
 draw here against 16 ns for numba's built-in Mersenne Twister (docs/PERFORMANCE.md). A seed
-therefore still replays a run exactly.
+therefore still replays a run exactly. Draws the model takes from its ``Generator`` itself
+(order failures, cascades) can be taken inside compiled code too: :class:`NumpyStream` views
+the generator's PCG64 state, and :func:`random32` and :func:`permutation` replay numpy's own
+float32 uniforms and permutations on it, draw for draw.
 """
 
 from __future__ import annotations

@@ -10,16 +10,21 @@ operations, so that a day costs about one read of each column it needs:
    and dormant); a dormant user clears the contact out or, on an event or red-packet day,
    re-engages if rested; a reachable user receives today's messages, may get a one-to-one chat,
    collects the red packet, gains fatigue, updates trust, may leave or mute, and, if still
-   reachable, may buy. Then the day's orders are booked together (``purchase.book``).
+   reachable, may buy. Then the day's orders are booked together (``purchase.book_private``),
+   in the same compiled call unless a budget cap is set (the cap's room, read after the
+   morning's leaves, decides how much cash back and commission is paid: ``purchase.book``).
 2. :func:`share` — each user reachable this morning and still reachable shares with the
    referral rule's probability; campaign seeds join them; the cascade runs on the network
-   (``referral.spread``).
+   (``referral.exposures``, in the same compiled call on days without a campaign), and the
+   contacts won over are admitted (``referral.admit_joiners``).
 3. :func:`evening` — this morning's reachable users still reachable move up the value ladder;
    the day's stage counts and pool sums are taken for the results row, and the users who left
    today are dropped from the pool's index (no later pass visits them).
 
-The draws come from the model's compiled random stream (``sim.jit.stream``, seeded from the
-model's ``numpy.random.Generator``), so a seed replays a run exactly.
+The per-user draws come from the model's compiled random stream (``sim.jit.stream``, seeded
+from the model's ``numpy.random.Generator``); the booking's and the cascade's draws come from
+that ``Generator`` itself, advanced inside the compiled calls (``sim.jit.NumpyStream``), so a
+seed replays a run exactly.
 """
 
 from __future__ import annotations
