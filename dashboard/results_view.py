@@ -250,7 +250,8 @@ def show_optimization(res: Any, key: str) -> None:
             for chk in res.fresh_check():
                 (st.caption if chk["met"] else st.warning)(
                     t("opt.fresh_met" if chk["met"] else "opt.fresh_not_met", constraint=chk["constraint"],
-                      median=_num(chk["median"])))
+                      statistic=t("opt.stat_median") if chk["statistic"] == "median" else chk["statistic"],
+                      value=_num(chk["value"])))
         st.download_button(t("opt.download"), res.recommended_yaml(), file_name=f"{res.base.name}_optimized.yaml",
                            mime="text/yaml", key=f"{key}.download_btn", icon=":material/download:")
     tabs = st.tabs([t("opt.tab.history"), t("opt.tab.importances"), t("opt.tab.slice")])

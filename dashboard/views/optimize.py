@@ -53,7 +53,7 @@ with st.container(border=True):
             ui.values_row(fields[path])
             ranges[path] = None
     constraints = st.text_area(t("opt.constraints"), key="opt.constraints", help=t("opt.constraints_help"),
-                               placeholder="cost_total<=20000\nchurn_rate<=0.3", height=90, persist_state="session")
+                               placeholder="cost_total<=20000\ncost_total@q90<=30000\nchurn_rate<=0.3", height=90, persist_state="session")
 
     ready = None
     if not paths:
