@@ -72,7 +72,9 @@ def optimize_command(
                                              help="Write the recommended plan here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     store: StoreOpt = None,
-    experiment_id: Annotated[str | None, typer.Option("--id", metavar="NAME", help="Experiment id (default: opt-…).")] = None,
+    experiment_id: Annotated[str | None, typer.Option(
+        "--id", metavar="NAME", help="Experiment id (default: opt-…). An interrupted search under this id, "
+        "run again with the same options, resumes where it stopped.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sampler and of the run seeds.")] = 0,
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     users: UsersOpt = None,
@@ -105,6 +107,10 @@ def optimize_command(
                     raise sim.ScenarioError(f"--compare {n!r} is not a shipped scenario; shipped: "
                                             f"{', '.join(sim.list_scenarios())}")
         backend = make_backend(workers=workers, scheduler=scheduler)
+        if experiment_id is None:  # named here, so an interrupted search can say how to resume it
+            from sim.experiments.store import new_id
+
+            experiment_id = new_id("opt")
         try:
             with sweep_progress() as progress:
                 task = progress.add_task(escape(f"optimize {base.name}: trials"), total=trials)
@@ -119,7 +125,8 @@ def optimize_command(
                                   compare=names, seed=seed, backend=backend, store=store, id=experiment_id,
                                   progress=update)
         except KeyboardInterrupt:
-            fail("interrupted; the stored runs are kept (partial) and nothing is recommended", 130)
+            fail(f"interrupted; the stored runs are kept ({experiment_id}, partial) and nothing is recommended; "
+                 f"run the same command with --id {experiment_id} to resume", 130)
         finally:
             backend.close()
         res.base_ref = _reference(scenario)

@@ -41,6 +41,10 @@ The method:
   shipped scenarios on the same fresh seeds and the same users and days; the constraints are
   checked again on those runs. No feasible trial: the search says so, names the closest plan
   (least total violation), and nothing is recommended or re-evaluated.
+- **Resume**: an interrupted search (status ``partial``) is resumed by running it again under its
+  id with the same problem: the seeded sampler, told the same trials in the same order, asks
+  the same plans again, so the runs already stored are read back instead of run and the result
+  equals that of an uninterrupted search (tested).
 - **Store**: the experiment ``opt-…`` (kind ``optimization``) holds every run as its runs
   table (``stage`` = ``search`` or ``reeval``; ``point`` = trial number, then the re-evaluated
   scenarios), the study (``analysis/optuna.json``: every trial with its distributions, values
@@ -656,7 +660,8 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
         decide: Decision variables: ``{path: (lo, hi) or None}`` or ``["strategy.X=LO:HI", ...]``.
         objective: A KPI of :data:`sim.KPI_INFO` (direction from its ``higher_is_better``).
         risk: ``None`` (median over seeds) or ``"q10"`` (the bad tail: see the module text).
-        constraints: ``["cost_total<=50000", "churn_rate<=0.2", ...]``, on the median over seeds.
+        constraints: ``["cost_total<=50000", "churn_rate<=0.2", ...]``, on the median over seeds
+            (``"cost_total@q90<=50000"``: on that percentile, a chance constraint).
         trials: Trials of the search (each ``seeds`` runs).
         seeds: Replicates per trial, common random numbers.
         fresh_seeds: Replicates of the re-evaluation (0: none), seeds the search never used.
@@ -664,8 +669,10 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
         seed: Seeds the sampler and the run seeds: the same seed gives the same search.
         backend: A :class:`sim.experiments.LocalBackend` or ``DaskBackend`` (default: local, every CPU).
         store: A :class:`sim.experiments.Store` or its directory; ``False`` keeps everything in memory.
-        id: The experiment id (default ``opt-<time>-<hex>``); an existing id is refused.
-        batch: Trials asked at once (default: the backend's workers, at least 2).
+        id: The experiment id (default ``opt-<time>-<hex>``). An interrupted (partial) search of
+            the same problem under that id is resumed; any other existing id is refused.
+        batch: Trials asked at once (default: the backend's workers, at least 2; a resumed
+            search keeps the batch it was started with).
         progress: ``progress(stage, done, total)``: ``("search", trials done, trials)``, then
             ``("reeval", runs done, runs)``.
 
@@ -709,9 +716,15 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
     compared = shipped_for(base, compare) if fresh_seeds else []
     the_store = None if store is False else (store if isinstance(store, Store) else Store(store))
     experiment_id = check_id(id) if id is not None else new_id("opt")
+    stored: dict[tuple[int, int], dict[str, float]] = {}  # (point, replicate) → KPIs of a resumed search
     if the_store is not None and the_store.exists(experiment_id):
-        raise ScenarioError(f"experiment {experiment_id!r} already exists in {the_store.root}; choose another "
-                            f"--id or remove it with 'siyu runs rm {experiment_id}'")
+        old = the_store.manifest(experiment_id)
+        if old.get("kind") != KIND or old.get("status") == "complete":
+            raise ScenarioError(f"experiment {experiment_id!r} already exists in {the_store.root}; choose another "
+                                f"--id or remove it with 'siyu runs rm {experiment_id}'")
+        if batch is None:  # the batch shapes the search: a resume asks in the same batches
+            batch = (old.get("optimization") or {}).get("batch")
+        stored = _stored_runs(the_store.table(experiment_id))
 
     kpis_kept = list(dict.fromkeys([obj.kpi, *(c.kpi for c in cons), *TRIAL_KPIS]))
     search_seeds = [run_seed(int(seed), 0, r) for r in range(seeds)]
@@ -747,7 +760,9 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
             }
             dtypes = {**column_dtypes([]), **{d.path: "float64" if d.kind in ("int", "float") else "object"
                                               for d in decs}, "stage": "object", "scenario": "object"}
-            writer = the_store.writer(experiment_id, manifest, dtypes, resume=False, chunk_runs=256)
+            # a partial id is resumed only with the same problem (the fingerprint of its definition)
+            writer = the_store.writer(experiment_id, manifest, dtypes, resume=the_store.exists(experiment_id),
+                                      chunk_runs=256)
         with _quiet_optuna():
             sampler = optuna.samplers.TPESampler(
                 seed=int(seed), multivariate=True, constant_liar=True, constraints_func=_constraints_func,
@@ -764,8 +779,15 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
                 scenarios = [base.with_overrides(p) for p in plans]
                 specs = [(scenarios[i], s) for i in range(len(asked)) for s in search_seeds]
                 values: dict[int, dict[int, dict[str, float]]] = {i: {} for i in range(len(asked))}
-                for out in backend.imap(specs, n_runs=len(specs)):
-                    i, r = divmod(out.index, seeds)
+                todo = []
+                for j in range(len(specs)):  # a resumed search reads back the runs it stored
+                    i, r = divmod(j, seeds)
+                    if (asked[i].number, r) in stored:
+                        values[i][r] = stored[(asked[i].number, r)]
+                    else:
+                        todo.append(j)
+                for out in backend.imap([specs[j] for j in todo], n_runs=len(todo)):
+                    i, r = divmod(todo[out.index], seeds)
                     values[i][r] = out.kpis
                     if writer is not None:
                         writer.add({"point": asked[i].number, "replicate": r, "seed": out.seed,
@@ -815,8 +837,14 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
             specs = [(s, sd) for _, s in labelled for sd in fresh]
             if progress is not None:
                 progress("reeval", 0, len(specs))
-            for n_done, out in enumerate(backend.imap(specs, n_runs=len(specs)), start=1):
-                k, r = divmod(out.index, fresh_seeds)
+            todo = [j for j in range(len(specs)) if (trials + j // fresh_seeds, seeds + j % fresh_seeds) not in stored]
+            for j in (j for j in range(len(specs)) if (trials + j // fresh_seeds, seeds + j % fresh_seeds) in stored):
+                k, r = divmod(j, fresh_seeds)
+                reeval_rows.append({"scenario": labelled[k][0], "replicate": r, "seed": specs[j][1],
+                                    **stored[(trials + k, seeds + r)]})
+            for n_done, out in enumerate(backend.imap([specs[j] for j in todo], n_runs=len(todo)),
+                                         start=len(specs) - len(todo) + 1):
+                k, r = divmod(todo[out.index], fresh_seeds)
                 label = labelled[k][0]
                 row = {"scenario": label, "replicate": r, "seed": out.seed, **out.kpis}
                 reeval_rows.append(row)
@@ -865,6 +893,13 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
             atomic_write_text(the_store.path(experiment_id) / "recommended.yaml",
                               result.recommended_yaml(the_store.path(experiment_id) / "recommended.yaml"))
     return result
+
+
+def _stored_runs(table: pd.DataFrame) -> dict[tuple[int, int], dict[str, float]]:
+    """``(point, replicate)`` → KPIs of each run an interrupted search stored."""
+    kpis = [k for k in KPI_INFO if k in table]
+    return {(int(p), int(r)): {k: float(v) for k, v in zip(kpis, vals, strict=True)}
+            for p, r, *vals in table[["point", "replicate", *kpis]].itertuples(index=False, name=None)}
 
 
 def _base_value(base: Scenario, d: Decision) -> Any:
