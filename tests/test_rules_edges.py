@@ -246,3 +246,59 @@ def test_orders_move_the_buyers_trust_by_the_configured_gain_and_loss():
     off = joined(tiny(mechanisms__trust=False, trust__purchase_gain=0.2), 3, trust=0.5)
     trust_rule.on_orders(off, [1], [2])
     assert off.pop.trust[:3].tolist() == [0.5, 0.5, 0.5]   # the trust mechanism switched off
+
+
+# --- purchase booking: one buyer, platform orders at a discount ------------------------------------
+def test_a_single_failed_order_is_booked_and_its_buyer_leaves():
+    sc = tiny(fulfilment__failure_rate=1.0, trust__failure_loss=1.0)
+    m = joined(sc, 3, trust=0.0)
+    new_day(m, 2)
+    m.record_orders(np.array([1], dtype=np.int64), channel="private", discount=0.0)
+    assert m.ledger["private_purchases"] == 1 and m.ledger["failures"] == 1
+    assert m.ledger["leaves"] == 1 == m.ledger["leaves_failed_order"]
+    assert m.pop.stage[1] == Stage.CHURNED and m.pop.leave_cause[1] == Cause.FAILED_ORDER
+
+
+def test_platform_orders_at_a_discount_book_the_discounted_revenue():
+    sc = tiny(product__order_value=50.0, public__platform_commission=0.1)
+    m = joined(sc, 0)
+    new_day(m, 1)
+    m.record_orders(np.array([3, 4], dtype=np.int64), channel="platform", discount=0.2)
+    assert m.ledger["platform_purchases"] == 2 and m.ledger["platform_gmv"] == pytest.approx(2 * 50.0 * 0.8)
+    assert m.ledger["cost_commission"] == pytest.approx(0.1 * 80.0) and m.ledger["gmv"] == pytest.approx(80.0)
+    m.record_orders(np.array([5], dtype=np.int64), channel="platform", discount=0.0)
+    assert m.ledger["platform_purchases"] == 3 and m.ledger["platform_gmv"] == pytest.approx(130.0)
+
+
+# --- the fused morning: cash back marks and the budget's cap ---------------------------------------
+def _buying_morning(**over):
+    sc = tiny(mechanisms__trust=False, mechanisms__fatigue=False, mechanisms__incentive_churn=False,
+              strategy__ad_posts_per_day=1.0, strategy__content_posts_per_day=2.0, product__purchase_cycle_days=20.0,
+              purchase__trust_exponent=3.0, purchase__conversion_floor=0.0, purchase__conversion_ceiling=1.0,
+              product__order_value=100.0, strategy__cashback_rate=0.1, **over)
+    m = joined(sc, 400, trust=0.9)
+    m.pop.last_purchase[:400] = -10
+    return m
+
+
+def test_a_morning_without_cash_back_marks_no_buyer_as_rewarded():
+    m = _buying_morning()
+    new_day(m, 8, rebates_active=False)
+    pool.morning(m)
+    assert m.ledger["private_purchases"] > 5 and m.ledger["cost_rebates"] == 0
+    assert (m.pop.last_reward[:400] == NEVER).all() and not (m.pop.events[:400] & Event.REWARDED).any()
+    m = _buying_morning()
+    new_day(m, 8, rebates_active=True)
+    pool.morning(m)
+    paid = m.pop.last_reward[:400] == 8
+    assert paid.sum() == m.ledger["private_purchases"] > 5
+    assert m.ledger["cost_rebates"] == pytest.approx(10.0 * paid.sum())
+
+
+def test_a_morning_under_a_budget_cap_pays_cash_back_only_as_far_as_the_room(monkeypatch):
+    m = _buying_morning(budget__monthly_cap=1e6)
+    new_day(m, 8, rebates_active=True)
+    monkeypatch.setattr(m.budget, "room", lambda extra_users=0: 35.0)   # room for 3 of 10 RMB each
+    pool.morning(m)
+    assert m.ledger["private_purchases"] > 5
+    assert m.ledger["cost_rebates"] == pytest.approx(30.0) and (m.pop.last_reward[:400] == 8).sum() == 3
