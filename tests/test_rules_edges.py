@@ -302,3 +302,15 @@ def test_a_morning_under_a_budget_cap_pays_cash_back_only_as_far_as_the_room(mon
     pool.morning(m)
     assert m.ledger["private_purchases"] > 5
     assert m.ledger["cost_rebates"] == pytest.approx(30.0) and (m.pop.last_reward[:400] == 8).sum() == 3
+
+
+def test_the_cascade_of_a_single_sharer_on_a_network_is_admitted():
+    sc = tiny(network__kind="random", network__mean_degree=8.0, referral__share_rate=1.0,
+              referral__reward_share_lift=4.0, strategy__referral_reward=20.0, referral__join_prob=1.0)
+    m = joined(sc, 1, trust=1.0)
+    m.pop.purchases[0] = 3
+    new_day(m, 4, rebates_active=True)
+    m.day.reach = np.array([0], dtype=np.int64)   # one reachable user, who shares
+    pool.share(m)
+    assert m.ledger["referrals"] == 1 and m.pop.events[0] & Event.SHARED
+    assert m.ledger["referral_joins"] > 0 and m.ledger["referral_joins"] == m.pop.referrals[0]
