@@ -36,10 +36,18 @@ class Groups:
     def assign(self, k: int) -> np.ndarray:
         """Group ids for ``k`` new members, filling groups in order (a new group starts lively)."""
         ids = (self.seats_filled + np.arange(k)) // self.size
-        before = self.count
-        self.seats_filled += k
-        self.activity[before : self.count] = self.initial
+        self.fill(self.seats_filled + k)
         return ids.astype(np.int32)
+
+    def fill(self, seats: int) -> None:
+        """Record ``seats`` seats filled in all (no fewer than now): the groups it opens start lively.
+
+        For joiners seated by compiled code (``acquisition.admit_users``), which takes the seats
+        in order as :meth:`assign` does.
+        """
+        before = self.count
+        self.seats_filled = seats
+        self.activity[before : self.count] = self.initial
 
     def mean_activity(self) -> float:
         """Mean activity over opened groups (0 if none)."""
