@@ -95,8 +95,7 @@ class Touchpoints(mesa.Agent):
             keep, seats = admit_users(handle(m.rng), idx, referrer if has_refs else idx, has_refs, room,
                                       m.groups.seats_filled, m.groups.size, float(sc.touchpoints.group_share),
                                       float(st.entry_threshold), source.value, int(day.t), float(base),
-                                      float(tr.endorsement), bool(rewarded), pop.cols, pop.source, pop.join_day,
-                                      pop.referrer, out, 0)
+                                      float(tr.endorsement), bool(rewarded), pop.need, *pop.join_columns, out, 0)
             k = len(keep)
             refs = referrer[keep] if has_refs else np.empty(0, dtype=np.int64)
             if k:

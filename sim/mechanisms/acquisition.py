@@ -263,19 +263,21 @@ def eligible(idx, need, entry_threshold, room):
 
 @rule
 def admit_users(h, idx, refs, has_refs, room, seats, group_size, group_share, entry_threshold, source, t,
-                base_trust, endorsement, rewarded, c, src, join_day, referrer, out, n_out):
+                base_trust, endorsement, rewarded, need, purchases, rung, stage, src, join_day, trust, referrer,
+                fatigue, group, events, last_reward, out, n_out):
     """The admission rule without a budget cap, compiled: who of ``idx`` joins, and their state.
 
     The first ``room`` users of ``idx`` whose need reaches ``entry_threshold``
     (:func:`eligible`) join; each goes to a group with probability ``group_share`` (one float32
     draw per joiner, compared in float32 as numpy compares a float32 array with a Python float)
     and takes the next free seat (``seats`` filled so far, ``group_size`` per group, as
-    ``Groups.assign``); the joiners' columns are written by ``sim.population._join`` (``c`` the
-    population's ``Columns``) and their ids go to ``out[n_out:]``.
+    ``Groups.assign``); the joiners' columns (``need`` read, the rest from ``purchases`` on in the
+    order of ``Population.join_columns``) are written by ``sim.population._join`` and their ids
+    go to ``out[n_out:]``.
 
     Returns the joiners' positions in ``idx`` and the seats filled afterwards.
     """
-    keep = eligible(idx, c.need, entry_threshold, room)
+    keep = eligible(idx, need, entry_threshold, room)
     k = len(keep)
     if k == 0:
         return keep, seats
@@ -295,27 +297,28 @@ def admit_users(h, idx, refs, has_refs, room, seats, group_size, group_share, en
     group_ids = np.empty(m, dtype=np.int32)
     for q in range(m):
         group_ids[q] = (seats + q) // group_size
-    _join(who, ref, has_refs, in_group, group_ids, source, t, base_trust, endorsement, rewarded, c.purchases,
-          c.rung, c.stage, src, join_day, c.trust, referrer, c.fatigue, c.group, c.events, c.last_reward, out, n_out)
+    _join(who, ref, has_refs, in_group, group_ids, source, t, base_trust, endorsement, rewarded, purchases,
+          rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward, out, n_out)
     return keep, seats + m
 
 
 #: the hooks in the order they are offered (first taken wins) and each one's join channel
 HOOK_ORDER = (("package_card", Source.CARD), ("cash", Source.CASH), ("gift", Source.GIFT),
               ("content", Source.CONTENT))
-_CARD, _CASH, _GIFT, _CONTENT = Source.CARD.value, Source.CASH.value, Source.GIFT.value, Source.CONTENT.value
+_HOOK_SOURCE = np.array([source.value for _, source in HOOK_ORDER], dtype=np.int64)
+_CONTENT = Source.CONTENT.value
 
 
 @rule
-def _hooks(h, buyers, paid, offered, rebates, take_up, selection, content_share, room, seats, group_size,
-           group_share, entry_threshold, t, trust_initial, trust_content, endorsement, join_cash, c, src,
-           join_day, referrer):
+def _hooks(h, buyers, paid, rebates, offered, take_up, selection, content_share, room, seats, group_size,
+           group_share, entry_threshold, t, trust_initial, trust_content, endorsement, join_cash, deal, need,
+           purchases, rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward):
     """The hook take-up and the admission of its joiners, all four hooks in one call (no budget cap).
 
     In :data:`HOOK_ORDER`: the package card to the platform ``buyers``, cash (only while
     ``rebates`` run) then the gift to the ``paid`` exposures still public, the content hook to a
     fresh sample of the public pool (``content_share``, 0 when the hook is off); each hook's
-    takers (:func:`_taken`, ``offered[h]``, ``take_up[h]``, ``selection[h]``) are admitted by
+    takers (:func:`_taken`, ``offered[k]``, ``take_up[k]``, ``selection[k]``) are admitted by
     :func:`admit_users` while ``room`` lasts. Joiners through a cash hook, or while ``join_cash``
     is paid, are rewarded today.
 
@@ -327,58 +330,69 @@ def _hooks(h, buyers, paid, offered, rebates, take_up, selection, content_share,
     out = np.empty(len(buyers) + len(paid), dtype=np.int64)
     n = 0
     cash = join_cash > 0
-    taken = _taken(rng, buyers, c.deal, offered[0], take_up[0], selection[0])
-    keep, seats = admit_users(rng, taken, taken, False, room, seats, group_size, group_share, entry_threshold,
-                              _CARD, t, trust_initial, endorsement, cash, c, src, join_day, referrer, out, n)
-    counts[0] = len(keep)
-    n += len(keep)
-    rest = _still_in_public(paid, c.stage)
-    if rebates:  # cash for joining is a rebate: it stops with the others
-        taken = _taken(rng, rest, c.deal, offered[1], take_up[1], selection[1])
+    for k in range(3):  # card, cash, gift
+        if k == 0:
+            offer = buyers
+        elif k == 1 and not rebates:  # cash for joining is a rebate: it stops with the others
+            continue
+        else:
+            offer = _still_in_public(paid, stage)
+        taken = _taken(rng, offer, deal, offered[k], take_up[k], selection[k])
         keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share,
-                                  entry_threshold, _CASH, t, trust_initial, endorsement, True, c, src, join_day,
-                                  referrer, out, n)
-        counts[1] = len(keep)
+                                  entry_threshold, _HOOK_SOURCE[k], t, trust_initial, endorsement,
+                                  cash or k == 1, need, purchases, rung, stage, src, join_day, trust, referrer,
+                                  fatigue, group, events, last_reward, out, n)
+        counts[k] = len(keep)
         n += len(keep)
-        rest = _still_in_public(rest, c.stage)
-    taken = _taken(rng, rest, c.deal, offered[2], take_up[2], selection[2])
-    keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry_threshold,
-                              _GIFT, t, trust_initial, endorsement, cash, c, src, join_day, referrer, out, n)
-    counts[2] = len(keep)
-    n += len(keep)
-    readers = _sample(rng, c.stage, content_share)
-    taken = _taken(rng, readers, c.deal, offered[3], take_up[3], selection[3])
+    readers = _sample(rng, stage, content_share)
+    taken = _taken(rng, readers, deal, offered[3], take_up[3], selection[3])
     more = np.empty(len(taken), dtype=np.int64)
-    keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share,
-                              entry_threshold, _CONTENT, t, trust_content, endorsement, cash, c, src, join_day,
-                              referrer, more, 0)
+    keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry_threshold,
+                              _CONTENT, t, trust_content, endorsement, cash, need, purchases, rung, stage, src,
+                              join_day, trust, referrer, fatigue, group, events, last_reward, more, 0)
     counts[3] = len(keep)
     return np.concatenate((out[:n], more[: len(keep)])), counts, seats
 
 
-class HookParams(NamedTuple):
-    """A scenario's hook parameters as :func:`_hooks` takes them (see :func:`hook_params`)."""
+class AcquisitionParams(NamedTuple):
+    """A scenario's acquisition parameters as the compiled calls take them (see :func:`params_for`)."""
 
+    ad_share: float        # public.ad_reach_per_day
+    organic_share: float   # public.organic_reach_per_day
+    per_touch: float       # public.platform_conversion / product.decision_touches
+    repeat_boost: float    # public.platform_repeat_boost
+    hooks: tuple           # the Hook of each of HOOK_ORDER
     offered: np.ndarray    # bool per hook: enabled with take-up > 0
     take_up: np.ndarray    # float64 per hook
     selection: np.ndarray  # float64 per hook
     content_share: float   # hooks.content_reach_per_day if the content hook is on, else 0
+    group_share: float     # touchpoints.group_share
+    entry_threshold: float  # strategy.entry_threshold
+    trust_initial: float   # trust.initial
+    trust_content: float   # trust.initial_content
+    endorsement: float     # trust.endorsement
+    join_cash: float       # strategy.join_cash
 
 
-_PARAMS: tuple = (None, None)  # (scenario, its HookParams): the last scenario asked for
+_PARAMS: tuple = (None, None)  # (scenario, its AcquisitionParams): the last scenario asked for
 
 
-def hook_params(sc: Scenario) -> HookParams:
-    """The hooks of ``sc`` in :data:`HOOK_ORDER` (kept for the last scenario: a run asks daily)."""
+def params_for(sc: Scenario) -> AcquisitionParams:
+    """The acquisition parameters of ``sc`` (kept for the last scenario: a run asks every day)."""
     global _PARAMS
     cached = _PARAMS
     if cached[0] is sc:
         return cached[1]
-    hooks = sc.strategy.hooks
-    hs = [getattr(hooks, name) for name, _ in HOOK_ORDER]
-    out = HookParams(np.array([h.enabled and h.take_up > 0 for h in hs], dtype=np.bool_),
-                     np.array([float(h.take_up) for h in hs]), np.array([float(h.selection) for h in hs]),
-                     float(hooks.content_reach_per_day) if hooks.content.enabled else 0.0)
+    pub, st, tr, hooks = sc.public, sc.strategy, sc.trust, sc.strategy.hooks
+    hs = tuple(getattr(hooks, name) for name, _ in HOOK_ORDER)
+    out = AcquisitionParams(
+        float(pub.ad_reach_per_day), float(pub.organic_reach_per_day),
+        float(pub.platform_conversion / sc.product.decision_touches), float(pub.platform_repeat_boost), hs,
+        np.array([hk.enabled and hk.take_up > 0 for hk in hs], dtype=np.bool_),
+        np.array([float(hk.take_up) for hk in hs]), np.array([float(hk.selection) for hk in hs]),
+        float(hooks.content_reach_per_day) if hooks.content.enabled else 0.0,
+        float(sc.touchpoints.group_share), float(st.entry_threshold), float(tr.initial),
+        float(tr.initial_content), float(tr.endorsement), float(st.join_cash))
     _PARAMS = (sc, out)
     return out
 
@@ -390,7 +404,7 @@ def acquire(model) -> None:
     around the platform orders' booking; with one, :func:`_acquire_capped` asks the budget
     before the ads and before each hook's joiners. Both take the same draws in the same order.
     """
-    sc, pop, rng, day, led = model.scenario, model.pop, model.rng, model.day, model.ledger
+    day, led = model.day, model.ledger
     if not day.public_open:
         led["public_open"] = 0.0
         return
@@ -398,31 +412,29 @@ def acquire(model) -> None:
     if model.budget.active:
         _acquire_capped(model)
         return
-    pub, st, tr = sc.public, sc.strategy, sc.trust
-    rh = handle(rng)
+    sc, pop = model.scenario, model.pop
+    ap = params_for(sc)
+    rh = handle(model.rng)
+    t = int(day.t)
     paid, buyers = _expose_day(rh, pop.stage, pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases,
-                               float(pub.ad_reach_per_day), float(pub.organic_reach_per_day), int(day.t),
-                               float(pub.platform_conversion / sc.product.decision_touches),
-                               float(pub.platform_repeat_boost), float(day.demand))
-    cpe = cost_per_exposure(pub, day.t)
-    led.add("cost_ads", len(paid) * cpe)
-    led.add("acq_cost", len(paid) * cpe)
+                               ap.ad_share, ap.organic_share, t, ap.per_touch, ap.repeat_boost, float(day.demand))
+    cost = len(paid) * cost_per_exposure(sc.public, t)
+    led.add("cost_ads", cost)
+    led.add("acq_cost", cost)
     model.record_orders(buyers, channel="platform", discount=0.0)
-    hp = hook_params(sc)
     tp, groups = model.touchpoints, model.groups
-    new, counts, seats = _hooks(rh, buyers, paid, hp.offered, bool(day.rebates_active), hp.take_up, hp.selection,
-                                hp.content_share, max(0, tp.capacity() - tp.pool_size()), groups.seats_filled,
-                                groups.size, float(sc.touchpoints.group_share), float(st.entry_threshold),
-                                int(day.t), float(tr.initial), float(tr.initial_content), float(tr.endorsement),
-                                float(st.join_cash if day.rebates_active else 0.0), pop.cols, pop.source,
-                                pop.join_day, pop.referrer)
+    rebates = bool(day.rebates_active)
+    new, counts, seats = _hooks(rh, buyers, paid, rebates, ap.offered, ap.take_up, ap.selection, ap.content_share,
+                                max(0, tp.capacity() - tp.pool_size()), groups.seats_filled, groups.size,
+                                ap.group_share, ap.entry_threshold, t, ap.trust_initial, ap.trust_content,
+                                ap.endorsement, ap.join_cash if rebates else 0.0, pop.deal, pop.need,
+                                *pop.join_columns)
     if len(new):
         pop.add_joined(new)
         groups.fill(seats)
-        hooks = st.hooks
-        for k, (name, source) in zip(counts.tolist(), HOOK_ORDER, strict=True):
+        for k, (_name, source), hook in zip(counts.tolist(), HOOK_ORDER, ap.hooks, strict=True):
             if k:
-                tp.book_joins(k, source, getattr(hooks, name))
+                tp.book_joins(k, source, hook)
 
 
 def _acquire_capped(model) -> None:
