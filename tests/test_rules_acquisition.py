@@ -185,3 +185,15 @@ def test_a_generator_handle_draws_what_numpy_draws(k):
         b.random(3)
     assert a.bit_generator.state == b.bit_generator.state
     assert handle(a) is handle(a)  # read once per Generator
+
+
+@pytest.mark.parametrize(("decay", "s"), [(0.1, 0.35), (0.37, 0.0), (0.0, 1.0), (0.02, 0.0123)])
+def test_a_day_of_group_activity_rounds_like_the_numpy_steps(decay, s):
+    from sim.mechanisms.community import _activity_day
+
+    a = np.random.default_rng(5).random(300, dtype=np.float32)
+    want = a.copy()
+    want *= 1.0 - decay
+    want += (1.0 - want) * min(s, 1.0)
+    _activity_day(a, 1.0 - decay, min(s, 1.0))
+    assert np.array_equal(a, want) and a.dtype == np.float32
