@@ -12,7 +12,7 @@ from siyu_harness import joined, new_day, tiny
 from sim.mechanisms import acquisition, pool
 from sim.mechanisms.budget import RED_PACKET_KEY
 from sim.model import SiyuModel
-from sim.population import NEVER, Cause, Event, Stage
+from sim.population import NEVER, Cause, Event, Source, Stage
 
 
 def test_cash_back_is_paid_only_to_the_buyers_the_budget_room_pays_for(monkeypatch):
@@ -235,6 +235,27 @@ def test_a_leave_on_the_boundary_of_two_causes_belongs_to_the_later_one():
     assert leave_cause(0.25, 0.25, 0.0, bg, fat, inc) == inc      # no overload: never its cause
 
 
+# --- the Generator handle of the compiled rules (sim.mechanisms.streams) -------------------------
+def test_a_generator_handle_holds_its_bit_generator_s_addresses_once_per_generator(monkeypatch):
+    from numba.core import config
+
+    from sim.mechanisms import streams
+
+    rng, other = np.random.default_rng(1), np.random.default_rng(2)
+    monkeypatch.setattr(config, "DISABLE_JIT", True)
+    assert streams.handle(rng) is rng and streams.as_generator(rng) is rng   # pure Python: the Generator itself
+    monkeypatch.setattr(config, "DISABLE_JIT", False)
+    monkeypatch.setattr(streams, "_LAST", (None, None))
+    h = streams.handle(rng)
+    ct = rng.bit_generator.ctypes
+    assert h.dtype == np.uint64 and h.shape == (5,)
+    assert int(h[0]) == ct.state.value and int(h[4]) == ct.state_address
+    assert streams.handle(rng) is h                                  # asked again: the same handle
+    h2 = streams.handle(other)
+    assert h2 is not h and int(h2[4]) == other.bit_generator.ctypes.state_address
+    assert streams.handle(rng) is not h2 and int(streams.handle(rng)[4]) == ct.state_address
+
+
 # --- trust after orders, through the model (sim.mechanisms.trust.on_orders) -----------------------
 def test_orders_move_the_buyers_trust_by_the_configured_gain_and_loss():
     from sim.mechanisms import trust as trust_rule
@@ -304,6 +325,24 @@ def test_a_morning_under_a_budget_cap_pays_cash_back_only_as_far_as_the_room(mon
     assert m.ledger["cost_rebates"] == pytest.approx(30.0) and (m.pop.last_reward[:400] == 8).sum() == 3
 
 
+# --- acquisition: the linear-time id sort (sim.mechanisms.acquisition.sort_ids) ------------------
+@pytest.mark.parametrize(("n", "ids"), [(1, [0]), (2, [1, 0]), (3, [2, 2, 0, 1]), (1024, [1023, 0, 512, 511]),
+                                        (1025, [1024, 1023, 1]), (5, [4, 4, 3]), (10**6, [999_999]),
+                                        (7, [6, 5, 4, 3, 2, 1, 0, 6]), (4096, [4095] * 3 + [0] * 3)])
+def test_sort_ids_sorts_like_numpy_at_the_edges(n, ids):
+    x = np.array(ids, dtype=np.int64)
+    assert acquisition.sort_ids(x, n).tolist() == sorted(ids)
+    assert acquisition.sort_ids(np.empty(0, dtype=np.int64), n).tolist() == []
+
+
+def test_sort_ids_sorts_random_draws_like_numpy():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 17, 64, 100, 1000, 4097, 20_000):
+        for k in (1, 2, 5, 50, 300):
+            x = np.r_[rng.integers(0, n, k), [n - 1, 0]].astype(np.int64)
+            assert acquisition.sort_ids(x, n).tolist() == np.sort(x).tolist(), (n, k)
+
+
 def test_the_cascade_of_a_single_sharer_on_a_network_is_admitted():
     sc = tiny(network__kind="random", network__mean_degree=8.0, referral__share_rate=1.0,
               referral__reward_share_lift=4.0, strategy__referral_reward=20.0, referral__join_prob=1.0)
@@ -314,3 +353,16 @@ def test_the_cascade_of_a_single_sharer_on_a_network_is_admitted():
     pool.share(m)
     assert m.ledger["referrals"] == 1 and m.pop.events[0] & Event.SHARED
     assert m.ledger["referral_joins"] > 0 and m.ledger["referral_joins"] == m.pop.referrals[0]
+
+
+def test_hook_joiners_have_no_referrer_and_start_at_the_hook_s_initial_trust():
+    sc = tiny(public__organic_reach_per_day=0.2, strategy__hooks__content__enabled=True,
+              strategy__hooks__content__take_up=1.0, strategy__hooks__content_reach_per_day=0.2,
+              trust__initial=0.2, trust__initial_content=0.35, trust__endorsement=0.3, strategy__entry_threshold=0.0)
+    m = joined(sc, 0)
+    new_day(m, 0)
+    acquisition.acquire(m)
+    got = m.pop.joined
+    assert m.ledger["joins_content"] == len(got) > 10
+    assert (m.pop.referrer[got] == -1).all() and (m.pop.source[got] == int(Source.CONTENT)).all()
+    np.testing.assert_allclose(m.pop.trust[got], 0.35, rtol=1e-6)   # no endorsement without a referrer
