@@ -26,7 +26,7 @@ from sim.mechanisms.budget import bound_from_day
 from sim.model import SiyuModel
 from sim.money import discounted_payback_day, npv, peak_month_cost
 from sim.population import Stage
-from sim.results import Ensemble, RunResult
+from sim.results import Ensemble, RunResult, UsersTable
 from sim.scenario import Scenario
 
 Progress = Callable[[int, int], None]
@@ -132,11 +132,11 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
         if progress is not None and ((d + 1) % every == 0 or d + 1 == horizon):
             progress(d + 1, horizon)
     daily = model.daily()
-    users = model.pop.table()
+    users = UsersTable(model.pop)  # the users table is built when first read
     _release(model)
-    return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
-                     summary=kpis(daily, users, horizon, discount_rate=scenario.finance.discount_rate), trace=model.trace(),
-                     meta={"stages": [s.name.lower() for s in Stage]})
+    return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,  # type: ignore[arg-type]
+                     summary=kpis(daily, users.kpi_frame(), horizon, discount_rate=scenario.finance.discount_rate),
+                     trace=model.trace(), meta={"stages": [s.name.lower() for s in Stage]})
 
 
 def _release(model: SiyuModel) -> None:
