@@ -79,11 +79,13 @@ def split_run(names, users: int, days: int) -> dict[str, float]:
     import pickle
 
     import sim
+    from sim import results
     from sim.model import SiyuModel
     from sim.results import RunResult
     from sim.runner import _release, kpis, warm_up
 
     warm_up()
+    lazy = getattr(results, "UsersTable", None)
     clock = time.process_time
     tot = dict.fromkeys(("set-up", "days", "results", "transfer"), 0.0)
     n = 0
@@ -96,8 +98,13 @@ def split_run(names, users: int, days: int) -> dict[str, float]:
             for _ in range(days):
                 model.step()
             t2 = clock()
-            daily, table = model.daily(), model.pop.table()
-            run = RunResult(scenario=None, seed=seed, daily=daily, users=table, trace=model.trace(),
+            daily = model.daily()
+            if lazy is None:  # (an older tree: the whole users table for the KPIs and the transfer)
+                table = sent = model.pop.table()
+            else:  # as sim.runner.simulate does it: the KPIs' columns; the arrays are sent
+                sent = lazy(model.pop)
+                table = sent.kpi_frame()
+            run = RunResult(scenario=None, seed=seed, daily=daily, users=sent, trace=model.trace(),
                             summary=kpis(daily, table, days, discount_rate=sc.finance.discount_rate))
             t3 = clock()
             pickle.loads(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL))

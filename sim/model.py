@@ -24,7 +24,6 @@ it (``self.draws``), so a seed replays a run exactly.
 from __future__ import annotations
 
 from itertools import chain
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -59,8 +58,8 @@ _FLOAT_COLUMNS = ("mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "
 #: the daily table's columns in order, each as (is an int column, index in its tuple)
 _DAILY_ORDER = [(col in _INT_COLUMNS, _INT_COLUMNS.index(col) if col in _INT_COLUMNS else _FLOAT_COLUMNS.index(col))
                 for col in [*DAILY_COLUMNS, "acq_cost"]]
-_ledger_values = itemgetter(*_LEDGER_COLUMNS)  # a missing key reads 0.0 (``Ledger.__missing__``)
-_cost_values = itemgetter(*_COST_KEYS)
+_LEDGER_ZEROS = (0.0,) * len(_LEDGER_COLUMNS)  # a column the day's ledger lacks reads 0.0
+_COST_ZEROS = (0.0,) * len(_COST_KEYS)
 
 
 class SiyuModel(Model):
@@ -170,9 +169,10 @@ class SiyuModel(Model):
         counts[_PUBLIC] = pop.n - pop.n_joined
         c = counts.tolist()  # Python ints, as the row's stage counts
         in_pool = sum(c[_FOLLOWER : _DORMANT + 1])
-        costs = _cost_values(led)
+        get = led.get
+        costs = tuple(map(get, _COST_KEYS, _COST_ZEROS))
         cost_total = sum(costs)
-        profit = led["margin"] - cost_total
+        profit = get("margin", 0.0) - cost_total
         self._cum_profit += profit
         self._int_rows.append((t, *c, in_pool, in_pool - c[_DORMANT], self.phase))
         self._float_rows.append((
@@ -181,9 +181,9 @@ class SiyuModel(Model):
             self.groups.mean_activity(),
             *costs, cost_total, profit, self._cum_profit,
             cost_per_exposure(sc.public, t),
-            led["cost_ads"] / led["platform_purchases"] if led["platform_purchases"] else np.nan,
-            led["acq_cost"],
-            *_ledger_values(led)))
+            get("cost_ads", 0.0) / get("platform_purchases") if get("platform_purchases") else np.nan,
+            get("acq_cost", 0.0),
+            *map(get, _LEDGER_COLUMNS, _LEDGER_ZEROS)))
         if self.trace_on:
             ids = self.trace_ids
             ev = pop.events[ids]
