@@ -89,6 +89,7 @@ def split_run(names, users: int, days: int) -> dict[str, float]:
     clock = time.process_time
     tot = dict.fromkeys(("set-up", "days", "results", "transfer"), 0.0)
     n = 0
+    SPLIT_TIMES.clear()
     for name in names:
         sc = sim.load_scenario(name).with_overrides({"population.n_users": users, "horizon_days": days})
         for seed in range(3):
@@ -112,8 +113,22 @@ def split_run(names, users: int, days: int) -> dict[str, float]:
             _release(model)
             for key, dt in zip(tot, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 tot[key] += dt
+            SPLIT_TIMES.setdefault(name, []).append(t4 - t0)
             n += 1
     return {k: v / n for k, v in tot.items()}
+
+
+#: CPU seconds of each run of :func:`split_run`, by scenario (seeds 0, 1, 2)
+SPLIT_TIMES: dict[str, list[float]] = {}
+
+
+def makespan(times: list[float], cores: int) -> float:
+    """Seconds until ``cores`` workers finish ``times``, each taking the next run when free (a pool)."""
+    free = [0.0] * cores
+    for dt in times:
+        i = free.index(min(free))
+        free[i] += dt
+    return max(free)
 
 
 def _cpu_of(pids) -> float:
@@ -177,6 +192,11 @@ def main() -> None:
         for key, v in per.items():
             print(f"| {key} | {v * 1e3:.1f} | {v / total:.0%} |")
         print(f"| total | {total * 1e3:.1f} | |")
+        seeds = [[t[i % len(t)] for i in range(args.seeds)] for t in SPLIT_TIMES.values()]
+        apart = sum(makespan(t, 2) for t in seeds)
+        together = makespan([dt for t in seeds for dt in t], 2)
+        print(f"on 2 cores, from these runs' CPU times (seed i costing as seed i mod 3): {len(seeds)} x "
+              f"{args.seeds} runs take {apart:.2f} s one scenario after the other, {together:.2f} s as one batch")
         b = compare_breakdown(SCENARIOS, args.users, args.days, args.seeds)
         idle = b["cores"] * b["wall"] - b["workers_cpu"] - b["main_cpu"]
         print(f"cold comparison: {b['runs']} runs in {b['wall']:.2f} s wall ({b['runs'] / b['wall']:.2f} runs/s); "
