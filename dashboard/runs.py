@@ -4,8 +4,8 @@ A run depends only on its scenario (``Scenario.key()``, which includes populatio
 horizon) and its seed, so each finished :class:`sim.RunResult` is kept in :data:`CACHE` under
 that key and shared by every page and browser session of the server. Editing one scenario
 therefore reruns only that scenario; changing the language, the baseline or the chart reruns
-nothing. Missing seeds of a scenario are simulated together with :func:`sim.simulate_many`
-(worker processes when worthwhile). The cache is bounded by the total number of simulated
+nothing. The missing runs of all scenarios are simulated as one batch with
+:func:`sim.runner.simulate_runs` (worker processes when worthwhile). The cache is bounded by the total number of simulated
 users it holds, dropping the least recently used runs first. Nothing here imports Streamlit.
 """
 
@@ -127,9 +127,9 @@ class Comparison:
         return self.derived[key]
 
 
-def _workers(scenario: Scenario, n_runs: int) -> int:
-    """Worker processes for ``n_runs`` runs: all cores once the batch is worth a fork."""
-    work = scenario.population.n_users * scenario.horizon_days * n_runs
+def _workers(todo: Sequence[tuple[str, Scenario, int]], n_runs: int) -> int:
+    """Worker processes for a batch of runs: all cores once the batch is worth a fork."""
+    work = sum(scn.population.n_users * scn.horizon_days for _, scn, _ in todo)
     return min(n_runs, os.cpu_count() or 1) if work >= _PARALLEL_WORK else 1
 
 
@@ -169,34 +169,28 @@ def ensembles(scenarios: Mapping[str, Scenario], seeds: Sequence[int],
         Display name → Ensemble, in the order given.
     """
     seeds = [int(s) for s in seeds]
-    todo: dict[str, tuple[Scenario, list[int]]] = {}  # scenario key -> (scenario, missing seeds)
+    todo: list[tuple[str, Scenario, int]] = []  # (scenario key, scenario, seed) of every run to simulate
+    keys: set[str] = set()
     for scn in scenarios.values():
         key = scn.key()
-        if key not in todo:
-            missing = cache.missing(scn, seeds)
-            if missing:
-                todo[key] = (scn, missing)
-    total = sum(len(m) for _, m in todo.values())
-    done = 0
+        if key not in keys:
+            keys.add(key)
+            todo += [(key, scn, s) for s in cache.missing(scn, seeds)]
+    total = len(todo)
     if progress and total:
         progress(0, total)
-    for key, (scn, missing) in todo.items():
-        base = done
-        if len(missing) == 1:
-            def day_progress(d: int, n: int, base: int = base) -> None:
-                if progress:
-                    progress(min(total, base + d / n), total)
-            runs = [sim.simulate(scn, missing[0], progress=day_progress)]
-        else:
-            def run_progress(i: int, n: int, base: int = base) -> None:
-                if progress:
-                    progress(base + i, total)
-            runs = sim.simulate_many(scn, missing, progress=run_progress,
-                                     workers=_workers(scn, len(missing)) if workers is None else workers).runs
-        for run in runs:
-            cache.put(key, run)
-        cache.simulated += len(runs)
-        done = base + len(missing)
+    if total == 1:  # one run: progress by days
+        key, scn, seed = todo[0]
+        day_progress = (lambda d, n: progress(d / n, 1)) if progress else None
+        done = [sim.simulate(scn, seed, progress=day_progress)]
+    elif total:  # one batch over every scenario, so no worker waits for a scenario's last seed
+        done = sim.runner.simulate_runs([(scn, s) for _, scn, s in todo], progress=progress,
+                                        workers=_workers(todo, total) if workers is None else workers)
+    else:
+        done = []
+    for (key, _, _), run in zip(todo, done, strict=True):
+        cache.put(key, run)
+    cache.simulated += len(done)
     out = {}
     for name, scn in scenarios.items():
         key = scn.key()

@@ -23,6 +23,8 @@ it (``self.draws``), so a seed replays a run exactly.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import pandas as pd
 from mesa import Model
@@ -47,6 +49,17 @@ _LEDGER_COLUMNS = [col for col in DAILY_COLUMNS if col not in {
     "day", "public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned",
     "private_pool", "reachable", "mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "cost_total",
     "profit", "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost", "phase"}]
+#: the day's row is kept as two tuples: the integer columns (int64 in the daily table) ...
+_INT_COLUMNS = ("day", "public", "followers", "customers", "repeat", "members", "partners", "dormant",
+                "churned", "private_pool", "reachable", "phase")
+#: ... and the float columns (float64; every ledger value is a float, ``Ledger.add``)
+_FLOAT_COLUMNS = ("mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "cost_total", "profit",
+                  "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost", *_LEDGER_COLUMNS)
+#: the daily table's columns in order, each as (is an int column, index in its tuple)
+_DAILY_ORDER = [(col in _INT_COLUMNS, _INT_COLUMNS.index(col) if col in _INT_COLUMNS else _FLOAT_COLUMNS.index(col))
+                for col in [*DAILY_COLUMNS, "acq_cost"]]
+_LEDGER_ZEROS = (0.0,) * len(_LEDGER_COLUMNS)  # a column the day's ledger lacks reads 0.0
+_COST_ZEROS = (0.0,) * len(_COST_KEYS)
 
 
 class SiyuModel(Model):
@@ -77,7 +90,8 @@ class SiyuModel(Model):
         self.t = 0
         self.day = Day(t=0)
         self.ledger = Ledger()
-        self.rows: list[dict[str, float]] = []
+        self._int_rows: list[tuple[int, ...]] = []  # per day, the values of _INT_COLUMNS
+        self._float_rows: list[tuple[float, ...]] = []  # per day, the values of _FLOAT_COLUMNS
         self._cum_profit = 0.0
         self.capacity_left = 0
         self._n_churned = 0
@@ -86,7 +100,7 @@ class SiyuModel(Model):
             raise ValueError(f"trace_users must be user ids in 0..{self.pop.n - 1}")
         self.trace_on = len(self.trace_ids) > 0
         self.msg_today = np.zeros(self.pop.n, dtype=np.float32) if self.trace_on else None
-        self.trace_rows: list[pd.DataFrame] = []
+        self.trace_rows: list[tuple[np.ndarray, ...]] = []  # per day: day, stage, trust, ... of the traced users
 
     # --- helpers used by the mechanisms ---------------------------------------------------------
     def fresh_reach(self, idx: np.ndarray) -> np.ndarray:
@@ -150,59 +164,67 @@ class SiyuModel(Model):
         self.rules = pool.rules_for(self.scenario)
 
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
+        """Keep the day's row of results (the daily table's columns, built by :meth:`daily`)."""
         sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
         counts[_PUBLIC] = pop.n - pop.n_joined
         c = counts.tolist()  # Python ints, as the row's stage counts
         in_pool = sum(c[_FOLLOWER : _DORMANT + 1])
         get = led.get
-        costs = [get(k, 0.0) for k in _COST_KEYS]
+        costs = tuple(map(get, _COST_KEYS, _COST_ZEROS))
         cost_total = sum(costs)
         profit = get("margin", 0.0) - cost_total
         self._cum_profit += profit
-        row = {
-            "day": t,
-            "public": c[_PUBLIC], "followers": c[_FOLLOWER],
-            "customers": c[_CUSTOMER], "repeat": c[_REPEAT],
-            "members": c[_MEMBER], "partners": c[_PARTNER],
-            "dormant": c[_DORMANT], "churned": c[_CHURNED],
-            "private_pool": in_pool, "reachable": in_pool - c[_DORMANT],
-            "mean_trust": trust_sum / in_pool if in_pool else 0.0,
-            "mean_fatigue": fatigue_sum / in_pool if in_pool else 0.0,
-            "group_activity": self.groups.mean_activity(),
-            **dict(zip(_COST_KEYS, costs, strict=True)), "cost_total": cost_total, "profit": profit, "cum_profit": self._cum_profit,
-            "cost_per_exposure": cost_per_exposure(sc.public, t),
-            "cac_platform": led["cost_ads"] / led["platform_purchases"] if get("platform_purchases") else np.nan,
-            "acq_cost": get("acq_cost", 0.0),
-            "phase": self.phase,
-        }
-        for col in _LEDGER_COLUMNS:
-            row[col] = get(col, 0.0)
-        self.rows.append(row)
+        self._int_rows.append((t, *c, in_pool, in_pool - c[_DORMANT], self.phase))
+        self._float_rows.append((
+            trust_sum / in_pool if in_pool else 0.0,
+            fatigue_sum / in_pool if in_pool else 0.0,
+            self.groups.mean_activity(),
+            *costs, cost_total, profit, self._cum_profit,
+            cost_per_exposure(sc.public, t),
+            get("cost_ads", 0.0) / get("platform_purchases") if get("platform_purchases") else np.nan,
+            get("acq_cost", 0.0),
+            *map(get, _LEDGER_COLUMNS, _LEDGER_ZEROS)))
         if self.trace_on:
             ids = self.trace_ids
-            self.trace_rows.append(pd.DataFrame({
-                "day": t, "user": ids, "stage": pop.stage[ids], "trust": pop.trust[ids],
-                "fatigue": pop.fatigue[ids], "messages": self.msg_today[ids],
-                "purchases": pop.purchases[ids], "events": pop.events[ids],
-                "cause": np.where(pop.events[ids] & Event.LEFT.value, pop.leave_cause[ids],
-                                  np.where(pop.events[ids] & Event.MUTED.value, pop.mute_cause[ids], 0)),
-            }))
+            ev = pop.events[ids]
+            self.trace_rows.append((
+                np.full(len(ids), t, dtype=np.int64), pop.stage[ids], pop.trust[ids], pop.fatigue[ids],
+                self.msg_today[ids], pop.purchases[ids], ev,
+                np.where(ev & Event.LEFT.value, pop.leave_cause[ids],
+                         np.where(ev & Event.MUTED.value, pop.mute_cause[ids], 0))))
+
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        """The rows of results kept so far, one dict per day (column name -> value)."""
+        names = (*_INT_COLUMNS, *_FLOAT_COLUMNS)
+        return [dict(zip(names, (*i, *f), strict=True)) for i, f in zip(self._int_rows, self._float_rows, strict=True)]
 
     # --- outputs ---------------------------------------------------------------------------------
     def daily(self) -> pd.DataFrame:
         """The daily results table (one row per simulated day)."""
-        df = pd.DataFrame(self.rows)
-        return df[[*DAILY_COLUMNS, "acq_cost"]]
+        days = len(self._int_rows)
+        ints = np.fromiter(chain.from_iterable(self._int_rows), dtype=np.int64,
+                           count=days * len(_INT_COLUMNS)).reshape(days, -1).T
+        floats = np.fromiter(chain.from_iterable(self._float_rows), dtype=np.float64,
+                             count=days * len(_FLOAT_COLUMNS)).reshape(days, -1).T
+        return pd.DataFrame({col: (ints if is_int else floats)[j]
+                             for col, (is_int, j) in zip([*DAILY_COLUMNS, "acq_cost"], _DAILY_ORDER, strict=True)})
 
     def trace(self) -> pd.DataFrame | None:
         """The per-user trace of the traced users (``None`` if none were traced)."""
         if not self.trace_on:
             return None
-        df = pd.concat(self.trace_rows, ignore_index=True)
+        ids = self.trace_ids
+        day, stage, trust, fatigue, messages, purchases, events, cause = (
+            np.concatenate(col) for col in zip(*self.trace_rows, strict=True))
         names = [s.name.lower() for s in Stage]
-        df["stage"] = pd.Categorical.from_codes(df["stage"].astype(int), names)
-        df["events"] = [
-            "|".join(e.name.lower() for e in Event if v & e) for v in df["events"].to_numpy()
-        ]
-        df["cause"] = pd.Categorical.from_codes(df["cause"].astype(int), CAUSE_NAMES)  # of today's mute or leave
-        return df
+        # each distinct set of event bits spelled once ("joined|bought"), then looked up per row
+        codes, where = np.unique(events, return_inverse=True)
+        spelled = np.array(["|".join(e.name.lower() for e in Event if int(v) & e) for v in codes], dtype=object)
+        return pd.DataFrame({
+            "day": day, "user": np.tile(ids, len(self.trace_rows)),
+            "stage": pd.Categorical.from_codes(stage.astype(int), names),
+            "trust": trust, "fatigue": fatigue, "messages": messages, "purchases": purchases,
+            "events": spelled[where.reshape(-1)],
+            "cause": pd.Categorical.from_codes(cause.astype(int), CAUSE_NAMES),  # of today's mute or leave
+        })

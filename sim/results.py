@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.population import LEAVE_COLUMNS as _LEAVE_BY_CAUSE
+from sim.population import Population, Stage
 from sim.scenario import Scenario
 
 DAILY_COLUMNS = [
@@ -72,9 +73,52 @@ KPI_INFO.update({
 })
 
 
+#: the users-table columns the KPIs read (``sim.runner.kpis``, ``sim.runner.ltv_with_referrals``)
+KPI_USER_COLUMNS = ("stage", "trust", "purchases", "join_day", "spend", "referrer")
+
+
+class UsersTable:
+    """A finished run's users table, built on first use from the population's per-user arrays.
+
+    A worker process sends these arrays back (pickled as plain numpy arrays, cheaper than the
+    table) and the table (:meth:`sim.population.Population.table`) is built only where and
+    when someone reads ``RunResult.users``; the KPIs read the few columns of :meth:`kpi_frame`.
+    """
+
+    def __init__(self, pop: Population) -> None:
+        """Keep ``pop``'s per-user arrays and sizes (a finished run: they no longer change)."""
+        self._state: dict[str, Any] | None = {
+            k: v for k, v in vars(pop).items() if isinstance(v, int) or (isinstance(v, np.ndarray) and v.shape == (pop.n,))}
+        self._frame: pd.DataFrame | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The arrays while the table is not built, else the table alone (never both)."""
+        return {"_state": self._state, "_frame": None if self._state is not None else self._frame}
+
+    def frame(self) -> pd.DataFrame:
+        """The users table (one row per user), built once (the arrays are then let go)."""
+        if self._frame is None:
+            pop = object.__new__(Population)
+            pop.__dict__.update(self._state or {})
+            self._frame = pop.table()
+            self._state = None
+        return self._frame
+
+    def kpi_frame(self) -> pd.DataFrame:
+        """The columns :data:`KPI_USER_COLUMNS` of the users table, as :meth:`frame` has them."""
+        if self._frame is not None:
+            return self._frame[list(KPI_USER_COLUMNS)]
+        st = self._state or {}
+        return pd.DataFrame({"stage": pd.Categorical.from_codes(st["stage"], [s.name.lower() for s in Stage]),
+                             **{k: st[k] for k in KPI_USER_COLUMNS[1:]}})
+
+
 @dataclass
 class RunResult:
-    """One replicate: daily table, final user table, KPIs, optional per-user trace."""
+    """One replicate: daily table, final user table, KPIs, optional per-user trace.
+
+    ``users`` may be given as a :class:`UsersTable`; it is then built on first read.
+    """
 
     scenario: Scenario
     seed: int
@@ -87,6 +131,18 @@ class RunResult:
     def cascades(self) -> pd.DataFrame:
         """Referral cascades: one row per root (a user who referred but was not referred)."""
         return cascade_table(self.users)
+
+
+def _get_users(run: RunResult) -> pd.DataFrame:
+    users = run.__dict__["_users"]
+    return users.frame() if isinstance(users, UsersTable) else users
+
+
+def _set_users(run: RunResult, users: pd.DataFrame | UsersTable) -> None:
+    run.__dict__["_users"] = users
+
+
+RunResult.users = property(_get_users, _set_users, doc="The users table (one row per user).")  # type: ignore[assignment]
 
 
 @dataclass

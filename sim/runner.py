@@ -26,7 +26,7 @@ from sim.mechanisms.budget import bound_from_day
 from sim.model import SiyuModel
 from sim.money import discounted_payback_day, npv, peak_month_cost
 from sim.population import Stage
-from sim.results import Ensemble, RunResult
+from sim.results import Ensemble, RunResult, UsersTable
 from sim.scenario import Scenario
 
 Progress = Callable[[int, int], None]
@@ -67,7 +67,8 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int, *, discount_rat
     ltv_ref = ltv_with_referrals(daily, users)
     ever = int(joined.sum())
     buyers = int((users["purchases"] >= 1).sum())
-    pool = users[joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])]
+    in_pool = joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])
+    pool_size = int(in_pool.sum())
     return {
         "cum_profit": float(cum[-1]),
         "roi": float(cum[-1] / cost) if cost else 0.0,
@@ -77,11 +78,11 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int, *, discount_rat
         "ltv": ltv,
         "ltv_referral": ltv_ref,
         "ltv_cac": ltv / cac if cac and not np.isnan(cac) else float("nan"),
-        "final_private_pool": float(len(pool)),
+        "final_private_pool": float(pool_size),
         "repeat_rate": float((users["purchases"] >= 2).sum() / buyers) if buyers else 0.0,
         # undefined (NaN, shown "—") when nobody ever joined / nobody is left in the pool
         "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else float("nan"),
-        "mean_trust": float(pool["trust"].mean()) if len(pool) else float("nan"),
+        "mean_trust": float(users["trust"][in_pool].mean()) if pool_size else float("nan"),
         "gmv_total": float(daily["gmv"].sum()),
         "cost_total": cost,
         "peak_month_cost": peak_month_cost(daily["cost_total"].to_numpy(dtype=float)),
@@ -131,11 +132,11 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
         if progress is not None and ((d + 1) % every == 0 or d + 1 == horizon):
             progress(d + 1, horizon)
     daily = model.daily()
-    users = model.pop.table()
+    users = UsersTable(model.pop)  # the users table is built when first read
     _release(model)
-    return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,
-                     summary=kpis(daily, users, horizon, discount_rate=scenario.finance.discount_rate), trace=model.trace(),
-                     meta={"stages": [s.name.lower() for s in Stage]})
+    return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,  # type: ignore[arg-type]
+                     summary=kpis(daily, users.kpi_frame(), horizon, discount_rate=scenario.finance.discount_rate),
+                     trace=model.trace(), meta={"stages": [s.name.lower() for s in Stage]})
 
 
 def _release(model: SiyuModel) -> None:
@@ -182,7 +183,10 @@ def warm_up() -> None:
 
 
 def _run(args: tuple[Scenario, int]) -> RunResult:
-    return simulate(*args)
+    """One run for :func:`simulate_runs`, sent back without its scenario (the caller has it)."""
+    run = simulate(*args)
+    run.scenario = None  # type: ignore[assignment]  # put back by simulate_runs
+    return run
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -257,20 +261,34 @@ def pool_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: int
             executor.shutdown(wait=True, cancel_futures=True)
 
 
+def simulate_runs(items: Iterable[tuple[Scenario, int]], progress: Progress | None = None,
+                  workers: int | None = None) -> list[RunResult]:
+    """Run each ``(scenario, seed)`` of ``items`` and return the runs in the order given.
+
+    One batch for the whole list: with ``workers > 1`` every run is queued at once on the
+    shared pool (:func:`shared_pool`), so a worker that finishes one scenario's seeds goes on
+    with the next scenario's instead of waiting for the other worker. By default the batch
+    uses every core once it holds at least 2 M user-days, else it runs here, in order.
+    ``progress(done, total)`` is called as each run finishes.
+    """
+    items = [(sc, int(seed)) for sc, seed in items]
+    if workers is None:
+        work = sum(sc.population.n_users * sc.horizon_days for sc, _ in items)
+        workers = min(len(items), os.cpu_count() or 1) if work >= 2_000_000 else 1
+    results: list[RunResult | None] = [None] * len(items)
+    pool = shared_pool(workers) if workers > 1 else None
+    for done, (i, run) in enumerate(pool_map(_run, items, workers, window=len(items), pool=pool), start=1):
+        run.scenario = items[i][0]
+        results[i] = run
+        if progress:
+            progress(done, len(items))
+    return [r for r in results if r is not None]
+
+
 def simulate_many(scenario: Scenario, seeds: Iterable[int] | int = 5, progress: Progress | None = None,
                   workers: int | None = None) -> Ensemble:
     """Run ``scenario`` for each seed (``seeds`` may be a count) and collect an :class:`Ensemble`."""
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seeds:
         raise ValueError("simulate_many needs at least one seed")
-    work = scenario.population.n_users * scenario.horizon_days * len(seeds)
-    if workers is None:
-        workers = min(len(seeds), os.cpu_count() or 1) if work >= 2_000_000 else 1
-    results: list[RunResult | None] = [None] * len(seeds)
-    pool = shared_pool(workers) if workers > 1 else None
-    for done, (i, run) in enumerate(pool_map(_run, [(scenario, s) for s in seeds], workers,
-                                             window=len(seeds), pool=pool), start=1):
-        results[i] = run
-        if progress:
-            progress(done, len(seeds))
-    return Ensemble(scenario=scenario, runs=[r for r in results if r is not None])
+    return Ensemble(scenario=scenario, runs=simulate_runs([(scenario, s) for s in seeds], progress, workers))
