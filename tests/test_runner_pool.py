@@ -200,3 +200,10 @@ def test_ltv_with_referrals_without_order_counts_in_the_daily_table_counts_no_co
     assert runner.ltv_with_referrals(none, users) == pytest.approx((50 + 30 + 30) / 2)
     three = plain.assign(purchases=[3.0])                              # cost of goods 20 per order
     assert runner.ltv_with_referrals(three, users) == pytest.approx((10 + 10 + 10) / 2)
+
+
+def test_simulate_runs_gives_each_run_back_its_callers_scenario():
+    a, b = tiny(horizon_days=3, population__n_users=100), tiny(horizon_days=2, population__n_users=100)
+    out = runner.simulate_runs([(a, 1), (b, 0)], workers=1)
+    assert out[0].scenario is a and out[1].scenario is b and [r.seed for r in out] == [1, 0]
+    assert [len(r.daily) for r in out] == [3, 2]
