@@ -207,7 +207,7 @@ for m in "${MODULES[@]}"; do
   [[ $status -eq 0 ]] || echo "   mutmut exited with status $status (log: $log)"
 done
 if [[ -n "$SINCE" || ${#ONLY[@]} -gt 0 ]]; then
-  echo "-- the functions ${SINCE:+changed since $SINCE}${SINCE:-scored (FUNCTIONS)}:"
+  if [[ -n "$SINCE" ]]; then echo "-- the functions changed since $SINCE:"; else echo "-- the functions scored (FUNCTIONS):"; fi
   [[ ${#ONLY[@]} -gt 0 ]] && "$PY" "$ROOT/benchmarks/mutation.py" report "$WORK" "${MODULES[@]}" --only "${ONLY[@]}"
   echo "-- the whole modules:"
 fi
