@@ -27,7 +27,11 @@ def test_csr_rows_equal_the_sorted_keys(n, block_bits):
     m = 4 * n
     u = rng.integers(0, n, m).astype(np.int32)
     v = np.minimum(rng.zipf(1.4, m) - 1, n - 1).astype(np.int32)  # hubs, repeats and self-loops
-    indptr, indices = network._csr_rows(n, u, v, block_bits)
+    col_bits = max(1, (n - 1).bit_length())
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    indices = np.full(2 * m, -7, dtype=np.int32)
+    w = network._csr_rows(n, u, v, block_bits, col_bits, indptr, indices)
+    indices = indices[:w]
     ref_ptr, ref_idx = _reference_csr(n, u, v)
     np.testing.assert_array_equal(indptr, ref_ptr)
     np.testing.assert_array_equal(indices, ref_idx)
