@@ -208,6 +208,20 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     return out
 
 
+def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
+    """CDF over the users of the Chung-Lu endpoint weights (in a function of its own: its temporaries die here)."""
+    # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
+    i = np.arange(1, n + 1, dtype=np.float64)
+    w = i ** (-1.0 / (POWER_LAW_EXPONENT - 1.0))
+    del i
+    # structural cut-off: no expected degree above sqrt(n × mean degree)
+    w = np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree)
+    w = rng.permutation(w)
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    return cdf
+
+
 def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_matrix | None:
     """Build the scenario's social network over ``n`` users (``None`` for well-mixed)."""
     if params.kind == NetworkKind.well_mixed or n < 2:
@@ -218,16 +232,10 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         v = rng.integers(0, n, m)
         return _symmetric_csr(n, u, v)
     if params.kind == NetworkKind.scale_free:
-        # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
-        i = np.arange(1, n + 1, dtype=np.float64)
-        w = i ** (-1.0 / (POWER_LAW_EXPONENT - 1.0))
-        # structural cut-off: no expected degree above sqrt(n × mean degree)
-        w = np.minimum(w, w.mean() * np.sqrt(n * params.mean_degree) / params.mean_degree)
-        w = rng.permutation(w)
-        cdf = np.cumsum(w)
-        cdf /= cdf[-1]
+        cdf = _chung_lu_cdf(n, params.mean_degree, rng)
         u = _inverse_cdf_draws(cdf, rng, m)
         v = _inverse_cdf_draws(cdf, rng, m)
+        del cdf  # not held through the CSR build, the set-up's memory peak
         return _symmetric_csr(n, u, v)
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))
