@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 MAX_UPLOAD_BYTES = safe_yaml.MAX_BYTES
+#: The prefix of a phase's strategy lever (``phases.0.strategy.x`` is the strategy's ``x``).
+_PHASE_LEVER = re.compile(r"^phases\.\d+\.strategy\.")
 
 #: Editor sections in display order ("strategy.hooks" is split out of "strategy").
 SECTIONS = ["general", "strategy", "strategy.hooks", "population", "product", "public",
@@ -88,10 +90,11 @@ class FieldSpec:
 
         Its help text and source in the page's language are ``field.<schema_path>.help`` and
         ``.source`` (:mod:`sim.i18n`; ``help`` and ``source`` here are the schema's English).
+        A phase's strategy lever (``phases.0.strategy.x``) is the strategy's field (``strategy.x``).
         """
         if self.section in ("shocks", "phases"):
             return f"{self.section}.{self.name}"
-        return self.path
+        return _PHASE_LEVER.sub("strategy.", self.path)
 
     @property
     def step(self) -> float | int:

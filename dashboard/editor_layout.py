@@ -18,7 +18,7 @@ from typing import Any
 from .editor import SECTIONS, FieldSpec, format_number
 
 __all__ = ["Difference", "differences", "is_never_field", "load_never_widgets", "never_keys",
-           "ordered_sections", "status", "sync_never"]
+           "ordered_sections", "phase_difference_text", "phase_differences", "status", "sync_never"]
 
 #: Day fields whose maximum is a "never" sentinel (the schema says "≥ horizon means never").
 NEVER_MIN = 100_000
@@ -68,6 +68,54 @@ def differences(base: Mapping[str, Any], values: Mapping[str, Any], specs: Seque
     if [dict(w) for w in base_shocks] != [dict(w) for w in shocks]:
         out.append(Difference("shocks", "shocks", len(base_shocks), len(shocks)))
     return out
+
+
+def phase_differences(base: Sequence[Mapping[str, Any]], phases: Sequence[Mapping[str, Any]]) -> list[Difference]:
+    """What the draft's phases change against the base's, phase by phase (both as :func:`~dashboard.editor.flatten_phases`).
+
+    A phase on both sides gives one entry per value that differs: ``phases.<i>.from_day``,
+    ``phases.<i>.label`` and ``phases.<i>.strategy.<path>`` (``None`` on the side whose phase
+    does not set that field). A phase on one side only is one entry ``phases.<i>`` whose other
+    side is ``None``. All in section ``"phases"``, in phase order.
+    """
+    out = []
+    for i in range(max(len(base), len(phases))):
+        old = base[i] if i < len(base) else None
+        new = phases[i] if i < len(phases) else None
+        if old is None or new is None:
+            out.append(Difference(f"phases.{i}", "phases", old, new))
+            continue
+        for key in ("from_day", "label"):
+            if old.get(key) != new.get(key):
+                out.append(Difference(f"phases.{i}.{key}", "phases", old.get(key), new.get(key)))
+        so, sn = old.get("strategy", {}), new.get("strategy", {})
+        for path in [*so, *(p for p in sn if p not in so)]:
+            if so.get(path) != sn.get(path):
+                out.append(Difference(f"phases.{i}.strategy.{path}", "phases", so.get(path), sn.get(path)))
+    return out
+
+
+def phase_difference_text(d: Difference, t: Callable[..., str], label: Callable[[str], str],
+                          by_path: Mapping[str, FieldSpec], never: str, yes: str, no: str) -> str:
+    """One line of the list of differences for an entry of :func:`phase_differences`.
+
+    ``t`` translates (``dashboard.i18n.t``), ``label`` names a schema field
+    (``dashboard.i18n.param_label``), ``by_path`` gives the strategy fields' specs
+    (``strategy.<path>``) for their units and "never" sentinels.
+    """
+    _, i, *rest = d.path.split(".", 3)
+    k = int(i) + 1
+    if not rest:
+        if d.new is None:
+            return t("phase.diff_removed", i=k, day=d.old["from_day"])
+        return t("phase.diff_added", i=k, day=d.new["from_day"])
+    spec = by_path.get(f"strategy.{rest[1]}") if rest[0] == "strategy" else None
+    name = label(spec.name) if spec is not None else label(rest[-1])
+
+    def shown(v: Any) -> str:
+        return t("phase.diff_unset") if v is None or v == "" else value_text(v, spec, never, yes, no)
+
+    return f"**{t('phase.n', i=k)} · {name}**: {shown(d.old)} → {shown(d.new)}"
 
 
 def ordered_sections(specs: Sequence[FieldSpec], changed: set[str]) -> list[tuple[str, list[FieldSpec]]]:

@@ -1,7 +1,8 @@
 """The Optimize page's logic: the fields one may decide, a checked plan, the run. Nothing here imports Streamlit.
 
-:func:`decidable` lists the strategy's bounded number fields (what the merchant decides;
-:data:`sim.planning.optimize.DECIDABLE`), :func:`decidable_for` adds a phased scenario's switch days; :func:`parse_constraints` reads the page's constraint
+:func:`decidable` lists the strategy's bounded number fields, switches and choices (what the
+merchant decides; :data:`sim.planning.optimize.DECIDABLE`), :func:`decidable_for` adds a phased
+scenario's switch days and the levers each phase sets; :func:`parse_constraints` reads the page's constraint
 box (one ``KPI<=X`` per line); :func:`plan` checks everything before a run — decision
 variables, objective, constraints, counts and the page's size limits — as one-line
 :class:`sim.ScenarioError`; :func:`run` sends the plan to
@@ -18,11 +19,11 @@ from functools import cache
 from sim import Scenario, ScenarioError
 from sim.planning import optimize as op
 
-from .editor import FieldSpec, phase_specs
+from .editor import FieldSpec, field_specs, flatten_phases, phase_specs
 from .sweeps import sweepable
 
 __all__ = ["MAX_RUNS", "MAX_TRIALS", "MAX_USER_DAYS", "OptimizationPlan", "decidable", "decidable_for",
-           "parse_constraints", "plan", "run"]
+           "has_range", "parse_constraints", "plan", "run"]
 
 #: Trials a page search may take; the CLI takes more.
 MAX_TRIALS = 300
@@ -34,23 +35,36 @@ MAX_USER_DAYS = 2_000_000_000
 COMPARE = ("public_only", "content_led", "hybrid_referral")
 
 
+def has_range(spec: FieldSpec) -> bool:
+    """Whether the search takes a range of the field (a number), not its values (a switch or a choice)."""
+    return spec.kind in ("int", "float")
+
+
 @cache
 def decidable() -> dict[str, FieldSpec]:
-    """Path → field spec of every bounded number field of the strategy, in schema order."""
-    return {p: s for p, s in sweepable().items() if op.DECIDABLE.match(p)}
+    """Path → field spec of every bounded number field, switch and choice of the strategy, in schema order."""
+    numbers = sweepable()
+    return {s.path: s for s in field_specs() if op.DECIDABLE.match(s.path)
+            and (s.path in numbers or s.kind in ("bool", "enum"))}
 
 
 def decidable_for(base: Scenario) -> dict[str, FieldSpec]:
-    """:func:`decidable` plus the first day of each phase of ``base`` (``phases.N.from_day``), if it has phases.
+    """:func:`decidable` plus, for each phase of ``base``, its first day and the strategy levers it sets.
 
-    "When should the launch give way to the next phase?" is then a decision variable like the
-    strategy's levers (its range is checked against the horizon by :func:`plan`).
+    "When should the launch give way to the next phase?" (``phases.N.from_day``, its range
+    checked against the horizon by :func:`plan`) and "how hard should that phase push?"
+    (``phases.N.strategy.<field>``, for the fields the phase changes) are then decision
+    variables like the strategy's own levers.
     """
     out = dict(decidable())
     spec = next(s for s in phase_specs() if s.name == "from_day")
-    for i in range(len(base.phases)):
+    for i, phase in enumerate(flatten_phases(base)):
         path = f"phases.{i}.from_day"
         out[path] = dataclasses.replace(spec, path=path)
+        for field in phase["strategy"]:
+            lever = out.get(f"strategy.{field}")
+            if lever is not None:
+                out[f"phases.{i}.strategy.{field}"] = dataclasses.replace(lever, path=f"phases.{i}.strategy.{field}")
     return out
 
 
@@ -76,10 +90,14 @@ class OptimizationPlan:
     user_days: int
 
 
-def plan(base: Scenario, ranges: Mapping[str, tuple[float, float]], kpi: str, risk: str | None,
+def plan(base: Scenario, ranges: Mapping[str, tuple[float, float] | None], kpi: str, risk: str | None,
          constraints: str | None, trials: int, seeds: int, fresh_seeds: int,
          compare: Sequence[str] = COMPARE) -> OptimizationPlan:
-    """Check a page search (one-line ScenarioError), including the page's size limits."""
+    """Check a page search (one-line ScenarioError), including the page's size limits.
+
+    ``ranges`` maps each decision variable to its ``(low, high)``, or to ``None`` for a switch
+    or a choice (the search tries each of its values).
+    """
     objective = op.parse_objective(kpi, risk)
     cons = parse_constraints(constraints)
     if int(trials) < 1:
@@ -87,7 +105,7 @@ def plan(base: Scenario, ranges: Mapping[str, tuple[float, float]], kpi: str, ri
     if int(trials) > MAX_TRIALS:
         raise ScenarioError(f"--trials {int(trials):,} is more than a page search takes (at most {MAX_TRIALS}); "
                             "use 'siyu optimize' for a longer search")
-    decs = op.decisions(base, {p: (float(lo), float(hi)) for p, (lo, hi) in ranges.items()})
+    decs = op.decisions(base, {p: None if r is None else (float(r[0]), float(r[1])) for p, r in ranges.items()})
     shipped = op.shipped_for(base, compare) if fresh_seeds else []
     runs = op.plan_work(base, int(trials), int(seeds), int(fresh_seeds), shipped)
     user_days = runs * base.population.n_users * base.horizon_days
@@ -107,7 +125,8 @@ def run(p: OptimizationPlan, progress: Callable[[str, int, int], None] | None = 
 
     small = p.base.population.n_users * p.base.horizon_days < 300_000  # worker processes do not pay off
     with LocalBackend(workers=1 if small else None) as backend:
-        res = op.optimize(p.base, {d.path: (d.lo, d.hi) for d in p.decisions}, p.objective,
+        decide = {d.path: (d.lo, d.hi) if d.kind in ("int", "float") else None for d in p.decisions}
+        res = op.optimize(p.base, decide, p.objective,
                           constraints=list(p.constraints), trials=p.trials, seeds=p.seeds, fresh_seeds=p.fresh_seeds,
                           compare=list(p.compare), backend=backend, store=store, progress=progress)
     return res

@@ -10,6 +10,7 @@ partial experiment is marked partial above everything else.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -30,7 +31,7 @@ DEFAULT_KPIS = ["cum_profit", "roi", "final_private_pool", "payback_day"]
 
 def param_text(path: str) -> str:
     """A parameter's label with its unit and path (``Ad posts per day (posts per day) · strategy.ad_posts_per_day``)."""
-    spec = sweeps.sweepable().get(path)
+    spec = sweeps.sweepable().get(re.sub(r"^phases\.\d+\.strategy\.", "strategy.", path))
     name = path.rsplit(".", 1)[-1]
     label = param_label(name)
     unit = unit_text(spec.unit, current()) if spec is not None else ""
@@ -249,7 +250,8 @@ def show_optimization(res: Any, key: str) -> None:
             for chk in res.fresh_check():
                 (st.caption if chk["met"] else st.warning)(
                     t("opt.fresh_met" if chk["met"] else "opt.fresh_not_met", constraint=chk["constraint"],
-                      median=_num(chk["median"])))
+                      statistic=t("opt.stat_median") if chk["statistic"] == "median" else chk["statistic"],
+                      value=_num(chk["value"])))
         st.download_button(t("opt.download"), res.recommended_yaml(), file_name=f"{res.base.name}_optimized.yaml",
                            mime="text/yaml", key=f"{key}.download_btn", icon=":material/download:")
     tabs = st.tabs([t("opt.tab.history"), t("opt.tab.importances"), t("opt.tab.slice")])

@@ -73,18 +73,14 @@ def axis_values(spec: FieldSpec, lo: float, hi: float, points: int) -> list[Any]
     """``points`` evenly spaced values from ``lo`` to ``hi`` (integers for an int field, no repeats).
 
     Raises:
-        ScenarioError: A range outside the field's schema bounds, reversed or empty, or a
-            number of points below 2 or above :data:`MAX_POINTS_PER_AXIS` (one line).
+        ScenarioError: A range :meth:`sim.experiments.Parameter.checked_range` refuses
+            (outside the schema's bounds, not finite, fractional for a whole-number field,
+            reversed or empty: the CLI's wording), or a number of points below 2 or above
+            :data:`MAX_POINTS_PER_AXIS` (one line).
     """
-    label = spec.path
     if not 2 <= int(points) <= MAX_POINTS_PER_AXIS:
-        raise ScenarioError(f"{label}: points must be 2 to {MAX_POINTS_PER_AXIS} (got {points})")
-    if (spec.lo is not None and lo < spec.lo) or (spec.hi is not None and hi > spec.hi):
-        raise ScenarioError(f"{label}: range {lo:g} to {hi:g} is outside the schema's bounds "
-                            f"({spec.lo:g} to {spec.hi:g} {spec.unit})".rstrip())
-    if not lo < hi:
-        raise ScenarioError(f"{label}: range {lo:g} to {hi:g} is {'empty' if lo == hi else 'reversed'}; "
-                            "give FROM < TO")
+        raise ScenarioError(f"{spec.path}: points must be 2 to {MAX_POINTS_PER_AXIS} (got {points})")
+    lo, hi = ex.parameter(spec.path).checked_range((lo, hi), "sweep axis")
     xs = np.linspace(float(lo), float(hi), int(points))
     if spec.kind == "int":
         return sorted({int(round(v)) for v in xs})

@@ -39,6 +39,7 @@ __all__ = [
     "Range",
     "plan_size_row",
     "range_row",
+    "values_row",
     "run_with_progress",
     "scenario_label",
     "sidebar",
@@ -427,6 +428,16 @@ class Range(NamedTuple):
     lo: float
     hi: float
     points: int | None
+
+
+def values_row(spec: FieldSpec) -> None:
+    """A switch's or a choice's row in a list of ranges: its name (ⓘ its help) and the values a search tries."""
+    from .results_view import param_text  # results_view imports this module
+
+    values = [t("ed.no"), t("ed.yes")] if spec.kind == "bool" else [str(c) for c in spec.choices]
+    cols = st.columns([3, 2.4])
+    cols[0].markdown(f"**{param_text(spec.path)}**", help=t(f"field.{spec.schema_path}.help"))
+    cols[1].caption(t("opt.tries", values=" | ".join(values)))
 
 
 def range_row(prefix: str, spec: FieldSpec, *, labels: tuple[str, str] = ("sw.from", "sw.to"),

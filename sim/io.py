@@ -49,6 +49,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "clean_stale_temps",
+    "cashflow_long_table",
     "daily_long_table",
     "existing_results",
     "new_temp_dir",
@@ -63,6 +64,7 @@ __all__ = [
 
 TABLE_FORMATS = ("csv", "parquet")
 DAILY_STEM = "daily"
+CASHFLOW_STEM = "cashflow"
 SUMMARY_FILE = "summary.json"
 SCENARIO_FILE = "scenario.yaml"
 MANIFEST_FILE = "manifest.json"
@@ -268,6 +270,20 @@ def daily_long_table(ensemble: Ensemble) -> pd.DataFrame:
     return df[["seed", *[c for c in df.columns if c != "seed"]]]
 
 
+def cashflow_long_table(ensemble: Ensemble) -> pd.DataFrame:
+    """Every seed's monthly cash flow in one long table with a leading ``seed`` column.
+
+    Each seed's months are :func:`sim.money.monthly_cashflow`, discounted at the scenario's
+    ``finance.discount_rate``.
+    """
+    from sim.money import monthly_cashflow
+
+    rate = ensemble.scenario.finance.discount_rate
+    frames = [monthly_cashflow(r.daily, rate).assign(seed=r.seed) for r in ensemble.runs]
+    df = pd.concat(frames, ignore_index=True)
+    return df[["seed", *[c for c in df.columns if c != "seed"]]]
+
+
 def summary_dict(ensemble: Ensemble) -> dict[str, Any]:
     """Everything needed to reproduce and read a run: version, scenario, seeds, KPIs and bands."""
     bands = ensemble.summary_bands()
@@ -285,7 +301,7 @@ def summary_dict(ensemble: Ensemble) -> dict[str, Any]:
 
 def results_files(fmt: str = "csv") -> list[str]:
     """File names :func:`write_results` creates for a table format (the manifest last)."""
-    return [f"{DAILY_STEM}.{fmt}", SCENARIO_FILE, SUMMARY_FILE, MANIFEST_FILE]
+    return [f"{DAILY_STEM}.{fmt}", f"{CASHFLOW_STEM}.{fmt}", SCENARIO_FILE, SUMMARY_FILE, MANIFEST_FILE]
 
 
 def _result_names() -> list[str]:
@@ -514,6 +530,7 @@ def _write_set(ensemble: Ensemble, directory: Path, fmt: str, overwrite: bool) -
     """Write the result files into ``directory``, the manifest (names and hashes) last."""
     written = [
         write_table(daily_long_table(ensemble), directory / f"{DAILY_STEM}.{fmt}", fmt, overwrite),
+        write_table(cashflow_long_table(ensemble), directory / f"{CASHFLOW_STEM}.{fmt}", fmt, overwrite),
         atomic_write_text(directory / SCENARIO_FILE, ensemble.scenario.to_yaml(), overwrite),
         atomic_write_json(directory / SUMMARY_FILE, summary_dict(ensemble), overwrite),
     ]
@@ -528,7 +545,8 @@ def write_results(ensemble: Ensemble, out_dir: str | os.PathLike[str], fmt: str 
     """Write the results of a run into ``out_dir`` (created if needed), as one whole set.
 
     Files: ``daily.csv`` or ``daily.parquet`` (all seeds, one long table with a ``seed``
-    column), ``scenario.yaml`` (the full scenario), ``summary.json`` (version, scenario,
+    column), ``cashflow.csv`` or ``cashflow.parquet`` (every seed's monthly cash flow, the same
+    way: :func:`cashflow_long_table`), ``scenario.yaml`` (the full scenario), ``summary.json`` (version, scenario,
     seeds, per-seed KPIs and KPI bands) and ``manifest.json`` (each file's name and SHA-256),
     written last.
 
@@ -581,7 +599,8 @@ def write_results(ensemble: Ensemble, out_dir: str | os.PathLike[str], fmt: str 
     _fsync_dir(out)
     _write_set(ensemble, out, fmt, overwrite=True)
     for other in TABLE_FORMATS:
-        stale = out / f"{DAILY_STEM}.{other}"
-        if other != fmt and stale.is_file():
-            stale.unlink()
+        for stem in (DAILY_STEM, CASHFLOW_STEM):
+            stale = out / f"{stem}.{other}"
+            if other != fmt and stale.is_file():
+                stale.unlink()
     return [out / n for n in names]

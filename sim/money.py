@@ -27,6 +27,7 @@ __all__ = [
     "discounted_payback_day",
     "monthly_cashflow",
     "npv",
+    "peak_month_cost",
 ]
 
 #: days in a cash-flow month (the budget caps' month)

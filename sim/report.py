@@ -157,7 +157,7 @@ def _cashflow_figures(ensembles: Mapping[str, Ensemble], lang: str = "en") -> li
     texts = {k: t(f"money.chart.{k}", lang) for k in CASHFLOW_TEXTS if k != "title"}
     texts.update({c: t(f"cost.{c}", lang) for c in COST_COLUMNS})
     return [figures.cashflow_figure(cashflow_bands(ens), t("money.chart.title", lang, name=html.escape(name)),
-                                    names=texts)
+                                    names=texts, scenario=ens.scenario)
             for name, ens in ensembles.items()]
 
 

@@ -97,7 +97,8 @@ SCENARIOS = ["public_only", "rebate_led", "content_led"]
 
 def _open(page, lang: str, key: str) -> None:
     table = EN if lang == "en" else ZH
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(table[key], exact=True).click()
+    # generous: under heavy load the sidebar link took longer than Playwright's default 30 s once
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(table[key], exact=True).click(timeout=120_000)
     page.locator("h1").filter(has_text=table[NAV[key]].split(" (")[0]).first.wait_for(timeout=60_000)
     _wait_idle(page)
 

@@ -153,7 +153,7 @@ def test_run_prints_kpi_table_and_writes_results(runner, tmp_path):
         assert label in text
     assert "p10–p90" in text and "median" in text
 
-    assert sorted(p.name for p in out.iterdir()) == ["daily.csv", "manifest.json", "scenario.yaml", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["cashflow.csv", "daily.csv", "manifest.json", "scenario.yaml", "summary.json"]
     daily = pd.read_csv(out / "daily.csv")
     assert daily.columns[0] == "seed"
     assert set(sim.DAILY_COLUMNS) <= set(daily.columns)
@@ -192,7 +192,7 @@ def test_existing_results_are_not_overwritten_without_force(runner, tmp_path):
     result = runner.invoke(app, ["run", "spam_blast", *TINY, "--days", "30", "--out", str(out),
                                  "--force", "--format", "parquet"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["daily.parquet", "manifest.json", "scenario.yaml", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["cashflow.parquet", "daily.parquet", "manifest.json", "scenario.yaml", "summary.json"]
     daily = pd.read_parquet(out / "daily.parquet")
     assert daily["day"].max() == 29 and sorted(daily["seed"].unique()) == [0, 1]
     assert json.loads((out / "summary.json").read_text())["scenario"]["horizon_days"] == 30

@@ -9,6 +9,7 @@ import pytest
 
 import sim
 from sim import COST_COLUMNS, figures
+from sim.figures.style import EXTRA_COLORS
 
 STAGES = ["public", "follower", "customer", "repeat", "member", "partner", "dormant", "churned"]
 SOURCES = ["none", "card", "gift", "cash", "content", "referral"]
@@ -221,6 +222,11 @@ def test_a_scenario_keeps_its_colour_whatever_else_is_shown():
         assert len(set(cols.values())) == len(subset)
     assert figures.scenario_colors(["mine"])["mine"] == figures.scenario_color("mine")
     assert figures.scenario_color("mine") not in figures.SCENARIO_COLORS.values()
+
+
+def test_every_shipped_scenario_has_a_fixed_colour_apart_from_the_hashed_ones():
+    assert set(figures.SCENARIO_COLORS) == set(sim.list_scenarios())
+    assert not set(figures.SCENARIO_COLORS.values()) & set(EXTRA_COLORS)
 
 
 def test_cascade_sunburst_nests_every_user_under_its_referrer():

@@ -20,6 +20,7 @@ from sim.io import (
     atomic_write_json,
     atomic_write_text,
 )
+from sim.money import monthly_cashflow
 
 
 def _leftovers(directory):
@@ -148,7 +149,14 @@ def small_ensemble():
 def test_write_results_files_and_refusal(tmp_path, small_ensemble):
     out = tmp_path / "res"
     paths = sio.write_results(small_ensemble, out, "csv")
-    assert sorted(p.name for p in paths) == ["daily.csv", "manifest.json", "scenario.yaml", "summary.json"]
+    assert sorted(p.name for p in paths) == ["cashflow.csv", "daily.csv", "manifest.json", "scenario.yaml", "summary.json"]
+    flows = pd.read_csv(out / "cashflow.csv")
+    assert flows.columns[0] == "seed" and sorted(flows["seed"].unique()) == [0, 1]
+    for run in small_ensemble.runs:  # each seed's months, as sim.money computes them
+        mine = flows[flows["seed"] == run.seed].drop(columns="seed").reset_index(drop=True)
+        want = monthly_cashflow(run.daily, small_ensemble.scenario.finance.discount_rate)
+        pd.testing.assert_frame_equal(mine, want, check_dtype=False)
+        assert mine["net"].sum() == pytest.approx(run.daily["profit"].sum())
     daily = pd.read_csv(out / "daily.csv")
     assert daily.columns[0] == "seed"
     assert sorted(daily["seed"].unique()) == [0, 1]
@@ -161,7 +169,7 @@ def test_write_results_files_and_refusal(tmp_path, small_ensemble):
     assert summary["bands"]["gmv_total"]["q50"] == pytest.approx(
         float(np.median([r.summary["gmv_total"] for r in small_ensemble.runs])))
     assert yaml.safe_load((out / "scenario.yaml").read_text())["horizon_days"] == 30
-    assert sio.existing_results(out) == ["daily.csv", "scenario.yaml", "summary.json", "manifest.json"]
+    assert sio.existing_results(out) == ["daily.csv", "cashflow.csv", "scenario.yaml", "summary.json", "manifest.json"]
     assert sio.results_status(out).complete
 
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -170,4 +178,4 @@ def test_write_results_files_and_refusal(tmp_path, small_ensemble):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing written
 
     sio.write_results(small_ensemble, out, "parquet", overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["daily.parquet", "manifest.json", "scenario.yaml", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["cashflow.parquet", "daily.parquet", "manifest.json", "scenario.yaml", "summary.json"]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from sim.figures import cashflow_figure
 from sim.money import (
     FLOW_COLUMNS,
@@ -114,3 +115,20 @@ def test_cashflow_figure_draws_inflows_above_outflows_below_and_banded_cumulativ
     # the band holds the median: q10 ≤ q50 ≤ q90 on each cumulative line
     lo, hi, mid = lines[0].y, lines[1].y, lines[2].y
     assert all(a <= c <= b for a, b, c in zip(lo, hi, mid, strict=True))
+
+
+def test_cashflow_figure_shades_plan_phases_where_their_days_fall_on_the_month_axis():
+    ens = _ensemble([daily(150, margin=2.0)], rate=0.1)
+    flows = cashflow_bands(ens)
+    assert not cashflow_figure(flows).layout.shapes  # no scenario given: no phases
+    phased = sim.load_scenario("gift_launch_content").with_overrides({"horizon_days": 150})
+    assert [ph.from_day for ph in phased.phases] == [60]
+    fig = cashflow_figure(flows, scenario=phased, phase_text="阶段 {k}")
+    (band,) = fig.layout.shapes
+    # month m is drawn at m + 1 and holds days 30m..30m+29: days 60..149 are months 2..4 → x 2.5 to 5.5
+    assert (band.x0, band.x1) == pytest.approx((2.5, 5.5))
+    assert [a.text for a in fig.layout.annotations] == ["content-led"]
+    unlabelled = phased.with_overrides({"phases": [{"from_day": 45, "strategy": {"ad_posts_per_day": 0.2}}]})
+    (band,) = cashflow_figure(flows, scenario=unlabelled, phase_text="阶段 {k}").layout.shapes
+    assert (band.x0, band.x1) == pytest.approx((2.0, 5.5))  # day 45 is the middle of month 1 (x 1.5 to 2.5)
+    assert cashflow_figure(flows, scenario=unlabelled, phase_text="阶段 {k}").layout.annotations[0].text == "阶段 1"

@@ -132,10 +132,42 @@ def test_a_phased_scenario_offers_its_switch_day_and_another_scenario_drops_it(s
     assert at.session_state["opt.params"] == [ADS]
 
 
-def test_decidable_for_adds_one_switch_day_per_phase():
+def test_decidable_for_adds_each_phases_switch_day_and_the_levers_it_sets():
     phased = sim.load_scenario("gift_launch_content")
+    sets = ["content_posts_per_day", "ad_posts_per_day", "ads_targeted", "one_to_one", "hooks.gift.enabled",
+            "hooks.content.enabled", "hooks.content.take_up", "hooks.content.cost_per_join",
+            "hooks.content.selection", "welfare_events_per_week", "monthly_promo", "membership"]
     assert set(logic.decidable_for(phased)) - set(logic.decidable()) == {
-        f"phases.{i}.from_day" for i in range(len(phased.phases))}
+        "phases.0.from_day", *(f"phases.0.strategy.{f}" for f in sets)}
     assert set(logic.decidable_for(sim.load_scenario("spam_blast"))) == set(logic.decidable())
-    spec = logic.decidable_for(phased)["phases.0.from_day"]
-    assert spec.kind == "int" and spec.lo == 1
+    fields = logic.decidable_for(phased)
+    assert fields["phases.0.from_day"].kind == "int" and fields["phases.0.from_day"].lo == 1
+    lever = fields["phases.0.strategy.ad_posts_per_day"]
+    assert (lever.kind, lever.lo, lever.hi) == ("float", 0, 50) and logic.has_range(lever)
+    assert lever.schema_path == "strategy.ad_posts_per_day"  # its help is the strategy field's
+    assert not logic.has_range(fields["phases.0.strategy.ads_targeted"])
+
+
+def test_every_switch_and_choice_offered_is_a_decision_the_search_takes():
+    fields = logic.decidable()
+    values = {p: s for p, s in fields.items() if not logic.has_range(s)}
+    assert "strategy.ads_targeted" in values and "strategy.seeding" in values
+    assert {s.kind for s in values.values()} == {"bool", "enum"}
+    base = sim.load_scenario("content_led").with_overrides({"population.n_users": 500, "horizon_days": 60})
+    p = logic.plan(base, dict.fromkeys(values), "cum_profit", None, "", 5, 1, 0)
+    kinds = {d.path: (d.kind, d.choices) for d in p.decisions}
+    assert kinds["strategy.ads_targeted"] == ("bool", (False, True))
+    assert kinds["strategy.seeding"][0] == "choice" and set(kinds["strategy.seeding"][1]) == set(fields["strategy.seeding"].choices)
+
+
+def test_a_switch_and_a_phases_lever_are_decided_on_the_page(store):
+    lever, switch = "phases.0.strategy.content_posts_per_day", "strategy.ads_targeted"
+    at = page(**{"opt.scenario": "gift_launch_content", "opt.horizon": 90, "opt.params": [lever, switch],
+                 f"opt.lo.{lever}": 0.5, f"opt.hi.{lever}": 3.0})
+    assert not at.error, [e.value for e in at.error]
+    assert at.number_input(key=f"opt.lo.{lever}").value == 0.5
+    assert any(EN["opt.tries"].format(values="off | on") in c.value for c in at.caption)  # a switch has no range
+    at.button(key="opt.run_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    plan = at.session_state["opt.result"].plan()
+    assert 0.5 <= plan[lever] <= 3.0 and plan[switch] in (False, True)

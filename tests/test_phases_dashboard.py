@@ -11,7 +11,8 @@ from test_dashboard import new_app, ok
 
 import sim
 from dashboard import editor as ed
-from dashboard.i18n import EN, ZH
+from dashboard import editor_layout as layout
+from dashboard.i18n import EN, ZH, param_label, t
 from dashboard.text import unplain
 
 
@@ -44,6 +45,36 @@ def test_a_bad_phase_is_placed_next_to_its_field():
     assert "phases.0.strategy.content_posts_per_day" in fields
 
 
+def test_the_list_of_differences_names_each_phase_value_that_changed():
+    base = ed.flatten_phases(sim.load_scenario("gift_launch_content"))
+    draft = [{**base[0], "from_day": 90, "strategy": {**base[0]["strategy"], "ad_posts_per_day": 0.3}},
+             {"from_day": 200, "label": "", "strategy": {}}]
+    del draft[0]["strategy"]["welfare_events_per_week"]
+    diffs = layout.phase_differences(base, draft)
+    assert [(d.path, d.old, d.new) for d in diffs] == [
+        ("phases.0.from_day", 60, 90),
+        ("phases.0.strategy.ad_posts_per_day", base[0]["strategy"]["ad_posts_per_day"], 0.3),
+        ("phases.0.strategy.welfare_events_per_week", 0.0, None),
+        ("phases.1", None, draft[1]),
+    ]
+    assert {d.section for d in diffs} == {"phases"}
+    assert layout.phase_differences(base, base) == []
+    assert [(d.path, d.new) for d in layout.phase_differences(base, [])] == [("phases.0", None)]
+    by_path = {s.path: s for s in ed.field_specs()}
+
+    def text(d, lang="en"):
+        return layout.phase_difference_text(d, lambda key, **kw: t(key, lang, **kw), lambda n: param_label(n, lang),
+                                            by_path, "never", "yes", "no")
+
+    assert [text(d) for d in diffs] == [
+        "**Phase 1 · From day**: 60 → 90",
+        f"**Phase 1 · {param_label('ad_posts_per_day', 'en')}**: 0.15 → 0.3",
+        f"**Phase 1 · {param_label('welfare_events_per_week', 'en')}**: 0 → not set",
+        "Phase 2 added, from day 200",
+    ]
+    assert text(layout.phase_differences(base, [])[0], "zh") == "删除阶段 1（原从第 60 天起）"
+
+
 def test_phase_texts_exist_in_both_languages():
     keys = [k for k in EN if k.startswith("phase.")]
     assert len(keys) >= 10 and all(k in ZH and ZH[k] != EN[k] for k in keys)
@@ -62,6 +93,8 @@ def test_editor_adds_edits_saves_and_removes_a_phase(editor):
     ok(editor.multiselect(key="ed.phases.0.fields").set_value(["content_posts_per_day", "hooks.gift.enabled"]).run())
     ok(editor.number_input(key="ed.phases.0.s.content_posts_per_day").set_value(3.0).run())
     ok(editor.toggle(key="ed.phases.0.s.hooks.gift.enabled").set_value(True).run())
+    shown = "\n".join(m.value for m in editor.markdown)
+    assert "Phase 1 added, from day 90" in shown  # the list of differences names the new phase
     editor.text_input(key="ed.name").set_value("phased").run()
     ok(editor.button(key="ed.save_btn").click().run())
     saved = editor.session_state["lib.user"]["phased"]

@@ -25,7 +25,7 @@ import sim
 from sim import io as sio
 from sim.cli import app
 
-SET = ("daily.csv", "scenario.yaml", "summary.json", "manifest.json")
+SET = ("daily.csv", "cashflow.csv", "scenario.yaml", "summary.json", "manifest.json")
 COUNTED = ("open", "link", "rename", "replace", "unlink", "mkdir", "rmdir")  # what changes the tree
 
 

@@ -23,7 +23,8 @@ def cashflow_chart(ens: Ensemble, name: str, lang: str | None = None) -> go.Figu
     """The monthly cash-flow figure of one scenario, with texts in ``lang`` (default: the current one)."""
     texts = {**names("money.chart", lang=lang), **names("cost", lang=lang)}
     shown = display_name(name, lang or current())
-    return figures.cashflow_figure(cashflow_bands(ens), t("money.chart.title", lang, name=shown), names=texts)
+    return figures.cashflow_figure(cashflow_bands(ens), t("money.chart.title", lang, name=shown), names=texts,
+                                   scenario=ens.scenario, phase_text=t("phase.chart_label", lang))
 
 
 def summary_text(ens: Ensemble, name: str) -> str:

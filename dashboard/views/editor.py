@@ -102,8 +102,7 @@ base_values, base_shocks = editor.flatten(base)
 specs = editor.field_specs()
 by_path = {s.path: s for s in specs}
 diffs = layout.differences(base_values, values, specs, base_shocks, shocks)
-if phases != base_phases:
-    diffs.append(layout.Difference("phases", "phases", len(base_phases), len(phases)))
+diffs += layout.phase_differences(base_phases, phases)
 changed = {d.path for d in diffs}
 scenario = None
 build_error = None
@@ -129,8 +128,8 @@ with st.container(border=True):
             if d.path == "shocks":
                 items.append(f"- {t('ed.diff.shocks', old=d.old, new=d.new)}")
                 continue
-            if d.path == "phases":
-                items.append(f"- {t('phase.diff', old=d.old, new=d.new)}")
+            if d.section == "phases":
+                items.append(f"- {layout.phase_difference_text(d, t, param_label, by_path, never, yes, no)}")
                 continue
             spec = by_path.get(d.path)
             old = layout.value_text(d.old, spec, never, yes, no)

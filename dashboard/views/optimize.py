@@ -44,12 +44,16 @@ with st.container(border=True):
     ss["opt.params"] = [p for p in ss.get("opt.params", []) if p in fields]  # another scenario's phases
     paths = ui.choice(st.multiselect, t("opt.params"), list(fields), key="opt.params",
                       text=results_view.param_text, help=t("opt.params_help"), persist_state="session")
-    ranges: dict[str, tuple[float, float]] = {}
+    ranges: dict[str, tuple[float, float] | None] = {}
     for path in paths:
-        lo, hi, _ = ui.range_row("opt", fields[path])
-        ranges[path] = (float(lo), float(hi))
+        if logic.has_range(fields[path]):
+            lo, hi, _ = ui.range_row("opt", fields[path])
+            ranges[path] = (float(lo), float(hi))
+        else:  # a switch or a choice: the search tries each value
+            ui.values_row(fields[path])
+            ranges[path] = None
     constraints = st.text_area(t("opt.constraints"), key="opt.constraints", help=t("opt.constraints_help"),
-                               placeholder="cost_total<=20000\nchurn_rate<=0.3", height=90, persist_state="session")
+                               placeholder="cost_total<=20000\ncost_total@q90<=30000\nchurn_rate<=0.3", height=90, persist_state="session")
 
     ready = None
     if not paths:

@@ -11,7 +11,6 @@ document on stdout. Bad input is one ``error:`` line and exit code 2.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +42,7 @@ from sim.cli.common import (
     collect_overrides,
     fail,
     load_with,
+    print_json,
     print_listing,
     scenario_desc,
     stderr_console,
@@ -57,13 +57,6 @@ MAX_RUNS = 10_000
 MAX_USER_DAYS = 20_000_000_000
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")]
-
-
-def print_json(obj: Any) -> None:
-    """Print ``obj`` as one strict JSON document (NaN and ±inf become null)."""
-    from sim.io import _jsonable
-
-    typer.echo(json.dumps(_jsonable(obj), ensure_ascii=False, allow_nan=False))
 
 
 class _RateColumn(ProgressColumn):

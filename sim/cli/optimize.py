@@ -57,7 +57,8 @@ def optimize_command(
     risk: Annotated[str | None, typer.Option(
         "--risk", metavar="qNN", help="Optimise the bad tail over seeds (q10: the value beaten in 90 % of seeds).")] = None,
     constraint: Annotated[list[str] | None, typer.Option(
-        "--constraint", metavar="'KPI<=X'", help="Constraint on a KPI's median over seeds. Repeatable.")] = None,
+        "--constraint", metavar="'KPI<=X'", help="Constraint on a KPI's median over seeds, or with KPI@q90<=X on its "
+        "90th percentile (a chance constraint: met in at least 90 % of seeds). Repeatable.")] = None,
     trials: Annotated[int, typer.Option("--trials", metavar="N", help="Trials of the search.", show_default=True)] = 50,
     seeds: Annotated[int, typer.Option("--seeds", "-n", help="Seeds per trial (common random numbers).",
                                        show_default=True)] = 3,
@@ -71,7 +72,9 @@ def optimize_command(
                                              help="Write the recommended plan here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     store: StoreOpt = None,
-    experiment_id: Annotated[str | None, typer.Option("--id", metavar="NAME", help="Experiment id (default: opt-…).")] = None,
+    experiment_id: Annotated[str | None, typer.Option(
+        "--id", metavar="NAME", help="Experiment id (default: opt-…). An interrupted search under this id, "
+        "run again with the same options, resumes where it stopped.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sampler and of the run seeds.")] = 0,
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     users: UsersOpt = None,
@@ -104,6 +107,10 @@ def optimize_command(
                     raise sim.ScenarioError(f"--compare {n!r} is not a shipped scenario; shipped: "
                                             f"{', '.join(sim.list_scenarios())}")
         backend = make_backend(workers=workers, scheduler=scheduler)
+        if experiment_id is None:  # named here, so an interrupted search can say how to resume it
+            from sim.experiments.store import new_id
+
+            experiment_id = new_id("opt")
         try:
             with sweep_progress() as progress:
                 task = progress.add_task(escape(f"optimize {base.name}: trials"), total=trials)
@@ -118,7 +125,8 @@ def optimize_command(
                                   compare=names, seed=seed, backend=backend, store=store, id=experiment_id,
                                   progress=update)
         except KeyboardInterrupt:
-            fail("interrupted; the stored runs are kept (partial) and nothing is recommended", 130)
+            fail(f"interrupted; the stored runs are kept ({experiment_id}, partial) and nothing is recommended; "
+                 f"run the same command with --id {experiment_id} to resume", 130)
         finally:
             backend.close()
         res.base_ref = _reference(scenario)
@@ -153,7 +161,7 @@ def print_optimization(res, written: Path | None = None, top: int = 5) -> None:
         table.add_column(escape(d.path), justify="right")
     table.add_column(escape(f"{obj.statistic} {obj.kpi}"), justify="right")
     for c in res.constraints:
-        table.add_column(escape(f"{c.kpi} median"), justify="right")
+        table.add_column(escape(f"{c.kpi} {c.statistic}"), justify="right")
     table.add_column("feasible")
     ok = res.trials[res.trials["state"] == "COMPLETE"]
     ranked = ok.assign(_f=~ok["feasible"]).sort_values(
@@ -161,7 +169,7 @@ def print_optimization(res, written: Path | None = None, top: int = 5) -> None:
     for _, r in ranked.head(top).iterrows():
         cells = [str(int(r["trial"])), *[_plan_value(r[d.path], d) for d in res.decisions],
                  kpi_text(float(r["objective"]), unit),
-                 *[kpi_text(float(r[f"{c.kpi}_q50"]), sim.KPI_INFO[c.kpi][1]) for c in res.constraints],
+                 *[kpi_text(float(r[c.column]), sim.KPI_INFO[c.kpi][1]) for c in res.constraints],
                  "yes" if r["feasible"] else "no"]
         table.add_row(*map(escape, cells))
     console.print(table)
@@ -190,7 +198,8 @@ def print_optimization(res, written: Path | None = None, top: int = 5) -> None:
             rt.add_row(*map(escape, cells))
         console.print(rt)
         for chk in res.fresh_check():
-            console.print(escape(f"on the fresh seeds {chk['constraint']}: median {kpi_text(chk['median'], sim.KPI_INFO[chk['kpi']][1])} — "
+            console.print(escape(f"on the fresh seeds {chk['constraint']}: {chk['statistic']} "
+                                 f"{kpi_text(chk['value'], sim.KPI_INFO[chk['kpi']][1])} — "
                                  f"{'met' if chk['met'] else 'NOT met (the search seeds were lucky; use more --seeds)'}"))
     if written is not None:
         console.print(escape(f"wrote {written}"))

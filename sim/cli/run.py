@@ -62,7 +62,7 @@ def run_command(
     days: DaysOpt = None,
     set_: SetOpt = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", metavar="DIR", help="Write daily results, summary.json and scenario.yaml here.")] = None,
+        "--out", metavar="DIR", help="Write daily results, the monthly cash flow, summary.json and scenario.yaml here.")] = None,
     fmt: Annotated[TableFormat, typer.Option(
         "--format", case_sensitive=False, help="Format of the daily results table.")] = TableFormat.csv,
     force: ForceOpt = False,

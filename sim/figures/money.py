@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sim.figures.phases import add_phases
 from sim.figures.style import COST_COLORS, LAYOUT, label_of, rgba
+from sim.money import MONTH_DAYS
 from sim.results import COST_COLUMNS, KPI_INFO, Ensemble, prob_beats
+from sim.scenario import Scenario
 
 
 def cost_table(ensembles: Mapping[str, Ensemble]) -> pd.DataFrame:
@@ -84,7 +87,8 @@ CUMULATIVE_COLORS = {"cumulative": "#000000", "discounted_cumulative": "#882255"
 
 
 def cashflow_figure(flows: pd.DataFrame, title: str | None = None, *,
-                    names: Mapping[str, str] | None = None) -> go.Figure:
+                    names: Mapping[str, str] | None = None, scenario: Scenario | None = None,
+                    phase_text: str = "Phase {k}") -> go.Figure:
     """The monthly cash flow of one scenario over seeds (from :func:`sim.money.cashflow_bands`).
 
     Bars per 30-day month (left axis): the median inflow (margin) above zero and the median
@@ -95,6 +99,10 @@ def cashflow_figure(flows: pd.DataFrame, title: str | None = None, *,
         flows: The table of :func:`sim.money.cashflow_bands` (``<column>_q10/_q50/_q90``).
         title: Figure title.
         names: Keys of :data:`CASHFLOW_TEXTS` and cost columns (``"cost_ads"``...) → display text.
+        scenario: The scenario of the flows: its plan phases are shaded where their days fall
+            on the month axis (:func:`sim.figures.phases.add_phases`; month ``m``, drawn at
+            ``m + 1``, holds days ``30m`` to ``30m + 29``).
+        phase_text: Label of a phase without its own label (``{k}`` = 1, 2, ...).
 
     Returns:
         The figure (``barmode="relative"``; one bar trace for the inflow and one per cost kind,
@@ -124,4 +132,7 @@ def cashflow_figure(flows: pd.DataFrame, title: str | None = None, *,
                       yaxis_title=text("y"), xaxis={"dtick": 1 if len(x) <= 24 else None},
                       yaxis2={"title": text("y2"), "overlaying": "y", "side": "right", "showgrid": False},
                       **{**LAYOUT, "hovermode": "x unified", "margin": {"l": 60, "r": 70, "t": 80, "b": 50}})
+    if scenario is not None:
+        add_phases(fig, {scenario.name: scenario}, phase_text=phase_text,
+                   x_of_day=lambda d: 0.5 + (d + 0.5) / MONTH_DAYS)
     return fig

@@ -10,12 +10,15 @@ stages, ``Scenario.phases``). The rule, one for all charts:
 - otherwise each scenario with phases gets a dashed vertical line in its own colour on each of
   its switch days, labelled "scenario: label", so differing plans are never drawn as if they
   switched together. Scenarios without phases add nothing.
+
+A chart whose x axis is not the day (the monthly cash flow) passes ``x_of_day``, the x of a
+day's centre, so the bands and lines fall where those days are drawn.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import plotly.graph_objects as go
@@ -47,7 +50,8 @@ def phase_bands(scenario: Scenario, phase_text: str = "Phase {k}") -> list[tuple
 
 def add_phases(fig: go.Figure, scenarios: Mapping[str, Any], *, row: int | str | None = None,
                col: int | str | None = None, phase_text: str = "Phase {k}",
-               colors: Mapping[str, str] | None = None, annotate: bool = True) -> go.Figure:
+               colors: Mapping[str, str] | None = None, annotate: bool = True,
+               x_of_day: Callable[[float], float] | None = None) -> go.Figure:
     """Draw the plan phases of ``scenarios`` (name → scenario or ensemble) on ``fig`` (see the module rule).
 
     Args:
@@ -58,6 +62,8 @@ def add_phases(fig: go.Figure, scenarios: Mapping[str, Any], *, row: int | str |
         phase_text: Label of a phase without its own label (``{k}`` = 1, 2, ...), translatable.
         colors: Scenario name → colour of its switch lines (default :func:`scenario_colors`).
         annotate: Write the labels (off for all but one panel of a grid).
+        x_of_day: The x coordinate of day ``d``'s centre (default ``d``: a day axis); a band
+            spans from the left edge of its first day to the right edge of its last.
 
     Returns:
         ``fig`` (changed in place).
@@ -65,19 +71,20 @@ def add_phases(fig: go.Figure, scenarios: Mapping[str, Any], *, row: int | str |
     scs = {n: s for n, s in scenarios_of(scenarios).items() if s.phases}
     if not scs:
         return fig
+    x = x_of_day or (lambda d: d)
     kw = {"row": row, "col": col} if row is not None else {}
     marks = {tuple((b[0], b[2]) for b in phase_bands(s, phase_text)) for s in scenarios_of(scenarios).values()}
     if len(marks) == 1:  # every scenario switches on the same days: shade the phases
         sc = next(iter(scs.values()))
         for k, (start, end, label) in enumerate(phase_bands(sc, phase_text)):
-            fig.add_vrect(x0=start - 0.5, x1=end + 0.5, fillcolor=PHASE_FILLS[k % 2], line_width=0, layer="below",
+            fig.add_vrect(x0=x(start - 0.5), x1=x(end + 0.5), fillcolor=PHASE_FILLS[k % 2], line_width=0, layer="below",
                           annotation_text=label if annotate else "", annotation_position="top left",
                           annotation_font={"size": 10, "color": "#555"}, name=f"phase {k + 1}", **kw)
         return fig
     colors = colors or scenario_colors(scenarios)
     for name, sc in scs.items():
         for start, _end, label in phase_bands(sc, phase_text):
-            fig.add_vline(x=start, line={"color": colors.get(name, "#555"), "width": 1.2, "dash": "dash"},
+            fig.add_vline(x=x(start), line={"color": colors.get(name, "#555"), "width": 1.2, "dash": "dash"},
                           annotation_text=f"{name}: {label}" if annotate else "", annotation_position="top right",
                           annotation_font={"size": 10, "color": colors.get(name, "#555")}, name=f"{name} phase", **kw)
     return fig

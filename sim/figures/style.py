@@ -14,7 +14,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 SCENARIO_COLORS = {
     "public_only": "#0072B2", "rebate_led": "#E69F00", "content_led": "#009E73",
     "hybrid_referral": "#CC79A7", "spam_blast": "#D55E00", "broadcast_group": "#56B4E9",
-    "community_no_sell": "#8C564B", "black_swan": "#000000",
+    "community_no_sell": "#8C564B", "black_swan": "#000000", "gift_launch_content": "#6A3D9A",
 }
 
 #: Colours of other scenarios (Paul Tol's muted scheme, distinct from the fixed ones above);

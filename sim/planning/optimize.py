@@ -26,9 +26,11 @@ The method:
   (:func:`sim.experiments.run_seed`), so trials differ by their plan, not their luck. The
   objective is the median over seeds (``risk="qNN"``: the NN-th percentile of a
   higher-is-better KPI, the (100 − NN)-th of a lower-is-better one — the value the plan beats
-  in (100 − NN) % of seeds). A constraint holds when the *median over seeds* meets it; its
-  value for Optuna is ``(median − X) / max(|X|, 1)`` for ``KPI<=X`` (``X − median`` for
-  ``>=``), so violations of different units add up. A KPI that is undefined (NaN) in every
+  in (100 − NN) % of seeds). A constraint holds when the *median over seeds* meets it — or, a
+  *chance constraint* ``KPI@qNN<=X``, when the NN-th percentile over seeds does (``cost_total@q90<=X``:
+  the cost stays under X in at least 90 % of seeds; ``final_private_pool@q10>=Y``: the pool
+  reaches Y in at least 90 %); its value for Optuna is ``(statistic − X) / max(|X|, 1)`` for
+  ``<=`` (``X − statistic`` for ``>=``), so violations of different units add up. A KPI that is undefined (NaN) in every
   seed does not meet a constraint on it (violation 1); "never" (inf) counts as a violation of
   :data:`NEVER_VIOLATION`.
 - **Batches**: trials are asked in batches (``study.ask``) of about one per worker, all runs of
@@ -39,6 +41,10 @@ The method:
   shipped scenarios on the same fresh seeds and the same users and days; the constraints are
   checked again on those runs. No feasible trial: the search says so, names the closest plan
   (least total violation), and nothing is recommended or re-evaluated.
+- **Resume**: an interrupted search (status ``partial``) is resumed by running it again under its
+  id with the same problem: the seeded sampler, told the same trials in the same order, asks
+  the same plans again, so the runs already stored are read back instead of run and the result
+  equals that of an uninterrupted search (tested).
 - **Store**: the experiment ``opt-…`` (kind ``optimization``) holds every run as its runs
   table (``stage`` = ``search`` or ``reeval``; ``point`` = trial number, then the re-evaluated
   scenarios), the study (``analysis/optuna.json``: every trial with its distributions, values
@@ -93,7 +99,8 @@ MAX_FRESH = 500
 DECIDABLE = re.compile(r"^(strategy\.|phases\.\d+\.(from_day$|strategy\.))")
 #: The violation a constraint gets when its KPI's median is "never" (inf) on the wrong side.
 NEVER_VIOLATION = 1_000.0
-_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(.*?)\s*$")
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*([^<>=\s]*)\s*)?(<=|>=)\s*(.*?)\s*$")
+_PERCENTILE = re.compile(r"^q(\d{1,2})$")
 _RISK = re.compile(r"^q(\d{1,2})$")
 Progress = Callable[[str, int, int], None]
 
@@ -266,41 +273,70 @@ def parse_objective(kpi: str, risk: str | None = None) -> Objective:
 
 @dataclass(frozen=True)
 class Constraint:
-    """``KPI <= X`` or ``KPI >= X``, met when the median over seeds meets it."""
+    """``KPI <= X`` or ``KPI >= X``, met when the KPI's median over seeds meets it.
+
+    A chance constraint (``quantile`` ≠ 0.5, written ``KPI@qNN<=X``) is met when the NN-th
+    percentile over seeds meets it: ``cost_total@q90<=X`` holds in at least 90 % of seeds.
+    """
 
     kpi: str
     op: str
     bound: float
+    quantile: float = 0.5
+
+    @property
+    def statistic(self) -> str:
+        """``median`` or ``qNN``: what over seeds must meet the bound."""
+        return "median" if self.quantile == 0.5 else f"q{round(self.quantile * 100):d}"
+
+    @property
+    def column(self) -> str:
+        """The trials table's column of the statistic (``<kpi>_q50`` for the median)."""
+        return f"{self.kpi}_q{round(self.quantile * 100):d}"
 
     @property
     def text(self) -> str:  # noqa: D102
-        return f"{self.kpi}{self.op}{self.bound:g}"
+        at = "" if self.quantile == 0.5 else f"@{self.statistic}"
+        return f"{self.kpi}{at}{self.op}{self.bound:g}"
 
-    def violation(self, median: float) -> float:
-        """Optuna's constraint value: ≤ 0 when met, else the violation relative to ``max(|X|, 1)``."""
-        if math.isnan(median):
+    def value(self, values: np.ndarray) -> float:
+        """The constraint's statistic of one plan from its per-seed KPI values."""
+        return quantiles(values, (self.quantile,))[0]
+
+    def violation(self, value: float) -> float:
+        """Optuna's constraint value of the statistic: ≤ 0 when met, else the violation relative to ``max(|X|, 1)``."""
+        if math.isnan(value):
             return 1.0
-        diff = median - self.bound if self.op == "<=" else self.bound - median
+        diff = value - self.bound if self.op == "<=" else self.bound - value
         if math.isinf(diff):
             return NEVER_VIOLATION if diff > 0 else -NEVER_VIOLATION
         return diff / max(abs(self.bound), 1.0)
 
     def to_dict(self) -> dict[str, Any]:  # noqa: D102
-        return {"kpi": self.kpi, "op": self.op, "bound": self.bound, "text": self.text,
+        return {"kpi": self.kpi, "op": self.op, "bound": self.bound, "quantile": self.quantile,
+                "statistic": self.statistic, "text": self.text,
                 "label": KPI_INFO[self.kpi][0], "unit": KPI_INFO[self.kpi][1]}
 
 
 def parse_constraint(text: str) -> Constraint:
-    """Parse ``KPI<=X`` or ``KPI>=X`` (one line naming what is wrong otherwise)."""
+    """Parse ``KPI<=X``, ``KPI>=X`` or a chance constraint ``KPI@qNN<=X`` (one line naming what is wrong otherwise)."""
     raw = str(text)
     m = _CONSTRAINT.match(raw)
     if not m:
-        raise ScenarioError(f"--constraint {cut(raw, 60)!r} must look like KPI<=X or KPI>=X, e.g. cost_total<=50000")
-    kpi, op, num = m.groups()
+        raise ScenarioError(f"--constraint {cut(raw, 60)!r} must look like KPI<=X or KPI>=X, e.g. cost_total<=50000 "
+                            "(or KPI@q90<=X: the 90th percentile over seeds)")
+    kpi, at, op, num = m.groups()
     _check_kpi(kpi, f"--constraint {cut(raw, 60)}")
+    q = 0.5
+    if at is not None:
+        pm = _PERCENTILE.match(at.strip())
+        if at.strip() != "median" and (not pm or not 1 <= int(pm.group(1)) <= 99):
+            raise ScenarioError(f"--constraint {cut(raw, 60)!r}: @{cut(at, 20)} must be a percentile over seeds from "
+                                f"q1 to q99 (e.g. {kpi}@q90{op}X: met in at least 90 % of seeds) or @median")
+        q = int(pm.group(1)) / 100 if pm else 0.5
     if not num:
         raise ScenarioError(f"--constraint {cut(raw, 60)!r}: no bound after {op}; e.g. {kpi}{op}0.2")
-    return Constraint(kpi, op, finite_number(num, f"--constraint {cut(raw, 60)!r}"))
+    return Constraint(kpi, op, finite_number(num, f"--constraint {cut(raw, 60)!r}"), q)
 
 
 def constraints_of(items: Sequence[str | Constraint]) -> list[Constraint]:
@@ -308,8 +344,8 @@ def constraints_of(items: Sequence[str | Constraint]) -> list[Constraint]:
     out: list[Constraint] = []
     for item in items:
         c = item if isinstance(item, Constraint) else parse_constraint(item)
-        if any(o.kpi == c.kpi and o.op == c.op for o in out):
-            raise ScenarioError(f"--constraint {c.kpi}{c.op} is given twice; give each bound once")
+        if any((o.kpi, o.op, o.quantile) == (c.kpi, c.op, c.quantile) for o in out):
+            raise ScenarioError(f"--constraint {c.text.split(c.op)[0]}{c.op} is given twice; give each bound once")
         out.append(c)
     return out
 
@@ -384,9 +420,9 @@ class Optimization:
             return f"no trial of {n} completed; nothing is recommended"
         row = self.trials[self.trials["trial"] == self.closest].iloc[0]
         plan = ", ".join(f"{k}={_fmt(v)}" for k, v in self.plan(self.closest).items())
-        medians = ", ".join(f"{c.kpi} median {_fmt(row[f'{c.kpi}_q50'])}" for c in self.constraints)
+        stats = ", ".join(f"{c.kpi} {c.statistic} {_fmt(row[c.column])}" for c in self.constraints)
         return (f"no plan met the constraints ({what}) in {n} trials; the closest is trial {self.closest}: {plan} "
-                f"({medians}; total violation {row['violation']:.3g}); nothing is recommended — relax a "
+                f"({stats}; total violation {row['violation']:.3g}); nothing is recommended — relax a "
                 "constraint or widen the ranges")
 
     def reeval_bands(self) -> pd.DataFrame:
@@ -405,14 +441,15 @@ class Optimization:
         return pd.DataFrame(rows)
 
     def fresh_check(self) -> list[dict[str, Any]]:
-        """Each constraint on the recommended plan's fresh seeds: median, met or not."""
+        """Each constraint on the recommended plan's fresh seeds: its statistic (median or qNN), met or not."""
         if self.reevaluation.empty:
             return []
         rec = self.reevaluation[self.reevaluation["scenario"] == "recommended"]
         out = []
         for c in self.constraints:
-            med = quantiles(rec[c.kpi].to_numpy(dtype=float), (0.5,))[0]
-            out.append({"constraint": c.text, "kpi": c.kpi, "median": med, "met": c.violation(med) <= 0})
+            v = c.value(rec[c.kpi].to_numpy(dtype=float))
+            out.append({"constraint": c.text, "kpi": c.kpi, "statistic": c.statistic, "value": v,
+                        "met": c.violation(v) <= 0})
         return out
 
     def recommended_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
@@ -431,7 +468,8 @@ class Optimization:
                   f"# objective: {self.objective.describe()} = {_fmt(row['objective'])} over "
                   f"{self.info.get('seeds')} seeds (trial {self.best} of {len(self.trials)})"]
         if self.constraints:
-            header.append("# constraints (median over seeds): " + ", ".join(c.text for c in self.constraints))
+            header.append("# constraints (median over seeds, or the percentile after @): "
+                          + ", ".join(c.text for c in self.constraints))
         for d in self.decisions:
             header.append(f"#   {d.path} = {_fmt(self.plan()[d.path])}  (searched {d.range_text()})")
         header.append("# see docs/OPTIMIZATION.md")
@@ -622,7 +660,8 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
         decide: Decision variables: ``{path: (lo, hi) or None}`` or ``["strategy.X=LO:HI", ...]``.
         objective: A KPI of :data:`sim.KPI_INFO` (direction from its ``higher_is_better``).
         risk: ``None`` (median over seeds) or ``"q10"`` (the bad tail: see the module text).
-        constraints: ``["cost_total<=50000", "churn_rate<=0.2", ...]``, on the median over seeds.
+        constraints: ``["cost_total<=50000", "churn_rate<=0.2", ...]``, on the median over seeds
+            (``"cost_total@q90<=50000"``: on that percentile, a chance constraint).
         trials: Trials of the search (each ``seeds`` runs).
         seeds: Replicates per trial, common random numbers.
         fresh_seeds: Replicates of the re-evaluation (0: none), seeds the search never used.
@@ -630,8 +669,10 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
         seed: Seeds the sampler and the run seeds: the same seed gives the same search.
         backend: A :class:`sim.experiments.LocalBackend` or ``DaskBackend`` (default: local, every CPU).
         store: A :class:`sim.experiments.Store` or its directory; ``False`` keeps everything in memory.
-        id: The experiment id (default ``opt-<time>-<hex>``); an existing id is refused.
-        batch: Trials asked at once (default: the backend's workers, at least 2).
+        id: The experiment id (default ``opt-<time>-<hex>``). An interrupted (partial) search of
+            the same problem under that id is resumed; any other existing id is refused.
+        batch: Trials asked at once (default: the backend's workers, at least 2; a resumed
+            search keeps the batch it was started with).
         progress: ``progress(stage, done, total)``: ``("search", trials done, trials)``, then
             ``("reeval", runs done, runs)``.
 
@@ -675,9 +716,15 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
     compared = shipped_for(base, compare) if fresh_seeds else []
     the_store = None if store is False else (store if isinstance(store, Store) else Store(store))
     experiment_id = check_id(id) if id is not None else new_id("opt")
+    stored: dict[tuple[int, int], dict[str, float]] = {}  # (point, replicate) → KPIs of a resumed search
     if the_store is not None and the_store.exists(experiment_id):
-        raise ScenarioError(f"experiment {experiment_id!r} already exists in {the_store.root}; choose another "
-                            f"--id or remove it with 'siyu runs rm {experiment_id}'")
+        old = the_store.manifest(experiment_id)
+        if old.get("kind") != KIND or old.get("status") == "complete":
+            raise ScenarioError(f"experiment {experiment_id!r} already exists in {the_store.root}; choose another "
+                                f"--id or remove it with 'siyu runs rm {experiment_id}'")
+        if batch is None:  # the batch shapes the search: a resume asks in the same batches
+            batch = (old.get("optimization") or {}).get("batch")
+        stored = _stored_runs(the_store.table(experiment_id))
 
     kpis_kept = list(dict.fromkeys([obj.kpi, *(c.kpi for c in cons), *TRIAL_KPIS]))
     search_seeds = [run_seed(int(seed), 0, r) for r in range(seeds)]
@@ -713,7 +760,9 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
             }
             dtypes = {**column_dtypes([]), **{d.path: "float64" if d.kind in ("int", "float") else "object"
                                               for d in decs}, "stage": "object", "scenario": "object"}
-            writer = the_store.writer(experiment_id, manifest, dtypes, resume=False, chunk_runs=256)
+            # a partial id is resumed only with the same problem (the fingerprint of its definition)
+            writer = the_store.writer(experiment_id, manifest, dtypes, resume=the_store.exists(experiment_id),
+                                      chunk_runs=256)
         with _quiet_optuna():
             sampler = optuna.samplers.TPESampler(
                 seed=int(seed), multivariate=True, constant_liar=True, constraints_func=_constraints_func,
@@ -730,8 +779,15 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
                 scenarios = [base.with_overrides(p) for p in plans]
                 specs = [(scenarios[i], s) for i in range(len(asked)) for s in search_seeds]
                 values: dict[int, dict[int, dict[str, float]]] = {i: {} for i in range(len(asked))}
-                for out in backend.imap(specs, n_runs=len(specs)):
-                    i, r = divmod(out.index, seeds)
+                todo = []
+                for j in range(len(specs)):  # a resumed search reads back the runs it stored
+                    i, r = divmod(j, seeds)
+                    if (asked[i].number, r) in stored:
+                        values[i][r] = stored[(asked[i].number, r)]
+                    else:
+                        todo.append(j)
+                for out in backend.imap([specs[j] for j in todo], n_runs=len(todo)):
+                    i, r = divmod(todo[out.index], seeds)
                     values[i][r] = out.kpis
                     if writer is not None:
                         writer.add({"point": asked[i].number, "replicate": r, "seed": out.seed,
@@ -744,7 +800,9 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
                         q10, q50, q90 = quantiles(per_seed[k].to_numpy(dtype=float))
                         row.update({f"{k}_q10": q10, f"{k}_q50": q50, f"{k}_q90": q90})
                     obj_value = obj.value(per_seed[obj.kpi].to_numpy(dtype=float))
-                    cvals = [c.violation(row[f"{c.kpi}_q50"]) for c in cons]
+                    for c in cons:  # a chance constraint's percentile, beside the bands
+                        row.setdefault(c.column, c.value(per_seed[c.kpi].to_numpy(dtype=float)))
+                    cvals = [c.violation(row[c.column]) for c in cons]
                     tr.set_user_attr("constraints", cvals)
                     row["objective"] = obj_value
                     row["violation"] = float(sum(max(0.0, v) for v in cvals))
@@ -779,8 +837,14 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
             specs = [(s, sd) for _, s in labelled for sd in fresh]
             if progress is not None:
                 progress("reeval", 0, len(specs))
-            for n_done, out in enumerate(backend.imap(specs, n_runs=len(specs)), start=1):
-                k, r = divmod(out.index, fresh_seeds)
+            todo = [j for j in range(len(specs)) if (trials + j // fresh_seeds, seeds + j % fresh_seeds) not in stored]
+            for j in (j for j in range(len(specs)) if (trials + j // fresh_seeds, seeds + j % fresh_seeds) in stored):
+                k, r = divmod(j, fresh_seeds)
+                reeval_rows.append({"scenario": labelled[k][0], "replicate": r, "seed": specs[j][1],
+                                    **stored[(trials + k, seeds + r)]})
+            for n_done, out in enumerate(backend.imap([specs[j] for j in todo], n_runs=len(todo)),
+                                         start=len(specs) - len(todo) + 1):
+                k, r = divmod(todo[out.index], fresh_seeds)
                 label = labelled[k][0]
                 row = {"scenario": label, "replicate": r, "seed": out.seed, **out.kpis}
                 reeval_rows.append(row)
@@ -831,6 +895,13 @@ def optimize(scenario: Scenario | str | os.PathLike[str],
     return result
 
 
+def _stored_runs(table: pd.DataFrame) -> dict[tuple[int, int], dict[str, float]]:
+    """``(point, replicate)`` → KPIs of each run an interrupted search stored."""
+    kpis = [k for k in KPI_INFO if k in table]
+    return {(int(p), int(r)): {k: float(v) for k, v in zip(kpis, vals, strict=True)}
+            for p, r, *vals in table[["point", "replicate", *kpis]].itertuples(index=False, name=None)}
+
+
 def _base_value(base: Scenario, d: Decision) -> Any:
     node: Any = base
     for part in d.path.split("."):
@@ -868,7 +939,7 @@ def load_optimization(experiment_id: str, store: Any = None) -> Optimization:
     decs = [Decision(path=d["path"], kind=d["kind"], lo=d["lo"], hi=d["hi"], choices=tuple(d["choices"]),
                      unit=d.get("unit", "")) for d in doc["decisions"]]
     obj = Objective(doc["objective"]["kpi"], doc["objective"]["risk"])
-    cons = [Constraint(c["kpi"], c["op"], float(c["bound"])) for c in doc["constraints"]]
+    cons = [Constraint(c["kpi"], c["op"], float(c["bound"]), float(c.get("quantile", 0.5))) for c in doc["constraints"]]
     trials = pd.DataFrame(doc["trials"]).fillna(value=np.nan)
     table = the_store.table(experiment_id)
     reeval = table[table["stage"] == "reeval"].copy() if "stage" in table else pd.DataFrame()
