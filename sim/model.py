@@ -133,7 +133,7 @@ class SiyuModel(Model):
         pool.morning(self)
         pool.share(self)
         counts, trust_sum, fatigue_sum = pool.evening(self)
-        self._n_churned = int(counts[Stage.CHURNED])
+        self._n_churned = int(counts[_CHURNED])
         self.touchpoints.bill()
         self.budget.end_day()
         self._record(counts, trust_sum, fatigue_sum)

@@ -10,16 +10,21 @@ operations, so that a day costs about one read of each column it needs:
    and dormant); a dormant user clears the contact out or, on an event or red-packet day,
    re-engages if rested; a reachable user receives today's messages, may get a one-to-one chat,
    collects the red packet, gains fatigue, updates trust, may leave or mute, and, if still
-   reachable, may buy. Then the day's orders are booked together (``purchase.book``).
+   reachable, may buy. Then the day's orders are booked together (``purchase.book_private``),
+   in the same compiled call unless a budget cap is set (the cap's room, read after the
+   morning's leaves, decides how much cash back and commission is paid: ``purchase.book``).
 2. :func:`share` — each user reachable this morning and still reachable shares with the
    referral rule's probability; campaign seeds join them; the cascade runs on the network
-   (``referral.spread``).
+   (``referral.exposures``, in the same compiled call on days without a campaign), and the
+   contacts won over are admitted (``referral.admit_joiners``).
 3. :func:`evening` — this morning's reachable users still reachable move up the value ladder;
    the day's stage counts and pool sums are taken for the results row, and the users who left
    today are dropped from the pool's index (no later pass visits them).
 
-The draws come from the model's compiled random stream (``sim.jit.stream``, seeded from the
-model's ``numpy.random.Generator``), so a seed replays a run exactly.
+The per-user draws come from the model's compiled random stream (``sim.jit.stream``, seeded
+from the model's ``numpy.random.Generator``); the booking's and the cascade's draws come from
+that ``Generator`` itself, advanced inside the compiled calls (``sim.jit.NumpyStream``), so a
+seed replays a run exactly.
 """
 
 from __future__ import annotations
@@ -262,22 +267,59 @@ def _evening(r, c, joined, reach, counts):
     return trust_sum, fatigue_sum, kept
 
 
+@compiled_pass
+def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
+                    draws, trace, msg_today, reach, buyers, leave_counts, pay_all, spend, private_purchases,
+                    referrer, words, buffer, day, revenue, partner, failures_on, failure_rate, capped, capacity,
+                    trust_on, purchase_gain, kept, failure_loss, out):
+    # the morning pass, then today's orders booked in the same call (``purchase.book_private``, whose
+    # arguments after the population's columns ``c`` follow ``pay_all``); only when no budget cap can truncate cash back or commissions
+    # (``pay_all``: every buyer is paid cash back)
+    n_reach, n_buyers, sent, mutes, leaves, packets = _morning_rule(
+        r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day, draws, trace,
+        msg_today, reach, buyers, leave_counts)
+    if n_buyers > 0:
+        capacity = purchase.book_rule(
+            buyers[:n_buyers], c, spend, private_purchases, referrer, words, buffer, day, revenue, partner,
+            failures_on, failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss,
+            n_buyers if pay_all else 0, out)
+    return n_reach, n_buyers, sent, mutes, leaves, packets, capacity
+
+
+_morning_rule = _morning.dispatcher  # the morning pass, callable from another compiled pass
+_NO_TRACE = np.empty(0, dtype=np.float32)  # ``msg_today`` when no user is traced (never written)
+
+
 # --- the day's calls -----------------------------------------------------------------------------
 def morning(model) -> None:
-    """Messages, chats, red packets, fatigue, trust, mutes and leaves, then today's orders."""
+    """Messages, chats, red packets, fatigue, trust, mutes and leaves, then today's orders.
+
+    Without a budget cap the orders are booked in the same compiled call as the morning pass;
+    with one, cash back and commissions depend on the budget room after the morning's leaves,
+    so the orders are booked afterwards (``purchase.book``).
+    """
     sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
     joined = pop.joined
+    if len(joined) == 0:  # nobody in the pool (yet): no draws, nothing to book, every count 0
+        return
     reach = np.empty(len(joined), dtype=np.int64)
     buyers = np.empty(len(joined), dtype=np.int64)
     tp = sc.touchpoints
     chats = model.touchpoints.staff() * tp.interactions_per_staff_per_day if sc.strategy.one_to_one else 0.0
     cashback = sc.strategy.cashback_rate if day.rebates_active else 0.0
-    msg = model.msg_today if model.trace_on else reach[:0].astype(np.float32)
+    msg = model.msg_today if model.trace_on else _NO_TRACE
     by_cause = np.zeros(_N_CAUSES, dtype=np.int64)
-    n_reach, n_buyers, sent, mutes, leaves, packets = _morning(
-        model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
-        float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
-        model.draws, bool(model.trace_on), msg, reach, buyers, by_cause)
+    args = (model.rules, pop.cols, joined, model.groups.activity, int(day.t), 1.0 if day.event else 0.0,
+            float(day.discount), float(day.demand), float(cashback), bool(day.red_packet), float(chats),
+            model.draws, bool(model.trace_on), msg, reach, buyers, by_cause)
+    fused = not model.budget.active
+    if fused:
+        out = np.zeros(purchase.BOOK_STATS, dtype=np.int64)
+        pay_all = purchase.pays_cashback(model)
+        n_reach, n_buyers, sent, mutes, leaves, packets, model.capacity_left = _morning_orders(
+            *args, pay_all, *purchase.private_args(model, day.discount)[1:], out)  # its columns are ``c``
+    else:
+        n_reach, n_buyers, sent, mutes, leaves, packets = _morning(*args)
     day.reach = reach[:n_reach]
     led.add("messages_sent", sent)
     led.add("mutes", mutes)
@@ -287,22 +329,56 @@ def morning(model) -> None:
     led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
     led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
     model.add_churned(leaves)
-    model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
+    if not fused:
+        model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
+    elif n_buyers > 0:
+        purchase.book_ledger(model, n_buyers, day.discount, n_buyers if pay_all else 0, out)
 
 
 def share(model) -> None:
-    """Today's sharers (spontaneous and campaign seeds) and the cascade they start."""
+    """Today's sharers (spontaneous and campaign seeds) and the cascade they start.
+
+    On a day without a campaign the sharers' draws and their cascade's exposures over the
+    network are one compiled call; a campaign's seeds (``referral.pick_seeds``) and a
+    well-mixed population's contacts are drawn in between.
+    """
     sc, pop, day = model.scenario, model.pop, model.day
     if not sc.mechanisms.referral or len(day.reach) == 0:
         return
     out = np.empty(len(day.reach), dtype=np.int64)
-    n = _sharers(model.rules, pop.cols, day.reach, float(referral.cash_appeal(sc, day.rebates_active)),
-                 model.draws, out)
-    sharers = out[:n]
+    cash = float(referral.cash_appeal(sc, day.rebates_active))
     if day.campaign:
+        n = _sharers(model.rules, pop.cols, day.reach, cash, model.draws, out)
         alive = day.reach[pop.stage[day.reach] <= _PARTNER]
-        sharers = union_sorted(sharers, referral.pick_seeds(model, alive))
-    referral.spread(model, sharers)
+        referral.spread(model, union_sorted(out[:n], referral.pick_seeds(model, alive)))
+        return
+    if model.graph is None:  # well-mixed: the contacts are drawn in between (numpy's bounded integers)
+        n = _sharers(model.rules, pop.cols, day.reach, cash, model.draws, out)
+        referral.spread(model, out[:n])
+        return
+    n, targets, owner = _share_cascade(model.rules, pop.cols, day.reach, cash, model.draws, out,
+                                       *referral.exposure_args(model)[1:])  # its columns are ``c``
+    if n > 0:
+        referral.admit_joiners(model, n, targets, owner)
+
+
+@compiled_pass
+def _share_cascade(r, c, reach, cash, draws, out, group_buys, group_buy, has_graph, indptr, indices, edge_used,
+                   fresh, words, buffer, cash_appeal, join_prob, group_buy_lift):
+    # the sharers (``_sharers``), then their cascade's exposures over the network (``referral.exposures``,
+    # whose arguments after the population's columns follow ``out``) in the same call; returns
+    # (sharers, joining targets, their sharers)
+    n = _sharers_rule(r, c, reach, cash, draws, out)
+    none = np.empty(0, dtype=np.int64)
+    if n == 0:
+        return n, none, none
+    targets, owner = referral.exposures_rule(out[:n], none, none, c, group_buys, group_buy, has_graph, indptr,
+                                             indices, edge_used, fresh, words, buffer, cash_appeal, join_prob,
+                                             group_buy_lift)
+    return n, targets, owner
+
+
+_sharers_rule = _sharers.dispatcher  # the sharers' pass, callable from another compiled pass
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim.jit import rule
+from sim.jit import NumpyStream, compiled_pass, permutation, random32, rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
 from sim.population import Cause, Event, Stage
@@ -59,61 +59,160 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
     sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
     if len(buyers) == 0:
         return
-    ov, m = sc.product.order_value, sc.product.margin_rate
-    revenue = ov * (1.0 - discount)
-    private = channel != "platform"
-    n_first = _count_orders(buyers, int(day.t), float(revenue), private, pop.purchases, pop.last_purchase,
-                            pop.spend, pop.private_purchases, pop.events)
-    led.add("first_purchases", n_first)
-    gmv = revenue * len(buyers)
-    led.add("purchases", len(buyers))
-    led.add("gmv", gmv)
-    led.add("margin", ov * (m - discount) * len(buyers))
-    if not private:
+    revenue = sc.product.order_value * (1.0 - discount)
+    if channel == "platform":
+        n_first = _count_orders(buyers, int(day.t), float(revenue), False, pop.purchases, pop.last_purchase,
+                                pop.spend, pop.private_purchases, pop.events)
+        _book_counts(model, len(buyers), n_first, discount)
+        gmv = revenue * len(buyers)
         led.add("platform_purchases", len(buyers))
         led.add("platform_gmv", gmv)
         led.add("cost_commission", sc.public.platform_commission * gmv)
         return
-    led.add("private_purchases", len(buyers))
-    led.add("private_gmv", gmv)
     st = sc.strategy
-    budget = model.budget
-    if day.rebates_active and st.cashback_rate > 0:
-        paid = buyers[: budget.affordable(st.cashback_rate * revenue, len(buyers))]  # the budget cap rule
-        led.add("cost_rebates", st.cashback_rate * (revenue * len(paid)))
-        pop.last_reward[paid] = day.t
-        pop.events[paid] |= Event.REWARDED.value
-    if st.partner_program and not budget.stopped("referral_rewards"):
-        ref = pop.referrer[buyers]
-        by_partner = (ref >= 0) & (pop.stage[np.maximum(ref, 0)] == Stage.PARTNER.value)
-        led.add("cost_referrals", budget.grant(st.partner_commission * revenue * int(np.count_nonzero(by_partner))))
-    # fulfilment
-    rng, ful = model.rng, sc.fulfilment
-    failed = np.zeros(len(buyers), dtype=bool)
-    if sc.mechanisms.fulfilment_failures:
-        failed = rng.random(len(buyers), dtype=np.float32) < ful.failure_rate
-        if ful.capacity_per_day > 0:
-            cap = model.capacity_left
-            if len(buyers) > cap:
-                over = rng.permutation(len(buyers))[max(cap, 0):]
-                failed[over] = True
-            model.capacity_left = max(0, cap - len(buyers))
-    led.add("failures", int(np.count_nonzero(failed)))
-    trust_rule.on_orders(model, buyers[~failed], buyers[failed])
-    if failed.any():
-        bad = buyers[failed]
-        pop.events[bad] |= Event.FAILED.value
-        lost = bad[rng.random(len(bad), dtype=np.float32) < ful_failure_leave(sc, pop.trust[bad])]
-        lost = lost[pop.stage[lost] <= Stage.PARTNER.value]
-        pop.stage[lost] = Stage.CHURNED.value
-        pop.leave_day[lost] = day.t
-        pop.leave_cause[lost] = Cause.FAILED_ORDER.value
-        pop.events[lost] |= Event.LEFT.value
-        led.add("leaves", len(lost))
-        led.add("leaves_failed_order", len(lost))
-        model.add_churned(len(lost))
+    # cash back only as far as the budget room pays for it (the budget cap rule); all when uncapped
+    n_paid = model.budget.affordable(st.cashback_rate * revenue, len(buyers)) if pays_cashback(model) else 0
+    out = np.zeros(BOOK_STATS, dtype=np.int64)
+    model.capacity_left = book_private(buyers, *private_args(model, discount), n_paid, out)
+    book_ledger(model, len(buyers), discount, n_paid, out)
 
 
+#: length of the statistics array ``out`` of :func:`book_private`: first orders, orders of users
+#: a partner brought, failed orders, buyers who left after a failed order
+BOOK_STATS = 4
+
+
+def pays_cashback(model) -> bool:
+    """Whether today's private orders earn cash back (rebates running and a cash-back rate)."""
+    return model.day.rebates_active and model.scenario.strategy.cashback_rate > 0
+
+
+def private_args(model, discount: float) -> tuple:
+    """The arguments of :func:`book_private` after ``buyers`` and before ``n_paid``, for orders at ``discount``."""
+    sc, pop, day = model.scenario, model.pop, model.day
+    st, ful, tr = sc.strategy, sc.fulfilment, sc.trust
+    partner = st.partner_program and not model.budget.stopped("referral_rewards")
+    stream = NumpyStream.of(model)
+    return (pop.cols, pop.spend, pop.private_purchases, pop.referrer, stream.words, stream.buffer, int(day.t),
+            float(sc.product.order_value * (1.0 - discount)), bool(partner), bool(sc.mechanisms.fulfilment_failures),
+            float(ful.failure_rate), ful.capacity_per_day > 0, int(model.capacity_left), bool(sc.mechanisms.trust),
+            float(tr.purchase_gain), float(1.0 - tr.failure_loss), float(tr.failure_loss))
+
+
+def _book_counts(model, n: int, n_first: int, discount: float) -> None:
+    sc, led = model.scenario, model.ledger
+    ov = sc.product.order_value
+    led.add("first_purchases", n_first)
+    led.add("purchases", n)
+    led.add("gmv", ov * (1.0 - discount) * n)
+    led.add("margin", ov * (sc.product.margin_rate - discount) * n)
+
+
+def book_ledger(model, n: int, discount: float, n_paid: int, out: np.ndarray) -> None:
+    """Book the money and counts of ``n`` private orders at ``discount`` that :func:`book_private` booked.
+
+    ``n_paid`` of the buyers were paid cash back; ``out`` holds the booking's statistics. Partner
+    commissions are paid as far as the budget room pays for them.
+    """
+    sc, led = model.scenario, model.ledger
+    st = sc.strategy
+    revenue = sc.product.order_value * (1.0 - discount)
+    _book_counts(model, n, int(out[0]), discount)
+    led.add("private_purchases", n)
+    led.add("private_gmv", revenue * n)
+    if pays_cashback(model):
+        led.add("cost_rebates", st.cashback_rate * (revenue * n_paid))
+    if st.partner_program and not model.budget.stopped("referral_rewards"):
+        led.add("cost_referrals", model.budget.grant(st.partner_commission * revenue * int(out[1])))
+    led.add("failures", int(out[2]))
+    if out[2] > 0:
+        lost = int(out[3])
+        led.add("leaves", lost)
+        led.add("leaves_failed_order", lost)
+        model.add_churned(lost)
+
+
+@compiled_pass
+def book_private(buyers, c, spend, private_purchases, referrer, words, buffer, t, revenue, partner, failures_on,
+                 failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss, n_paid, out):
+    """The per-buyer writes of today's private orders of ``buyers`` (distinct) at ``revenue``; returns the capacity left.
+
+    In order: count the orders (``out[0]`` first orders); pay cash back to the first ``n_paid``
+    buyers; count in ``out[1]`` the buyers a partner brought (when ``partner``); fulfilment — each
+    order fails with ``failure_rate`` and, when ``capped``, every order beyond ``capacity`` fails
+    (a random permutation picks them); trust after orders (when ``trust_on``); each failed buyer
+    still reachable leaves with ``failure_loss × (1 − trust)``. ``out[2]`` counts failed orders,
+    ``out[3]`` those leaves. The draws come from the model's ``numpy.random.Generator`` (``words``
+    and ``buffer`` of its ``sim.jit.NumpyStream``: float32 uniforms and a permutation, as numpy
+    draws them); float32 arithmetic as the columns.
+    """
+    n = len(buyers)
+    trust, stage, events, last_reward = c.trust, c.stage, c.events, c.last_reward
+    out[0] = _count_orders(buyers, t, revenue, True, c.purchases, c.last_purchase, spend, private_purchases, events)
+    for k in range(n_paid):
+        i = buyers[k]
+        last_reward[i] = t
+        events[i] |= _REWARDED
+    if partner:
+        by_partner = 0
+        for i in buyers:
+            ref = referrer[i]
+            if ref >= 0 and stage[ref] == _PARTNER:
+                by_partner += 1
+        out[1] = by_partner
+    failed = np.zeros(n, dtype=np.bool_)
+    n_failed = 0
+    if failures_on:
+        u = random32(words, buffer, n)
+        rate = np.float32(failure_rate)
+        for k in range(n):
+            failed[k] = u[k] < rate
+        if capped:
+            if n > capacity:
+                over = permutation(words, buffer, n)
+                for k in range(max(capacity, 0), n):
+                    failed[over[k]] = True
+            capacity = max(0, capacity - n)
+        for k in range(n):
+            if failed[k]:
+                n_failed += 1
+    out[2] = n_failed
+    good = np.empty(n - n_failed, dtype=np.int64)
+    bad = np.empty(n_failed, dtype=np.int64)
+    j = 0
+    for k in range(n):
+        if failed[k]:
+            bad[j] = buyers[k]
+            j += 1
+        else:
+            good[k - j] = buyers[k]
+    if trust_on:
+        trust_rule.after_orders(trust, good, bad, purchase_gain, kept)
+    if n_failed > 0:
+        for i in bad:
+            events[i] |= _FAILED
+        v = random32(words, buffer, n_failed)
+        loss, one = np.float32(failure_loss), np.float32(1.0)
+        lost = np.zeros(n_failed, dtype=np.bool_)
+        for j in range(n_failed):  # who leaves, read before anyone's stage changes
+            i = bad[j]
+            lost[j] = v[j] < loss * (one - trust[i]) and stage[i] <= _PARTNER
+        n_lost = 0
+        for j in range(n_failed):
+            if lost[j]:
+                i = bad[j]
+                stage[i] = _CHURNED
+                c.leave_day[i] = t
+                c.leave_cause[i] = _FAILED_ORDER
+                events[i] |= _LEFT
+                n_lost += 1
+        out[3] = n_lost
+    return capacity
+
+
+book_rule = book_private.dispatcher  # :func:`book_private`, callable from another compiled pass
+_REWARDED, _FAILED, _LEFT = Event.REWARDED.value, Event.FAILED.value, Event.LEFT.value
+_PARTNER, _CHURNED, _FAILED_ORDER = Stage.PARTNER.value, Stage.CHURNED.value, Cause.FAILED_ORDER.value
 _PLATFORM_BUY, _BOUGHT = Event.PLATFORM_BUY.value, Event.BOUGHT.value
 
 

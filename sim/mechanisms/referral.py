@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import occurrences, sorted_unique
-from sim.jit import rule
+from sim.jit import NumpyStream, compiled_pass, random32, rule
 from sim.population import Event, Source, Stage
 
 _PUBLIC = Stage.PUBLIC.value
@@ -131,38 +131,104 @@ def _first_per_target(targets, owner, ok):
     return out_t[:n], out_o[:n]
 
 
+@compiled_pass
+def exposures(sharers, owner, targets, c, group_buys, group_buy, has_graph, indptr, indices, edge_used, fresh, words,
+              buffer, cash, join_prob, group_buy_lift):
+    """The public contacts the shares of ``sharers`` (distinct) win over today, with the sharer credited.
+
+    Marks the sharers (and counts a group-buy started when ``group_buy``); exposes each sharer's
+    contacts over unused edges of the CSR graph (``has_graph``), or else the exposures
+    ``owner`` → ``targets`` given (well-mixed); each public contact joins with the join
+    probability (one float32 uniform each from the model's ``numpy.random.Generator``: ``words``
+    and ``buffer`` of its ``sim.jit.NumpyStream``, as numpy draws them). Returns (targets, owner): the distinct contacts who join, in increasing order,
+    each with the sharer of their first exposure.
+    """
+    for i in sharers:
+        c.events[i] |= _SHARED
+    if group_buy:
+        for i in sharers:
+            group_buys[i] += 1
+    if has_graph:
+        owner, targets = _fresh_contacts(sharers, indptr, indices, edge_used, fresh)
+    owner, targets, p = _join_chances(owner, targets, c.stage, c.trust, c.deal, c.need, c.price_sens, cash, join_prob,
+                                      group_buy_lift, group_buy)
+    u = random32(words, buffer, len(targets))
+    ok = np.empty(len(targets), dtype=np.bool_)
+    for k in range(len(targets)):
+        ok[k] = u[k] < p[k]
+    return _first_per_target(targets, owner, ok)
+
+
+exposures_rule = exposures.dispatcher  # :func:`exposures`, callable from another compiled pass
+
+
+def exposure_args(model) -> tuple:
+    """The arguments of :func:`exposures` after ``sharers``, ``owner`` and ``targets``, for today."""
+    sc, pop, g = model.scenario, model.pop, model.graph
+    st = sc.strategy
+    group_buy = st.group_buy_size > 1
+    gb_lift = sc.purchase.event_lift * st.group_buy_discount if group_buy else 0.0
+    if g is not None:
+        graph = (True, g.indptr, g.indices, model.edge_used, model._fresh)
+    else:
+        graph = (False, _NO_EDGES, _NO_EDGES, _NO_USED, _NO_FRESH)
+    stream = NumpyStream.of(model)
+    return (pop.cols, pop.group_buys, group_buy, *graph, stream.words, stream.buffer,
+            float(cash_appeal(sc, model.day.rebates_active)), float(sc.referral.join_prob), float(gb_lift))
+
+
+def well_mixed_exposures(model, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, target) of each exposure of a well-mixed population: ``well_mixed_contacts`` random users per sharer."""
+    owner = np.repeat(sharers, model.scenario.referral.well_mixed_contacts)
+    return owner, model.rng.integers(0, model.pop.n, len(owner))
+
+
+_SHARED, _REWARDED = Event.SHARED.value, Event.REWARDED.value
+_NO_EDGES = np.zeros(1, dtype=np.int64)
+_NO_USED = np.zeros(0, dtype=bool)
+_NO_FRESH = np.zeros(0, dtype=np.float32)
+_NONE = np.zeros(0, dtype=np.int64)
+
+
 def spread(model, sharers: np.ndarray) -> np.ndarray:
     """Expose the sharers' contacts (one chance per edge) and admit those who join."""
-    sc, pop, day, rng = model.scenario, model.pop, model.day, model.rng
     if len(sharers) == 0:
         return np.empty(0, dtype=np.int64)
-    st, rf = sc.strategy, sc.referral
-    model.ledger.add("referrals", len(sharers))
-    pop.events[sharers] |= Event.SHARED.value
-    if st.group_buy_size > 1:
-        pop.group_buys[sharers] += 1
-    g = model.graph
-    if g is not None:
-        owner, targets = _fresh_contacts(sharers, g.indptr, g.indices, model.edge_used, model._fresh)
-    else:
-        owner = np.repeat(sharers, rf.well_mixed_contacts)
-        targets = rng.integers(0, pop.n, len(owner))
-    gb_lift = sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
-    owner, targets, p = _join_chances(owner, targets, pop.stage, pop.trust, pop.deal, pop.need, pop.price_sens,
-                                      float(cash_appeal(sc, day.rebates_active)), float(rf.join_prob),
-                                      float(gb_lift), st.group_buy_size > 1)
-    ok = rng.random(len(targets), dtype=np.float32) < p
-    targets, owner = _first_per_target(targets, owner, ok)
+    owner, targets = _NONE, _NONE
+    if model.graph is None:
+        owner, targets = well_mixed_exposures(model, sharers)
+    targets, owner = exposures(sharers, owner, targets, *exposure_args(model))
+    return admit_joiners(model, len(sharers), targets, owner)
+
+
+@rule
+def _credit(refs, t, rewarded, referrals, last_reward, events):
+    """One referred joiner more for each of ``refs`` (repeats count); with ``rewarded`` they are paid on day ``t``."""
+    for i in refs:
+        referrals[i] += 1
+        if rewarded:
+            last_reward[i] = t
+            events[i] |= _REWARDED
+
+
+def admit_joiners(model, n_sharers: int, targets: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Book ``n_sharers`` shares and admit the contacts ``targets`` they won over (``owner``: who brought each).
+
+    Referrers are credited and, while rebates run, paid the referral reward; a group-buy whose
+    sharer brought enough joiners is ordered. Returns the users admitted.
+    """
+    sc, pop, day = model.scenario, model.pop, model.day
+    st = sc.strategy
+    model.ledger.add("referrals", n_sharers)
     joined, refs = model.touchpoints.admit(targets, Source.REFERRAL, None, referrer=owner)
     if len(joined) == 0:
         return joined
     model.ledger.add("referral_joins", len(joined))
-    np.add.at(pop.referrals, refs, 1)
-    if day.rebates_active and st.referral_reward > 0 and not model.budget.stopped("referral_rewards"):
+    rewarded = day.rebates_active and st.referral_reward > 0 and not model.budget.stopped("referral_rewards")
+    _credit(refs, int(day.t), bool(rewarded), pop.referrals, pop.last_reward, pop.events)
+    if rewarded:
         model.ledger.add("cost_referrals", st.referral_reward * len(joined))
         model.ledger.add("acq_cost", st.referral_reward * len(joined))
-        pop.last_reward[refs] = day.t
-        pop.events[refs] |= Event.REWARDED.value
     if st.group_buy_size > 1:
         done = occurrences(refs) >= st.group_buy_size - 1  # the referrer brought enough joiners
         leaders = sorted_unique(refs[done])

@@ -45,12 +45,12 @@ def on_orders(model, good, failed) -> None:
     if not sc.mechanisms.trust:
         return
     tr = sc.trust
-    _after_orders(pop.trust, np.asarray(good, dtype=np.int64), np.asarray(failed, dtype=np.int64),
+    after_orders(pop.trust, np.asarray(good, dtype=np.int64), np.asarray(failed, dtype=np.int64),
                   float(tr.purchase_gain), float(1.0 - tr.failure_loss))
 
 
 @rule
-def _after_orders(trust, good, failed, gain, kept):
+def after_orders(trust, good, failed, gain, kept):
     """``trust += gain × (1 − trust)`` for each good order's buyer, ``trust ×= kept`` for each failed one.
 
     In float32, as the column holds it (the two sets of buyers are disjoint).
