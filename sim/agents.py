@@ -13,26 +13,15 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.jit import rule
 from sim.mechanisms import acquisition, messaging
+from sim.mechanisms.acquisition import admit_users, eligible
 from sim.mechanisms.budget import running_costs
+from sim.mechanisms.streams import handle
 from sim.population import Source
 from sim.scenario import Hook
 
-
-@rule
-def eligible(idx, need, entry_threshold, room):
-    """Positions in ``idx`` of the first ``room`` users whose need reaches ``entry_threshold`` (float32)."""
-    out = np.empty(min(len(idx), room), dtype=np.int64)
-    thr = np.float32(entry_threshold)
-    n = 0
-    for k in range(len(idx)):
-        if n == len(out):
-            break
-        if need[idx[k]] >= thr:
-            out[n] = k
-            n += 1
-    return out[:n]
+#: the ledger column counting each join channel's joiners
+_JOIN_KEYS = {s: f"joins_{s.name.lower()}" for s in Source}
 
 
 class Operator(mesa.Agent):
@@ -84,39 +73,66 @@ class Touchpoints(mesa.Agent):
 
     def admit(self, idx: np.ndarray, source: Source, hook: Hook | None,
               referrer: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Admit public users ``idx`` into the private pool; returns (admitted, their referrers)."""
+        """Admit public users ``idx`` into the private pool; returns (admitted, their referrers).
+
+        The admission rule (``sim.mechanisms.acquisition``): the first users of ``idx`` with
+        enough need while the accounts have room, each sent to a group with probability
+        ``group_share``. Without a budget cap one compiled call (:func:`admit_users`); with one,
+        only as many joiners as the budget carries (the budget cap rule), then the same draws.
+        """
         m = self.model
-        sc, pop, day, led = m.scenario, m.pop, m.day, m.ledger
+        sc, pop, day = m.scenario, m.pop, m.day
         st = sc.strategy
+        has_refs = referrer is not None
         if len(idx) == 0:  # nobody to admit (common): skip the bookkeeping below
-            return idx, (referrer if referrer is not None else np.empty(0, dtype=np.int64))
+            return idx, (referrer if has_refs else np.empty(0, dtype=np.int64))
         room = max(0, self.capacity() - self.pool_size())
+        tr = sc.trust
+        base = tr.initial_content if source == Source.CONTENT else tr.initial
+        rewarded = source == Source.CASH or (day.rebates_active and st.join_cash > 0)
+        if not m.budget.active:
+            out = np.empty(len(idx), dtype=np.int64)
+            keep, seats = admit_users(handle(m.rng), idx, referrer if has_refs else idx, has_refs, room,
+                                      m.groups.seats_filled, m.groups.size, float(sc.touchpoints.group_share),
+                                      float(st.entry_threshold), source.value, int(day.t), float(base),
+                                      float(tr.endorsement), bool(rewarded), pop.need, *pop.join_columns, out, 0)
+            k = len(keep)
+            refs = referrer[keep] if has_refs else np.empty(0, dtype=np.int64)
+            if k:
+                pop.add_joined(out[:k])
+                m.groups.fill(seats)
+                self.book_joins(k, source, hook)
+            return out[:k], refs
         keep = eligible(idx, pop.need, float(st.entry_threshold), room)  # positions in idx, in order
-        if m.budget.active:  # the budget cap rule: only as many joiners as the budget carries
-            fits = 0 if hook is not None and m.budget.stopped("hooks") else m.budget.admissible(
-                len(keep), self.join_cost(hook, source))
-            keep = keep[:fits]
+        # the budget cap rule: only as many joiners as the budget carries
+        fits = 0 if hook is not None and m.budget.stopped("hooks") else m.budget.admissible(
+            len(keep), self.join_cost(hook, source))
+        keep = keep[:fits]
         idx = idx[keep]
-        refs = referrer[keep] if referrer is not None else np.empty(0, dtype=np.int64)
+        refs = referrer[keep] if has_refs else np.empty(0, dtype=np.int64)
         k = len(idx)
         if k == 0:
             return idx, refs
-        tr = sc.trust
-        base = tr.initial_content if source == Source.CONTENT else tr.initial
         in_group = m.rng.random(k, dtype=np.float32) < sc.touchpoints.group_share
         group_ids = m.groups.assign(int(np.count_nonzero(in_group)))
-        cash = st.join_cash if day.rebates_active else 0.0
-        pop.join(idx, refs if referrer is not None else None, in_group, group_ids, source.value, int(day.t),
-                 float(base), float(tr.endorsement), source == Source.CASH or cash > 0)
+        pop.join(idx, refs if has_refs else None, in_group, group_ids, source.value, int(day.t),
+                 float(base), float(tr.endorsement), bool(rewarded))
+        self.book_joins(k, source, hook)
+        return idx, refs
+
+    def book_joins(self, k: int, source: Source, hook: Hook | None) -> None:
+        """Book ``k`` joiners through ``source``: counts, the hook's cost per join, today's join cash."""
+        m = self.model
+        led = m.ledger
+        cash = m.scenario.strategy.join_cash if m.day.rebates_active else 0.0
         led.add("new_joins", k)
-        led.add(f"joins_{source.name.lower()}", k)
+        led.add(_JOIN_KEYS[source], k)
         if hook is not None:
             led.add("cost_hooks", hook.cost_per_join * k)
             led.add("acq_cost", hook.cost_per_join * k)
         if cash > 0:
             led.add("cost_rebates", cash * k)
             led.add("acq_cost", cash * k)
-        return idx, refs
 
     def join_cost(self, hook: Hook | None, source: Source) -> float:
         """Covered spending one joiner through ``hook``/``source`` costs today (hook, join cash, reward)."""
@@ -137,4 +153,4 @@ class Touchpoints(mesa.Agent):
             led.add(key, value)
 
 
-__all__ = ["Operator", "PublicChannel", "Touchpoints"]
+__all__ = ["Operator", "PublicChannel", "Touchpoints", "eligible"]

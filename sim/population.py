@@ -295,10 +295,20 @@ class Population:
         self._grow(k)
         has_refs = refs is not None
         _join(idx, refs if has_refs else idx, has_refs, in_group, group_ids, source, t, base_trust, endorsement,
-              rewarded, self.purchases, self.rung, self.stage, self.source, self.join_day, self.trust,
-              self.referrer, self.fatigue, self.group, self.events, self.last_reward, self._joined, self._n_index)
+              rewarded, *self.join_columns, self._joined, self._n_index)
         self._n_index += k
         self._n_joined += k
+
+    @property
+    def join_columns(self) -> tuple[np.ndarray, ...]:
+        """The columns a join writes, in the order of ``_join``'s (and ``acquisition.admit_users``'s) arguments.
+
+        ``purchases`` (read), ``rung``, ``stage``, ``source``, ``join_day``, ``trust``, ``referrer``,
+        ``fatigue``, ``group``, ``events``, ``last_reward``: passed to compiled code one by one
+        (numba unboxes separate arrays several times faster than a named tuple of them).
+        """
+        return (self.purchases, self.rung, self.stage, self.source, self.join_day, self.trust, self.referrer,
+                self.fatigue, self.group, self.events, self.last_reward)
 
     @property
     def n_joined(self) -> int:

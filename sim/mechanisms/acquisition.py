@@ -19,11 +19,14 @@ Rules (DOMAIN §1, §5):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.jit import rule
-from sim.population import Event, Source, Stage
-from sim.scenario import Hook, Public
+from sim.mechanisms.streams import as_generator, handle
+from sim.population import Event, Source, Stage, _join
+from sim.scenario import Hook, Public, Scenario
 
 _PUBLIC = Stage.PUBLIC.value
 _EXPOSED = Event.EXPOSED.value
@@ -36,6 +39,18 @@ def cost_per_exposure(public: Public, t: int) -> float:
 
 def sample_public(stage: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
     """Distinct public-pool users reached when each user is hit with probability ≈ ``share``."""
+    return _sample(handle(rng), stage, float(share))
+
+
+@rule
+def _sample(h, stage, share):
+    """:func:`sample_public`, compiled: ``K ~ Binomial(n, min(share, 1))`` ids drawn with replacement.
+
+    ``h`` is the model's ``Generator`` or its :func:`~sim.mechanisms.streams.handle` (so are
+    the ``h`` of the other compiled draws here). No draw when ``share ≤ 0``; the ids are merged
+    and the public ones kept (:func:`_still_public`).
+    """
+    rng = as_generator(h)
     if share <= 0:
         return np.empty(0, dtype=np.int64)
     k = rng.binomial(len(stage), min(share, 1.0))
@@ -45,7 +60,7 @@ def sample_public(stage: np.ndarray, share: float, rng: np.random.Generator) -> 
 @rule
 def _still_public(drawn, stage):
     """The distinct ids in ``drawn`` whose stage is public, in increasing order."""
-    x = np.sort(drawn)
+    x = sort_ids(drawn, len(stage))
     out = np.empty(len(x), dtype=np.int64)
     n = 0
     prev = -1
@@ -56,6 +71,41 @@ def _still_public(drawn, stage):
                 out[n] = v
                 n += 1
     return out[:n]
+
+
+@rule
+def sort_ids(x, n):
+    """The ids ``x`` (each in ``0..n-1``) in increasing order, as ``np.sort`` gives them.
+
+    A bucket sort by the ids' high bits (about one bucket per id), then insertion within the
+    buckets: linear time for ids drawn uniformly, as the exposure samples are. numba's
+    ``np.sort`` costs about 60 ns an id on a draw of 3,000 (a tenth of that in numpy).
+    """
+    k = len(x)
+    out = np.empty(k, dtype=np.int64)
+    if k == 0:
+        return out
+    shift = 0
+    while ((n - 1) >> shift) >= k:
+        shift += 1
+    nb = ((n - 1) >> shift) + 1  # buckets: at most k
+    start = np.zeros(nb + 1, dtype=np.int64)
+    for v in x:
+        start[(v >> shift) + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+    for v in x:
+        b = v >> shift
+        out[start[b]] = v
+        start[b] += 1
+    for a in range(1, k):  # only ids of one bucket are out of order
+        v = out[a]
+        j = a - 1
+        while j >= 0 and out[j] > v:
+            out[j + 1] = out[j]
+            j -= 1
+        out[j + 1] = v
+    return out
 
 
 @rule
@@ -89,6 +139,36 @@ def _exposure(paid, organic, t, events, last_purchase, cycle, need, purchases, p
         p[k] = platform_buy_probability(need[v], np.float32(t - last_purchase[v]), cycle[v], purchases[v] > 0,
                                         c, repeat_boost, demand)
     return exposed, p
+
+
+@rule
+def _platform_buyers(h, exposed, p):
+    """The exposed users who buy on the platform: one float32 draw each, below ``p`` (float64)."""
+    u = as_generator(h).random(len(exposed), dtype=np.float32)
+    out = np.empty(len(exposed), dtype=np.int64)
+    n = 0
+    for k in range(len(exposed)):
+        if np.float64(u[k]) < p[k]:
+            out[n] = exposed[k]
+            n += 1
+    return out[:n]
+
+
+@rule
+def _expose_day(h, stage, events, last_purchase, cycle, need, purchases, ad_share, organic_share, t,
+                per_touch, repeat_boost, demand):
+    """The day's public exposure and platform buyers in one call (no budget cap on the ads).
+
+    Paid then organic exposure (:func:`_sample`), their merge (:func:`_exposure`) and the platform
+    purchase draw (:func:`_platform_buyers`), in the order ``acquire`` takes them with a budget.
+    Returns the paid exposures and the platform buyers.
+    """
+    rng = as_generator(h)
+    paid = _sample(rng, stage, ad_share)
+    organic = _sample(rng, stage, organic_share)
+    exposed, p = _exposure(paid, organic, t, events, last_purchase, cycle, need, purchases, per_touch,
+                           repeat_boost, demand)
+    return paid, _platform_buyers(rng, exposed, p)
 
 
 @rule
@@ -131,19 +211,241 @@ def take_up_probability(deal, take_up, selection):
     return out
 
 
+@rule
+def _taken(h, idx, deal, offered, take_up, selection):
+    """The users of ``idx`` who take up a hook: :func:`hook_take_up` on ``deal[idx]``, compiled.
+
+    One float32 draw per user of ``idx`` if the hook is ``offered`` (enabled with take-up > 0)
+    and ``idx`` is not empty, none otherwise; the users keep their order.
+    """
+    if not offered or len(idx) == 0:
+        return np.empty(0, dtype=np.int64)
+    d = np.empty(len(idx), dtype=np.float32)
+    for k in range(len(idx)):
+        d[k] = deal[idx[k]]
+    p = take_up_probability(d, take_up, selection)
+    u = as_generator(h).random(len(idx), dtype=np.float32)
+    out = np.empty(len(idx), dtype=np.int64)
+    n = 0
+    for k in range(len(idx)):
+        if u[k] < p[k]:
+            out[n] = idx[k]
+            n += 1
+    return out[:n]
+
+
+@rule
+def _still_in_public(idx, stage):
+    """The users of ``idx`` still public (in order)."""
+    out = np.empty(len(idx), dtype=np.int64)
+    n = 0
+    for v in idx:
+        if stage[v] == _PUBLIC:
+            out[n] = v
+            n += 1
+    return out[:n]
+
+
+@rule
+def eligible(idx, need, entry_threshold, room):
+    """Positions in ``idx`` of the first ``room`` users whose need reaches ``entry_threshold`` (float32)."""
+    out = np.empty(min(len(idx), room), dtype=np.int64)
+    thr = np.float32(entry_threshold)
+    n = 0
+    for k in range(len(idx)):
+        if n == len(out):
+            break
+        if need[idx[k]] >= thr:
+            out[n] = k
+            n += 1
+    return out[:n]
+
+
+@rule
+def admit_users(h, idx, refs, has_refs, room, seats, group_size, group_share, entry_threshold, source, t,
+                base_trust, endorsement, rewarded, need, purchases, rung, stage, src, join_day, trust, referrer,
+                fatigue, group, events, last_reward, out, n_out):
+    """The admission rule without a budget cap, compiled: who of ``idx`` joins, and their state.
+
+    The first ``room`` users of ``idx`` whose need reaches ``entry_threshold``
+    (:func:`eligible`) join; each goes to a group with probability ``group_share`` (one float32
+    draw per joiner, compared in float32 as numpy compares a float32 array with a Python float)
+    and takes the next free seat (``seats`` filled so far, ``group_size`` per group, as
+    ``Groups.assign``); the joiners' columns (``need`` read, the rest from ``purchases`` on in the
+    order of ``Population.join_columns``) are written by ``sim.population._join`` and their ids
+    go to ``out[n_out:]``.
+
+    Returns the joiners' positions in ``idx`` and the seats filled afterwards.
+    """
+    keep = eligible(idx, need, entry_threshold, room)
+    k = len(keep)
+    if k == 0:
+        return keep, seats
+    who = np.empty(k, dtype=np.int64)
+    ref = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        who[j] = idx[keep[j]]
+        ref[j] = refs[keep[j]] if has_refs else who[j]
+    u = as_generator(h).random(k, dtype=np.float32)
+    share = np.float32(group_share)
+    in_group = np.empty(k, dtype=np.bool_)
+    m = 0
+    for j in range(k):
+        in_group[j] = u[j] < share
+        if in_group[j]:
+            m += 1
+    group_ids = np.empty(m, dtype=np.int32)
+    for q in range(m):
+        group_ids[q] = (seats + q) // group_size
+    _join(who, ref, has_refs, in_group, group_ids, source, t, base_trust, endorsement, rewarded, purchases,
+          rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward, out, n_out)
+    return keep, seats + m
+
+
+#: the hooks in the order they are offered (first taken wins) and each one's join channel
+HOOK_ORDER = (("package_card", Source.CARD), ("cash", Source.CASH), ("gift", Source.GIFT),
+              ("content", Source.CONTENT))
+_HOOK_SOURCE = np.array([source.value for _, source in HOOK_ORDER], dtype=np.int64)
+_CONTENT = Source.CONTENT.value
+
+
+@rule
+def _hooks(h, buyers, paid, rebates, offered, take_up, selection, content_share, room, seats, group_size,
+           group_share, entry_threshold, t, trust_initial, trust_content, endorsement, join_cash, deal, need,
+           purchases, rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward):
+    """The hook take-up and the admission of its joiners, all four hooks in one call (no budget cap).
+
+    In :data:`HOOK_ORDER`: the package card to the platform ``buyers``, cash (only while
+    ``rebates`` run) then the gift to the ``paid`` exposures still public, the content hook to a
+    fresh sample of the public pool (``content_share``, 0 when the hook is off); each hook's
+    takers (:func:`_taken`, ``offered[k]``, ``take_up[k]``, ``selection[k]``) are admitted by
+    :func:`admit_users` while ``room`` lasts. Joiners through a cash hook, or while ``join_cash``
+    is paid, are rewarded today.
+
+    Returns the joiners (in joining order), how many joined through each hook and the group
+    seats filled afterwards.
+    """
+    rng = as_generator(h)
+    counts = np.zeros(4, dtype=np.int64)
+    out = np.empty(len(buyers) + len(paid), dtype=np.int64)
+    n = 0
+    cash = join_cash > 0
+    for k in range(3):  # card, cash, gift
+        if k == 0:
+            offer = buyers
+        elif k == 1 and not rebates:  # cash for joining is a rebate: it stops with the others
+            continue
+        else:
+            offer = _still_in_public(paid, stage)
+        taken = _taken(rng, offer, deal, offered[k], take_up[k], selection[k])
+        keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share,
+                                  entry_threshold, _HOOK_SOURCE[k], t, trust_initial, endorsement,
+                                  cash or k == 1, need, purchases, rung, stage, src, join_day, trust, referrer,
+                                  fatigue, group, events, last_reward, out, n)
+        counts[k] = len(keep)
+        n += len(keep)
+    readers = _sample(rng, stage, content_share)
+    taken = _taken(rng, readers, deal, offered[3], take_up[3], selection[3])
+    more = np.empty(len(taken), dtype=np.int64)
+    keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry_threshold,
+                              _CONTENT, t, trust_content, endorsement, cash, need, purchases, rung, stage, src,
+                              join_day, trust, referrer, fatigue, group, events, last_reward, more, 0)
+    counts[3] = len(keep)
+    return np.concatenate((out[:n], more[: len(keep)])), counts, seats
+
+
+class AcquisitionParams(NamedTuple):
+    """A scenario's acquisition parameters as the compiled calls take them (see :func:`params_for`)."""
+
+    ad_share: float        # public.ad_reach_per_day
+    organic_share: float   # public.organic_reach_per_day
+    per_touch: float       # public.platform_conversion / product.decision_touches
+    repeat_boost: float    # public.platform_repeat_boost
+    hooks: tuple           # the Hook of each of HOOK_ORDER
+    offered: np.ndarray    # bool per hook: enabled with take-up > 0
+    take_up: np.ndarray    # float64 per hook
+    selection: np.ndarray  # float64 per hook
+    content_share: float   # hooks.content_reach_per_day if the content hook is on, else 0
+    group_share: float     # touchpoints.group_share
+    entry_threshold: float  # strategy.entry_threshold
+    trust_initial: float   # trust.initial
+    trust_content: float   # trust.initial_content
+    endorsement: float     # trust.endorsement
+    join_cash: float       # strategy.join_cash
+
+
+_PARAMS: tuple = (None, None)  # (scenario, its AcquisitionParams): the last scenario asked for
+
+
+def params_for(sc: Scenario) -> AcquisitionParams:
+    """The acquisition parameters of ``sc`` (kept for the last scenario: a run asks every day)."""
+    global _PARAMS
+    cached = _PARAMS
+    if cached[0] is sc:
+        return cached[1]
+    pub, st, tr, hooks = sc.public, sc.strategy, sc.trust, sc.strategy.hooks
+    hs = tuple(getattr(hooks, name) for name, _ in HOOK_ORDER)
+    out = AcquisitionParams(
+        float(pub.ad_reach_per_day), float(pub.organic_reach_per_day),
+        float(pub.platform_conversion / sc.product.decision_touches), float(pub.platform_repeat_boost), hs,
+        np.array([hk.enabled and hk.take_up > 0 for hk in hs], dtype=np.bool_),
+        np.array([float(hk.take_up) for hk in hs]), np.array([float(hk.selection) for hk in hs]),
+        float(hooks.content_reach_per_day) if hooks.content.enabled else 0.0,
+        float(sc.touchpoints.group_share), float(st.entry_threshold), float(tr.initial),
+        float(tr.initial_content), float(tr.endorsement), float(st.join_cash))
+    _PARAMS = (sc, out)
+    return out
+
+
 def acquire(model) -> None:
-    """Run today's public exposure, platform orders and hook take-up (the PublicChannel's step)."""
-    sc, pop, rng, day, led = model.scenario, model.pop, model.rng, model.day, model.ledger
-    pub, hooks = sc.public, sc.strategy.hooks
+    """Run today's public exposure, platform orders and hook take-up (the PublicChannel's step).
+
+    Without a budget cap the day takes two compiled calls (:func:`_expose_day`, :func:`_hooks`)
+    around the platform orders' booking; with one, :func:`_acquire_capped` asks the budget
+    before the ads and before each hook's joiners. Both take the same draws in the same order.
+    """
+    day, led = model.day, model.ledger
     if not day.public_open:
         led["public_open"] = 0.0
         return
     led["public_open"] = 1.0
-    budget = model.budget
-    paid = sample_public(pop.stage, 0.0 if budget.stopped("ads") else pub.ad_reach_per_day, rng)
-    organic = sample_public(pop.stage, pub.organic_reach_per_day, rng)
+    if model.budget.active:
+        _acquire_capped(model)
+        return
+    sc, pop = model.scenario, model.pop
+    ap = params_for(sc)
+    rh = handle(model.rng)
+    t = int(day.t)
+    paid, buyers = _expose_day(rh, pop.stage, pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases,
+                               ap.ad_share, ap.organic_share, t, ap.per_touch, ap.repeat_boost, float(day.demand))
+    cost = len(paid) * cost_per_exposure(sc.public, t)
+    led.add("cost_ads", cost)
+    led.add("acq_cost", cost)
+    model.record_orders(buyers, channel="platform", discount=0.0)
+    tp, groups = model.touchpoints, model.groups
+    rebates = bool(day.rebates_active)
+    new, counts, seats = _hooks(rh, buyers, paid, rebates, ap.offered, ap.take_up, ap.selection, ap.content_share,
+                                max(0, tp.capacity() - tp.pool_size()), groups.seats_filled, groups.size,
+                                ap.group_share, ap.entry_threshold, t, ap.trust_initial, ap.trust_content,
+                                ap.endorsement, ap.join_cash if rebates else 0.0, pop.deal, pop.need,
+                                *pop.join_columns)
+    if len(new):
+        pop.add_joined(new)
+        groups.fill(seats)
+        for k, (_name, source), hook in zip(counts.tolist(), HOOK_ORDER, ap.hooks, strict=True):
+            if k:
+                tp.book_joins(k, source, hook)
+
+
+def _acquire_capped(model) -> None:
+    """:func:`acquire` under a budget cap: paid exposures and each hook's joiners as the budget allows."""
+    sc, pop, rng, day, led = model.scenario, model.pop, model.rng, model.day, model.ledger
+    pub, hooks, budget = sc.public, sc.strategy.hooks, model.budget
+    rh = handle(rng)
+    paid = _sample(rh, pop.stage, 0.0 if budget.stopped("ads") else float(pub.ad_reach_per_day))
+    organic = _sample(rh, pop.stage, float(pub.organic_reach_per_day))
     cpe = cost_per_exposure(pub, day.t)
-    if budget.active and "cost_ads" in budget.columns:  # the budget pays for so many exposures
+    if "cost_ads" in budget.columns:  # the budget pays for so many exposures
         paid = paid[: budget.affordable(cpe, len(paid))]
     led.add("cost_ads", len(paid) * cpe)
     led.add("acq_cost", len(paid) * cpe)
@@ -151,15 +453,16 @@ def acquire(model) -> None:
     exposed, p = _exposure(paid, organic, int(day.t), pop.events, pop.last_purchase, pop.cycle, pop.need,
                            pop.purchases, float(pub.platform_conversion / sc.product.decision_touches),
                            float(pub.platform_repeat_boost), float(day.demand))
-    buyers = exposed[rng.random(len(exposed), dtype=np.float32) < p]
+    buyers = _platform_buyers(rh, exposed, p)
     model.record_orders(buyers, channel="platform", discount=0.0)
     # hooks, first taken wins: card (buyers), cash and gift (paid exposures), content (readers)
-    model.touchpoints.admit(buyers[hook_take_up(hooks.package_card, pop.deal[buyers], rng)], Source.CARD, hooks.package_card)
-    rest = paid[pop.stage[paid] == Stage.PUBLIC.value]
+    admit = model.touchpoints.admit
+    admit(buyers[hook_take_up(hooks.package_card, pop.deal[buyers], rng)], Source.CARD, hooks.package_card)
+    rest = _still_in_public(paid, pop.stage)
     if day.rebates_active:  # cash for joining is a rebate: it stops with the others
-        model.touchpoints.admit(rest[hook_take_up(hooks.cash, pop.deal[rest], rng)], Source.CASH, hooks.cash)
-    rest = rest[pop.stage[rest] == Stage.PUBLIC.value]
-    model.touchpoints.admit(rest[hook_take_up(hooks.gift, pop.deal[rest], rng)], Source.GIFT, hooks.gift)
+        admit(rest[hook_take_up(hooks.cash, pop.deal[rest], rng)], Source.CASH, hooks.cash)
+    rest = _still_in_public(rest, pop.stage)
+    admit(rest[hook_take_up(hooks.gift, pop.deal[rest], rng)], Source.GIFT, hooks.gift)
     if hooks.content.enabled:
-        readers = sample_public(pop.stage, hooks.content_reach_per_day, rng)
-        model.touchpoints.admit(readers[hook_take_up(hooks.content, pop.deal[readers], rng)], Source.CONTENT, hooks.content)
+        readers = _sample(rh, pop.stage, float(hooks.content_reach_per_day))
+        admit(readers[hook_take_up(hooks.content, pop.deal[readers], rng)], Source.CONTENT, hooks.content)
