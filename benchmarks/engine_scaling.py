@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/engine_scaling.py [--sizes 10000,100000,1000000,5000000]
-        [--scenario hybrid_referral[,content_led|all]] [--days 365] [--repeat 1] [--seed 1]
+        [--scenario hybrid_referral[,content_led|all]] [--days 365] [--repeat 1] [--seed 1] [--setup-only]
 
 Every configuration runs in a fresh subprocess, so its peak memory
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own. Reported per configuration:
@@ -22,6 +22,12 @@ with a few operations a day, without any model. *× reference* is a configuratio
 reference's time for the same number of days (only for 1M users), and *CPU × reference* the same ratio of process CPU times (less
 sensitive to other load on the machine). With ``--repeat N`` each
 configuration and the reference run N times, alternating, and the fastest is kept.
+
+``--setup-only`` times only the set-up (population draw and network build; no days, no
+reference) in CPU time per user, the fastest of ``--repeat`` fresh processes: the check that the
+set-up alone is linear in users. Its *of which kernel* column is the system CPU time (the
+kernel zeroing and mapping fresh pages), *user-mode ns per user* the rest. ``--page-cost MB``
+measures that kernel cost per MB of fresh memory and of memory written again after a free.
 
 There are no timed assertions here: this script measures. 5M-user runs take minutes and
 several GB: run them only on a quiet machine.
@@ -50,8 +56,8 @@ def _maxrss_mb() -> float:
     return rss / (1024.0 * 1024.0) if sys.platform == "darwin" else rss / 1024.0
 
 
-def measure(scenario_name: str, n_users: int, days: int, seed: int) -> dict:
-    """One configuration in this process: timings (s) and memory (MB)."""
+def measure(scenario_name: str, n_users: int, days: int, seed: int, setup_only: bool = False) -> dict:
+    """One configuration in this process: timings (s) and memory (MB); only the set-up if ``setup_only``."""
     import sim
     import sim.model as model_module
     from sim.runner import kpis, warm_up
@@ -73,9 +79,14 @@ def measure(scenario_name: str, n_users: int, days: int, seed: int) -> dict:
     model_module.Population = timed(model_module.Population, "population_s")
     model_module.build_network = timed(model_module.build_network, "network_s")
     scenario = sim.load_scenario(scenario_name).with_overrides({"population.n_users": n_users, "horizon_days": days})
+    k0 = os.times().system
     c0, t0 = time.process_time(), time.perf_counter()
     model = model_module.SiyuModel(scenario, seed=seed)
     t1, c1 = time.perf_counter(), time.process_time()
+    if setup_only:
+        return {"scenario": scenario_name, "n_users": n_users, **parts, "setup_s": t1 - t0, "setup_cpu_s": c1 - c0,
+                "setup_kernel_s": os.times().system - k0, "peak_rss_mb": _maxrss_mb(), "import_rss_mb": base_rss,
+                "load": os.getloadavg()[0]}
     for _ in range(days):
         model.step()
     t2, c2 = time.perf_counter(), time.process_time()
@@ -127,22 +138,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--setup-only", action="store_true",
+                        help="time only the set-up (population draw and network build), no days, no reference")
+    parser.add_argument("--page-cost", type=int, default=0, metavar="MB",
+                        help="only measure the kernel's cost of first touching MB of fresh memory, and of reused memory")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
         job = json.loads(args.worker)
-        if job.get("reference"):
+        if job.get("page_cost"):
+            print(json.dumps(page_cost(job["page_cost"])))
+        elif job.get("reference"):
             print(json.dumps(reference(job["n"], job["days"])))
         else:
-            print(json.dumps(measure(job["scenario"], job["n_users"], job["days"], job["seed"])))
+            print(json.dumps(measure(job["scenario"], job["n_users"], job["days"], job["seed"], job.get("setup_only", False))))
         return 0
 
+    if args.page_cost:
+        r = _subprocess({"page_cost": args.page_cost})
+        print(f"kernel CPU per MB first written: fresh {r['fresh_ms_per_mb']:.2f} ms, "
+              f"reused after a free {r['reused_ms_per_mb']:.2f} ms ({args.page_cost} MB, load {os.getloadavg()[0]:.1f})")
+        return 0
     from configurations import SCENARIOS, size_of
 
     names = list(SCENARIOS) if args.scenario == "all" else [s.strip() for s in args.scenario.split(",")]
     sizes = [size_of(s) for s in args.sizes.split(",") if s.strip()]
     print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.2f}", flush=True)
+    if args.setup_only:
+        return _setup_table(names, sizes, args)
     rows, ref_best = [], None
     for name in names:
         for n in sizes:
@@ -183,6 +207,41 @@ def main(argv: list[str] | None = None) -> int:
               f"(load {ref_best['load']:.1f})")
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": rows, "reference": ref_best}, indent=2))
+    return 0
+
+
+def page_cost(mb: int) -> dict:
+    """Kernel CPU time (ms per MB) of first writing ``mb`` MB of fresh memory, then the same again once freed."""
+    import numpy as np
+
+    out = {}
+    for label in ("fresh", "reused"):
+        k0 = os.times().system
+        a = np.ones(mb * 2**17, dtype=np.int64)  # np.ones writes every page
+        out[label + "_ms_per_mb"] = (os.times().system - k0) * 1e3 / mb
+        del a
+    return out
+
+
+def _setup_table(names: list[str], sizes: list[int], args) -> int:
+    """``--setup-only``: the set-up's parts in CPU time per user, fastest of ``--repeat`` fresh processes."""
+    print("| scenario | users | CPU population (s) | CPU network (s) | CPU set-up (s) | of which kernel (s) | CPU ns per user "
+          "| user-mode ns per user | wall set-up (s) | peak RSS (MB) | bytes per user | load |")
+    print("|" + "---|" * 12)
+    rows = []
+    for name in names:
+        for n in sizes:
+            runs = [_subprocess({"scenario": name, "n_users": n, "days": 1, "seed": args.seed, "setup_only": True})
+                    for _ in range(max(1, args.repeat))]
+            r = min(runs, key=lambda x: x["setup_cpu_s"])
+            rows.append(r)
+            per_user = (r["peak_rss_mb"] - r["import_rss_mb"]) * 2**20 / n
+            user_mode = r["setup_cpu_s"] - r["setup_kernel_s"]
+            print(f"| {name} | {n:,} | {r['population_cpu_s']:.2f} | {r['network_cpu_s']:.2f} | {r['setup_cpu_s']:.2f} "
+                  f"| {r['setup_kernel_s']:.2f} | {r['setup_cpu_s'] / n * 1e9:.0f} | {user_mode / n * 1e9:.0f} "
+                  f"| {r['setup_s']:.2f} | {r['peak_rss_mb']:.0f} | {per_user:.0f} | {r['load']:.1f} |", flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"rows": rows}, indent=2))
     return 0
 
 

@@ -15,14 +15,13 @@ Random draws inside compiled rules come from a xoroshiro128+ stream (Blackman & 
 two 64-bit words of state seeded from the model's ``numpy.random.Generator``, about 2 ns a
 draw here against 16 ns for numba's built-in Mersenne Twister (docs/PERFORMANCE.md). A seed
 therefore still replays a run exactly. Draws the model takes from its ``Generator`` itself
-(order failures, cascades) can be taken inside compiled code too: :class:`NumpyStream` views
-the generator's PCG64 state, and :func:`random32` and :func:`permutation` replay numpy's own
-float32 uniforms and permutations on it, draw for draw.
+(acquisition, order failures, cascades) are taken inside compiled code through
+:func:`sim.mechanisms.streams.handle`: numba's ``Generator`` on the same bit generator, numpy's
+own draws.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import math
 import os
@@ -158,123 +157,4 @@ def occurs_at(state: np.ndarray, hazard: float) -> float:
     return -1.0
 
 
-# --- the model's numpy Generator, advanced inside compiled code ---------------------------------
-#: PCG64's 128-bit multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``), high and low words
-_MUL_HI, _MUL_LO = uint64(2549297995355413924), uint64(4865540595714422341)
-_M32 = uint64(0xFFFFFFFF)
-
-
-class NumpyStream:
-    """The state of a ``numpy.random.Generator``'s PCG64 bit generator, as arrays compiled code advances.
-
-    Passing the ``Generator`` itself to a compiled function costs ≈ 40 µs a call (numba unboxes
-    it through ctypes every time), more than a small day's booking. This object instead views
-    the bit generator's own memory once: ``words`` (the 128-bit state and increment, low word
-    first) and ``buffer`` (numpy's buffered 32-bit half: flag and value). The compiled draws
-    below (:func:`random32`, :func:`permutation`) reproduce numpy's ``Generator.random(n,
-    dtype=float32)`` and ``Generator.permutation(n)`` draw for draw on it, so draws taken here
-    and draws numpy takes in Python form one stream (tests/test_rules_day.py compares them).
-    The layout is checked against ``bit_generator.state`` when the view is made.
-    """
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        """View the state of ``rng`` (its bit generator must be numpy's ``PCG64``)."""
-        bg = rng.bit_generator
-        if type(bg) is not np.random.PCG64:
-            raise TypeError(f"NumpyStream needs a PCG64 generator, not {type(bg).__name__}")
-        self.rng = rng  # keeps the viewed memory alive
-        address = bg.ctypes.state_address  # struct {pcg64_random_t *pcg_state; int has_uint32; uint32_t uinteger}
-        pcg = ctypes.c_void_p.from_address(address).value
-        self.words = np.ctypeslib.as_array((ctypes.c_uint64 * 4).from_address(pcg))
-        self.buffer = np.ctypeslib.as_array((ctypes.c_uint32 * 2).from_address(address + 8))
-        st = bg.state
-        w = [int(x) for x in self.words]
-        if (w[0] | w[1] << 64, w[2] | w[3] << 64, int(self.buffer[0]), int(self.buffer[1])) != (
-                st["state"]["state"], st["state"]["inc"], st["has_uint32"], st["uinteger"]):
-            raise RuntimeError("numpy's PCG64 state layout is not the one NumpyStream expects")
-
-    def __reduce__(self):
-        return NumpyStream, (self.rng,)
-
-    @staticmethod
-    def of(model) -> NumpyStream:
-        """The stream of ``model.rng`` (made on first use and kept on the model while its ``rng`` is the same)."""
-        stream = model.__dict__.get("_numpy_stream")
-        if stream is None or stream.rng is not model.rng:
-            stream = model._numpy_stream = NumpyStream(model.rng)
-        return stream
-
-
-@rule
-def _mul_hi(a, b):
-    """High 64 bits of the 128-bit product of the uint64s ``a`` and ``b``."""
-    a_lo, a_hi, b_lo, b_hi = a & _M32, a >> uint64(32), b & _M32, b >> uint64(32)
-    p0, p1, p2 = a_lo * b_lo, a_lo * b_hi, a_hi * b_lo
-    mid = (p0 >> uint64(32)) + (p1 & _M32) + (p2 & _M32)
-    return a_hi * b_hi + (p1 >> uint64(32)) + (p2 >> uint64(32)) + (mid >> uint64(32))
-
-
-@rule
-def next64(words):
-    """Advance the stream as numpy's ``pcg64_next64`` does: step the 128-bit LCG, return its XSL-RR output."""
-    lo, hi = words[0], words[1]
-    new_hi = _mul_hi(lo, _MUL_LO) + lo * _MUL_HI + hi * _MUL_LO
-    new_lo = lo * _MUL_LO
-    s_lo = new_lo + words[2]
-    carry = uint64(1) if s_lo < new_lo else uint64(0)
-    s_hi = new_hi + words[3] + carry
-    words[0], words[1] = s_lo, s_hi
-    x = s_hi ^ s_lo
-    rot = s_hi >> uint64(58)
-    return (x >> rot) | (x << ((uint64(64) - rot) & uint64(63)))
-
-
-@rule
-def next32(words, buffer):
-    """The next 32 bits as numpy's ``pcg64_next32`` gives them: the buffered high half of the last 64-bit output, else a fresh low half."""
-    if buffer[0]:
-        buffer[0] = 0
-        return buffer[1]
-    v = next64(words)
-    buffer[0] = 1
-    buffer[1] = np.uint32(v >> uint64(32))
-    return np.uint32(v & _M32)
-
-
-@rule
-def random32(words, buffer, n):
-    """``Generator.random(n, dtype=np.float32)``: ``(next32 >> 8) × 2⁻²⁴`` each."""
-    out = np.empty(n, dtype=np.float32)
-    scale = np.float32(1.0 / 16777216.0)
-    for k in range(n):
-        out[k] = np.float32(next32(words, buffer) >> np.uint32(8)) * scale
-    return out
-
-
-@rule
-def permutation(words, buffer, n):
-    """``Generator.permutation(n)``: a Fisher-Yates shuffle of ``0..n-1`` from the last position down.
-
-    Position ``i`` swaps with ``j`` uniform on ``0..i`` (numpy's ``random_interval``: masked
-    32-bit draws, rejected above ``i``).
-    """
-    out = np.arange(n)
-    for i in range(n - 1, 0, -1):
-        mask = uint64(i)
-        for s in (1, 2, 4, 8, 16, 32):
-            mask |= mask >> uint64(s)
-        if i <= 0xFFFFFFFF:
-            j = uint64(next32(words, buffer)) & mask
-            while j > uint64(i):
-                j = uint64(next32(words, buffer)) & mask
-        else:
-            j = next64(words) & mask
-            while j > uint64(i):
-                j = next64(words) & mask
-        k = np.int64(j)
-        out[i], out[k] = out[k], out[i]
-    return out
-
-
-__all__ = ["NumpyStream", "Pass", "chance", "compiled_pass", "occurs", "next32", "next64", "occurs_at", "permutation", "random32", "rule", "stream",
-           "uniform"]
+__all__ = ["Pass", "chance", "compiled_pass", "occurs", "occurs_at", "rule", "stream", "uniform"]

@@ -27,25 +27,32 @@ def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
     """The canonical CSR graph (sorted, duplicate-free rows, no self-loops) of undirected edges (u, v)."""
     # one compiled version for every kind of network (user ids < 2^31: the schema caps n_users)
     u, v = np.asarray(u, dtype=np.int32), np.asarray(v, dtype=np.int32)
-    indptr, indices = _csr_rows(n, u, v, _ROW_BLOCK_BITS)
-    return sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
+    col_bits = max(1, (n - 1).bit_length())
+    block_bits = min(_ROW_BLOCK_BITS, 32 - col_bits)  # a row's place in its block and its column in 32 bits
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    entries = np.empty(2 * len(u), dtype=np.int32)  # numpy's own memory: shrunk in place below
+    w = _csr_rows(n, u, v, block_bits, col_bits, indptr, entries)
+    entries.resize(w, refcheck=False)  # realloc: the tail past the last entry is given back, not copied
+    return sp.csr_matrix((np.ones(w, dtype=np.int8), entries, indptr), shape=(n, n))
 
 
-#: rows per block of the CSR build (2^10 rows: their counters and ≈ 10,000 entries stay in cache)
+#: at most 2^10 rows per block of the CSR build (their counters and ≈ 10,000 entries stay in cache)
 _ROW_BLOCK_BITS = 10
 
 
 @rule
-def _csr_rows(n, u, v, block_bits):
-    """``(indptr, indices)`` of :func:`_symmetric_csr` in O(edges), cache-friendly at millions of users.
+def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
+    """Fill ``indptr`` and ``entries[:w]`` (the indices) of :func:`_symmetric_csr` in O(edges); return ``w``.
 
     Both ends of every edge (no self-loops) are first distributed by row block (``row >>
-    block_bits``) into one buffer of ``row << 32 | col`` keys, in edge order within each block;
-    then each block, small enough to stay in cache, is counting-sorted by row, each row sorted
-    (insertion sort for short rows) and its repeats dropped, compacted in place. The same
-    arrays as sorting the edge keys ``row × n + col`` and dropping repeats (a sorted, repeat-free
-    row does not depend on the order its entries arrived in), without a sort of 2 × edges
-    64-bit keys and without random writes over the whole graph.
+    block_bits``) into ``entries``, in edge order within each block, each packed as one 32-bit
+    word: the row's place in its block above the column's ``col_bits`` bits. Then each block,
+    small enough to stay in cache, is copied out and counting-sorted by row back into its own
+    slice, each row sorted (insertion sort for short rows) and its repeats dropped, compacted
+    towards the front. The same arrays as sorting the edge keys ``row × n + col`` and dropping
+    repeats (a sorted, repeat-free row does not depend on the order its entries arrived in),
+    without a sort, without random writes over the whole graph and with no memory beyond the
+    indices themselves and one block.
     """
     n_blocks = (n >> block_bits) + 1
     bstart = np.zeros(n_blocks + 1, dtype=np.int64)
@@ -53,25 +60,27 @@ def _csr_rows(n, u, v, block_bits):
         if u[k] != v[k]:
             bstart[(u[k] >> block_bits) + 1] += 1
             bstart[(v[k] >> block_bits) + 1] += 1
+    biggest = 0
     for b in range(n_blocks):
+        biggest = max(biggest, bstart[b + 1])
         bstart[b + 1] += bstart[b]
-    total = bstart[n_blocks]
-    buf = np.empty(total, dtype=np.int64)
+    low = np.uint32((1 << block_bits) - 1)
+    cmask = np.uint32((1 << col_bits) - 1)
+    packed = entries.view(np.uint32)
     bpos = bstart[:-1].copy()
     for k in range(len(u)):
-        a, b = np.int64(u[k]), np.int64(v[k])
+        a, b = np.uint32(u[k]), np.uint32(v[k])
         if a != b:
             q = bpos[a >> block_bits]
-            buf[q] = (a << 32) | b
+            packed[q] = ((a & low) << col_bits) | b
             bpos[a >> block_bits] = q + 1
             q = bpos[b >> block_bits]
-            buf[q] = (b << 32) | a
+            packed[q] = ((b & low) << col_bits) | a
             bpos[b >> block_bits] = q + 1
-    indptr = np.zeros(n + 1, dtype=np.int32)
-    cols = np.empty(total, dtype=np.int32)
     rows_per_block = 1 << block_bits
     start = np.zeros(rows_per_block + 1, dtype=np.int64)
     pos = np.zeros(rows_per_block, dtype=np.int64)
+    block = np.empty(biggest, dtype=np.uint32)
     w = 0
     for blk in range(n_blocks):
         r0 = blk << block_bits
@@ -82,40 +91,44 @@ def _csr_rows(n, u, v, block_bits):
         nr = r1 - r0
         start[: nr + 1] = 0
         for x in range(s0, e0):
-            start[(buf[x] >> 32) - r0 + 1] += 1
+            key = packed[x]
+            block[x - s0] = key
+            start[(key >> col_bits) + 1] += 1
         for i in range(nr):
             start[i + 1] += start[i]
         for i in range(nr):
             pos[i] = s0 + start[i]
-        for x in range(s0, e0):
-            key = buf[x]
-            r = (key >> 32) - r0
-            cols[pos[r]] = np.int32(key & 0xFFFFFFFF)
+        for x in range(e0 - s0):
+            key = block[x]
+            r = key >> col_bits
+            entries[pos[r]] = np.int32(key & cmask)
             pos[r] += 1
         for i in range(nr):
             s, e = s0 + start[i], s0 + start[i + 1]
             if e - s > 32:
-                cols[s:e] = np.sort(cols[s:e])
+                entries[s:e] = np.sort(entries[s:e])
             else:
                 for x in range(s + 1, e):
-                    key = cols[x]
+                    key = entries[x]
                     y = x - 1
-                    while y >= s and cols[y] > key:
-                        cols[y + 1] = cols[y]
+                    while y >= s and entries[y] > key:
+                        entries[y + 1] = entries[y]
                         y -= 1
-                    cols[y + 1] = key
+                    entries[y + 1] = key
             last = -1
             for x in range(s, e):
-                c = cols[x]
+                c = entries[x]
                 if c != last:
-                    cols[w] = c
+                    entries[w] = c
                     w += 1
                     last = c
             indptr[r0 + i + 1] = w
-    return indptr, cols[:w].copy()
+    return w
 
 
-#: edge ends drawn and resolved at once (bounds the temporaries: 8 MB of draws, 12 MB of sort)
+#: at least this many edge ends drawn and resolved at once (8 MB of draws, 12 MB of sort), and at
+#: least the number of users: each chunk reads the whole grid and CDF once, so the chunks must
+#: grow with them for that read to stay a fixed cost per edge end
 _CHUNK = 1 << 20
 #: at least 2^10 grid cells per block of lookups (4 KB of bounds and ≈ 8 KB of the CDF) …
 _BLOCK_BITS = 10
@@ -170,9 +183,10 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
 def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.ndarray:
     """``min(searchsorted(cdf, rng.random(m)), n - 1)`` as int32, cache-friendly and in O(m + n).
 
-    The draws are taken in chunks of :data:`_CHUNK` (the same stream as one ``rng.random(m)``:
-    each float64 consumes one 64-bit output of the generator) and resolved chunk by chunk
-    (:func:`_resolve`), so no m-long float64 array is held. A power-of-two grid over [0, 1)
+    The draws are taken in chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``:
+    each float64 consumes one 64-bit output of the generator), into one reused buffer, and
+    resolved chunk by chunk (:func:`_resolve`), so no m-long float64 array is held and the
+    tables are read about ``2m / n`` times whatever the size. A power-of-two grid over [0, 1)
     with ≥ n cells gives each draw an exact lower bound for its answer (``u × 2^b`` and
     ``k / 2^b`` are exact in floating point). Same values as ``np.searchsorted`` (side
     ``left``) clipped to ``n − 1``.
@@ -184,12 +198,28 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
     counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     out = np.empty(m, dtype=np.int32)
-    order = np.empty(min(m, _CHUNK), dtype=np.int32)
-    keys = np.empty(min(m, _CHUNK), dtype=np.float64)
-    for s in range(0, m, _CHUNK):
-        u = rng.random(min(_CHUNK, m - s))
+    chunk = min(m, max(_CHUNK, n))
+    draws = np.empty(chunk, dtype=np.float64)
+    order = np.empty(chunk, dtype=np.int32)
+    keys = np.empty(chunk, dtype=np.float64)
+    for s in range(0, m, chunk):
+        u = rng.random(out=draws[: min(chunk, m - s)])
         _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)
     return out
+
+
+def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
+    """CDF over the users of the Chung-Lu endpoint weights (in a function of its own: its temporaries die here)."""
+    # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
+    i = np.arange(1, n + 1, dtype=np.float64)
+    w = i ** (-1.0 / (POWER_LAW_EXPONENT - 1.0))
+    del i
+    # structural cut-off: no expected degree above sqrt(n × mean degree)
+    w = np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree)
+    w = rng.permutation(w)
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    return cdf
 
 
 def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_matrix | None:
@@ -202,16 +232,10 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         v = rng.integers(0, n, m)
         return _symmetric_csr(n, u, v)
     if params.kind == NetworkKind.scale_free:
-        # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
-        i = np.arange(1, n + 1, dtype=np.float64)
-        w = i ** (-1.0 / (POWER_LAW_EXPONENT - 1.0))
-        # structural cut-off: no expected degree above sqrt(n × mean degree)
-        w = np.minimum(w, w.mean() * np.sqrt(n * params.mean_degree) / params.mean_degree)
-        w = rng.permutation(w)
-        cdf = np.cumsum(w)
-        cdf /= cdf[-1]
+        cdf = _chung_lu_cdf(n, params.mean_degree, rng)
         u = _inverse_cdf_draws(cdf, rng, m)
         v = _inverse_cdf_draws(cdf, rng, m)
+        del cdf  # not held through the CSR build, the set-up's memory peak
         return _symmetric_csr(n, u, v)
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))

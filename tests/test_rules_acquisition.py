@@ -170,7 +170,8 @@ def test_groups_fill_opens_the_groups_the_seats_reach_and_keeps_the_others():
 @rule
 def _draw_through(h, n, k):
     rng = as_generator(h)
-    return rng.random(k, dtype=np.float32), rng.integers(0, n, k), rng.binomial(n, 0.013), rng.random(k)
+    return (rng.random(k, dtype=np.float32), rng.integers(0, n, k), rng.binomial(n, 0.013), rng.random(k),
+            rng.permutation(k), rng.random(k % 7, dtype=np.float32))
 
 
 @pytest.mark.parametrize("k", [0, 1, 613])
@@ -178,7 +179,8 @@ def test_a_generator_handle_draws_what_numpy_draws(k):
     a, b = np.random.default_rng(11), np.random.default_rng(11)
     for _ in range(3):
         got = _draw_through(handle(a), 20_000, k)
-        want = (b.random(k, dtype=np.float32), b.integers(0, 20_000, k), b.binomial(20_000, 0.013), b.random(k))
+        want = (b.random(k, dtype=np.float32), b.integers(0, 20_000, k), b.binomial(20_000, 0.013), b.random(k),
+                b.permutation(k), b.random(k % 7, dtype=np.float32))
         for x, y in zip(got, want, strict=True):
             assert np.array_equal(x, y)
         a.random(3)  # numpy draws in between continue the same stream

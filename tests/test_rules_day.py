@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from siyu_harness import joined, new_day, tiny
 
-from sim import jit
 from sim.mechanisms import pool
 from sim.population import Event, Stage
 
@@ -99,31 +98,3 @@ def test_sharers_and_their_cascade_in_one_call_equal_the_campaign_days_path(netw
     assert shared.sum() == a["ledger"]["referrals"] > 20 and (a["group_buys"][shared] == 1).all()
     assert a["ledger"]["referral_joins"] == a["referrals"].sum() > 0
     assert (a["stage"][150:] != Stage.PUBLIC).sum() == a["ledger"]["referral_joins"]
-
-
-# --- the model's numpy Generator advanced inside compiled code (sim.jit.NumpyStream) ------------------
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_draws_on_the_generators_state_replay_numpys_own_draws_and_interleave_with_them(seed):
-    mine, ref = np.random.default_rng(seed), np.random.default_rng(seed)
-    stream = jit.NumpyStream(mine)
-    for n in (1, 0, 3, 40, 2, 1, 17):
-        np.testing.assert_array_equal(jit.random32(stream.words, stream.buffer, n), ref.random(n, dtype=np.float32))
-        np.testing.assert_array_equal(jit.permutation(stream.words, stream.buffer, n), ref.permutation(n))
-        np.testing.assert_array_equal(mine.random(2), ref.random(2))  # numpy's own draws on the same state
-        np.testing.assert_array_equal(mine.integers(0, 9, 3), ref.integers(0, 9, 3))
-    assert mine.bit_generator.state == ref.bit_generator.state
-
-
-def test_a_permutation_is_uniform_over_positions():
-    stream = jit.NumpyStream(np.random.default_rng(11))
-    first = [int(jit.permutation(stream.words, stream.buffer, 4)[0]) for _ in range(800)]
-    assert sorted(first) != first and all(150 < first.count(k) < 250 for k in range(4))
-
-
-def test_the_stream_is_made_once_per_generator_and_only_for_pcg64():
-    m = joined(tiny(), 5)
-    assert jit.NumpyStream.of(m) is jit.NumpyStream.of(m)
-    m.rng = np.random.default_rng(4)
-    assert jit.NumpyStream.of(m).rng is m.rng
-    with pytest.raises(TypeError, match="PCG64"):
-        jit.NumpyStream(np.random.Generator(np.random.MT19937(0)))

@@ -22,15 +22,35 @@ def _reference_csr(n, u, v):
 
 @pytest.mark.parametrize("n", [2, 5, 1023, 1024, 1025, 5000])
 @pytest.mark.parametrize("block_bits", [1, 4, 10])
-def test_csr_rows_equal_the_sorted_keys(n, block_bits):
+@pytest.mark.parametrize("widest", [False, True])
+def test_csr_rows_equal_the_sorted_keys(n, block_bits, widest):
     rng = np.random.default_rng(n + block_bits)
     m = 4 * n
     u = rng.integers(0, n, m).astype(np.int32)
     v = np.minimum(rng.zipf(1.4, m) - 1, n - 1).astype(np.int32)  # hubs, repeats and self-loops
-    indptr, indices = network._csr_rows(n, u, v, block_bits)
+    # the columns' bits as the users need, or all the 32-bit word leaves beside the row's place in
+    # its block (as at 5M users: 23 + 9 bits), so a packing that overflowed would show
+    col_bits = 32 - block_bits if widest else max(1, (n - 1).bit_length())
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    indices = np.full(2 * m, -7, dtype=np.int32)
+    w = network._csr_rows(n, u, v, block_bits, col_bits, indptr, indices)
+    indices = indices[:w]
     ref_ptr, ref_idx = _reference_csr(n, u, v)
     np.testing.assert_array_equal(indptr, ref_ptr)
     np.testing.assert_array_equal(indices, ref_idx)
+
+
+def test_symmetric_csr_is_the_canonical_graph():
+    n = 3000
+    rng = np.random.default_rng(3)
+    u = rng.integers(0, n, 5 * n)
+    v = np.minimum(rng.zipf(1.6, 5 * n) - 1, n - 1)
+    g = network._symmetric_csr(n, u, v)
+    ref_ptr, ref_idx = _reference_csr(n, u.astype(np.int32), v.astype(np.int32))
+    np.testing.assert_array_equal(g.indptr, ref_ptr)
+    np.testing.assert_array_equal(g.indices, ref_idx)
+    assert len(g.indices) == g.nnz == len(ref_idx) < 2 * len(u)  # the repeats' tail given back
+    assert (g != g.T).nnz == 0 and g.diagonal().sum() == 0
 
 
 @pytest.mark.parametrize("n", [2, 7, 3000])

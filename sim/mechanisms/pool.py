@@ -23,8 +23,8 @@ operations, so that a day costs about one read of each column it needs:
 
 The per-user draws come from the model's compiled random stream (``sim.jit.stream``, seeded
 from the model's ``numpy.random.Generator``); the booking's and the cascade's draws come from
-that ``Generator`` itself, advanced inside the compiled calls (``sim.jit.NumpyStream``), so a
-seed replays a run exactly.
+that ``Generator`` itself, advanced inside the compiled calls (passed as its
+``sim.mechanisms.streams.handle``), so a seed replays a run exactly.
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def _evening(r, c, joined, reach, counts):
 @compiled_pass
 def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
                     draws, trace, msg_today, reach, buyers, leave_counts, pay_all, spend, private_purchases,
-                    referrer, words, buffer, day, revenue, partner, failures_on, failure_rate, capped, capacity,
+                    referrer, rng, day, revenue, partner, failures_on, failure_rate, capped, capacity,
                     trust_on, purchase_gain, kept, failure_loss, out):
     # the morning pass, then today's orders booked in the same call (``purchase.book_private``, whose
     # arguments after the population's columns ``c`` follow ``pay_all``); only when no budget cap can truncate cash back or commissions
@@ -280,7 +280,7 @@ def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashbac
         msg_today, reach, buyers, leave_counts)
     if n_buyers > 0:
         capacity = purchase.book_rule(
-            buyers[:n_buyers], c, spend, private_purchases, referrer, words, buffer, day, revenue, partner,
+            buyers[:n_buyers], c, spend, private_purchases, referrer, rng, day, revenue, partner,
             failures_on, failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss,
             n_buyers if pay_all else 0, out)
     return n_reach, n_buyers, sent, mutes, leaves, packets, capacity
@@ -364,7 +364,7 @@ def share(model) -> None:
 
 @compiled_pass
 def _share_cascade(r, c, reach, cash, draws, out, group_buys, group_buy, has_graph, indptr, indices, edge_used,
-                   fresh, words, buffer, cash_appeal, join_prob, group_buy_lift):
+                   fresh, rng, cash_appeal, join_prob, group_buy_lift):
     # the sharers (``_sharers``), then their cascade's exposures over the network (``referral.exposures``,
     # whose arguments after the population's columns follow ``out``) in the same call; returns
     # (sharers, joining targets, their sharers)
@@ -373,7 +373,7 @@ def _share_cascade(r, c, reach, cash, draws, out, group_buys, group_buy, has_gra
     if n == 0:
         return n, none, none
     targets, owner = referral.exposures_rule(out[:n], none, none, c, group_buys, group_buy, has_graph, indptr,
-                                             indices, edge_used, fresh, words, buffer, cash_appeal, join_prob,
+                                             indices, edge_used, fresh, rng, cash_appeal, join_prob,
                                              group_buy_lift)
     return n, targets, owner
 

@@ -26,9 +26,10 @@ import math
 
 import numpy as np
 
-from sim.jit import NumpyStream, compiled_pass, permutation, random32, rule
+from sim.jit import compiled_pass, rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
+from sim.mechanisms.streams import as_generator, handle
 from sim.population import Cause, Event, Stage
 
 
@@ -92,8 +93,7 @@ def private_args(model, discount: float) -> tuple:
     sc, pop, day = model.scenario, model.pop, model.day
     st, ful, tr = sc.strategy, sc.fulfilment, sc.trust
     partner = st.partner_program and not model.budget.stopped("referral_rewards")
-    stream = NumpyStream.of(model)
-    return (pop.cols, pop.spend, pop.private_purchases, pop.referrer, stream.words, stream.buffer, int(day.t),
+    return (pop.cols, pop.spend, pop.private_purchases, pop.referrer, handle(model.rng), int(day.t),
             float(sc.product.order_value * (1.0 - discount)), bool(partner), bool(sc.mechanisms.fulfilment_failures),
             float(ful.failure_rate), ful.capacity_per_day > 0, int(model.capacity_left), bool(sc.mechanisms.trust),
             float(tr.purchase_gain), float(1.0 - tr.failure_loss), float(tr.failure_loss))
@@ -133,7 +133,7 @@ def book_ledger(model, n: int, discount: float, n_paid: int, out: np.ndarray) ->
 
 
 @compiled_pass
-def book_private(buyers, c, spend, private_purchases, referrer, words, buffer, t, revenue, partner, failures_on,
+def book_private(buyers, c, spend, private_purchases, referrer, rng, t, revenue, partner, failures_on,
                  failure_rate, capped, capacity, trust_on, purchase_gain, kept, failure_loss, n_paid, out):
     """The per-buyer writes of today's private orders of ``buyers`` (distinct) at ``revenue``; returns the capacity left.
 
@@ -142,9 +142,9 @@ def book_private(buyers, c, spend, private_purchases, referrer, words, buffer, t
     order fails with ``failure_rate`` and, when ``capped``, every order beyond ``capacity`` fails
     (a random permutation picks them); trust after orders (when ``trust_on``); each failed buyer
     still reachable leaves with ``failure_loss × (1 − trust)``. ``out[2]`` counts failed orders,
-    ``out[3]`` those leaves. The draws come from the model's ``numpy.random.Generator`` (``words``
-    and ``buffer`` of its ``sim.jit.NumpyStream``: float32 uniforms and a permutation, as numpy
-    draws them); float32 arithmetic as the columns.
+    ``out[3]`` those leaves. The draws come from the model's ``numpy.random.Generator`` (``rng``:
+    its :func:`sim.mechanisms.streams.handle`; float32 uniforms and a permutation, numpy's own
+    draws); float32 arithmetic as the columns.
     """
     n = len(buyers)
     trust, stage, events, last_reward = c.trust, c.stage, c.events, c.last_reward
@@ -163,13 +163,13 @@ def book_private(buyers, c, spend, private_purchases, referrer, words, buffer, t
     failed = np.zeros(n, dtype=np.bool_)
     n_failed = 0
     if failures_on:
-        u = random32(words, buffer, n)
+        u = as_generator(rng).random(n, dtype=np.float32)
         rate = np.float32(failure_rate)
         for k in range(n):
             failed[k] = u[k] < rate
         if capped:
             if n > capacity:
-                over = permutation(words, buffer, n)
+                over = as_generator(rng).permutation(n)
                 for k in range(max(capacity, 0), n):
                     failed[over[k]] = True
             capacity = max(0, capacity - n)
@@ -191,7 +191,7 @@ def book_private(buyers, c, spend, private_purchases, referrer, words, buffer, t
     if n_failed > 0:
         for i in bad:
             events[i] |= _FAILED
-        v = random32(words, buffer, n_failed)
+        v = as_generator(rng).random(n_failed, dtype=np.float32)
         loss, one = np.float32(failure_loss), np.float32(1.0)
         lost = np.zeros(n_failed, dtype=np.bool_)
         for j in range(n_failed):  # who leaves, read before anyone's stage changes

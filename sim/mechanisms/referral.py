@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import occurrences, sorted_unique
-from sim.jit import NumpyStream, compiled_pass, random32, rule
+from sim.jit import compiled_pass, rule
+from sim.mechanisms.streams import as_generator, handle
 from sim.population import Event, Source, Stage
 
 _PUBLIC = Stage.PUBLIC.value
@@ -132,15 +133,15 @@ def _first_per_target(targets, owner, ok):
 
 
 @compiled_pass
-def exposures(sharers, owner, targets, c, group_buys, group_buy, has_graph, indptr, indices, edge_used, fresh, words,
-              buffer, cash, join_prob, group_buy_lift):
+def exposures(sharers, owner, targets, c, group_buys, group_buy, has_graph, indptr, indices, edge_used, fresh, rng,
+              cash, join_prob, group_buy_lift):
     """The public contacts the shares of ``sharers`` (distinct) win over today, with the sharer credited.
 
     Marks the sharers (and counts a group-buy started when ``group_buy``); exposes each sharer's
     contacts over unused edges of the CSR graph (``has_graph``), or else the exposures
     ``owner`` → ``targets`` given (well-mixed); each public contact joins with the join
-    probability (one float32 uniform each from the model's ``numpy.random.Generator``: ``words``
-    and ``buffer`` of its ``sim.jit.NumpyStream``, as numpy draws them). Returns (targets, owner): the distinct contacts who join, in increasing order,
+    probability (one float32 uniform each from the model's ``numpy.random.Generator``: ``rng``,
+    its :func:`sim.mechanisms.streams.handle`). Returns (targets, owner): the distinct contacts who join, in increasing order,
     each with the sharer of their first exposure.
     """
     for i in sharers:
@@ -152,7 +153,7 @@ def exposures(sharers, owner, targets, c, group_buys, group_buy, has_graph, indp
         owner, targets = _fresh_contacts(sharers, indptr, indices, edge_used, fresh)
     owner, targets, p = _join_chances(owner, targets, c.stage, c.trust, c.deal, c.need, c.price_sens, cash, join_prob,
                                       group_buy_lift, group_buy)
-    u = random32(words, buffer, len(targets))
+    u = as_generator(rng).random(len(targets), dtype=np.float32)
     ok = np.empty(len(targets), dtype=np.bool_)
     for k in range(len(targets)):
         ok[k] = u[k] < p[k]
@@ -172,8 +173,7 @@ def exposure_args(model) -> tuple:
         graph = (True, g.indptr, g.indices, model.edge_used, model._fresh)
     else:
         graph = (False, _NO_EDGES, _NO_EDGES, _NO_USED, _NO_FRESH)
-    stream = NumpyStream.of(model)
-    return (pop.cols, pop.group_buys, group_buy, *graph, stream.words, stream.buffer,
+    return (pop.cols, pop.group_buys, group_buy, *graph, handle(model.rng),
             float(cash_appeal(sc, model.day.rebates_active)), float(sc.referral.join_prob), float(gb_lift))
 
 
