@@ -276,6 +276,20 @@ class Population:
         self._n_index += k
         self._n_joined += k
 
+    @property
+    def index_buffer(self) -> tuple[np.ndarray, int]:
+        """The private-pool index's buffer and its entries in use, for compiled code that appends joiners.
+
+        Compiled code may write new joiners into ``buffer[n_index:]`` (while they fit) and
+        then report them with :meth:`count_indexed`; else they go through :meth:`add_joined`.
+        """
+        return self._joined, self._n_index
+
+    def count_indexed(self, k: int) -> None:
+        """Count ``k`` new joiners written into the index buffer after its entries (see :attr:`index_buffer`)."""
+        self._n_index += k
+        self._n_joined += k
+
     def _grow(self, k: int) -> None:
         if self._n_index + k > len(self._joined):
             grown = np.empty(max(2 * len(self._joined), self._n_index + k), dtype=np.int64)

@@ -308,19 +308,32 @@ HOOK_ORDER = (("package_card", Source.CARD), ("cash", Source.CASH), ("gift", Sou
 _HOOK_SOURCE = np.array([source.value for _, source in HOOK_ORDER], dtype=np.int64)
 _CONTENT = Source.CONTENT.value
 
+# the places of a scenario's acquisition parameters in ``AcquisitionParams.values`` (float64)
+_AD, _ORGANIC, _PER_TOUCH, _BOOST = 0, 1, 2, 3  # public.ad_reach_per_day, organic_reach_per_day,
+# platform_conversion / product.decision_touches, platform_repeat_boost
+_OFFERED, _TAKE_UP, _SELECTION = 4, 8, 12  # per hook of HOOK_ORDER: 1 if enabled with take-up > 0, take_up, selection
+_CONTENT_SHARE = 16  # hooks.content_reach_per_day if the content hook is on, else 0
+_GROUP_SHARE, _ENTRY = 17, 18  # touchpoints.group_share, strategy.entry_threshold
+_TRUST_INITIAL, _TRUST_CONTENT, _ENDORSEMENT = 19, 20, 21  # trust.initial, initial_content, endorsement
+_JOIN_CASH, _REVENUE = 22, 23  # strategy.join_cash, product.order_value (a platform order's revenue)
+_N_VALUES = 24
+
+# the places of a day's statistics in the array ``_acquire_day`` fills (int64)
+_N_PAID, _N_BUYERS, _N_FIRST, _JOINS, _SEATS, _N_NEW, _INDEXED = 0, 1, 2, 3, 7, 8, 9
+_N_STATS = 10
+
 
 @rule
-def _hooks(h, buyers, paid, rebates, offered, take_up, selection, content_share, room, seats, group_size,
-           group_share, entry_threshold, t, trust_initial, trust_content, endorsement, join_cash, deal, need,
-           purchases, rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward):
+def _hooks(h, buyers, paid, rebates, v, room, seats, group_size, t, join_cash, deal, need, purchases, rung, stage,
+           src, join_day, trust, referrer, fatigue, group, events, last_reward):
     """The hook take-up and the admission of its joiners, all four hooks in one call (no budget cap).
 
     In :data:`HOOK_ORDER`: the package card to the platform ``buyers``, cash (only while
     ``rebates`` run) then the gift to the ``paid`` exposures still public, the content hook to a
-    fresh sample of the public pool (``content_share``, 0 when the hook is off); each hook's
-    takers (:func:`_taken`, ``offered[k]``, ``take_up[k]``, ``selection[k]``) are admitted by
-    :func:`admit_users` while ``room`` lasts. Joiners through a cash hook, or while ``join_cash``
-    is paid, are rewarded today.
+    fresh sample of the public pool (``v[_CONTENT_SHARE]``, 0 when the hook is off); each hook's
+    takers (:func:`_taken`, with its offer, take-up and selection from the scenario's values
+    ``v``) are admitted by :func:`admit_users` while ``room`` lasts. Joiners through a cash hook,
+    or while ``join_cash`` is paid, are rewarded today.
 
     Returns the joiners (in joining order), how many joined through each hook and the group
     seats filled afterwards.
@@ -330,6 +343,7 @@ def _hooks(h, buyers, paid, rebates, offered, take_up, selection, content_share,
     out = np.empty(len(buyers) + len(paid), dtype=np.int64)
     n = 0
     cash = join_cash > 0
+    group_share, entry = v[_GROUP_SHARE], v[_ENTRY]
     for k in range(3):  # card, cash, gift
         if k == 0:
             offer = buyers
@@ -337,41 +351,72 @@ def _hooks(h, buyers, paid, rebates, offered, take_up, selection, content_share,
             continue
         else:
             offer = _still_in_public(paid, stage)
-        taken = _taken(rng, offer, deal, offered[k], take_up[k], selection[k])
-        keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share,
-                                  entry_threshold, _HOOK_SOURCE[k], t, trust_initial, endorsement,
-                                  cash or k == 1, need, purchases, rung, stage, src, join_day, trust, referrer,
-                                  fatigue, group, events, last_reward, out, n)
+        taken = _taken(rng, offer, deal, v[_OFFERED + k] > 0, v[_TAKE_UP + k], v[_SELECTION + k])
+        keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry,
+                                  _HOOK_SOURCE[k], t, v[_TRUST_INITIAL], v[_ENDORSEMENT], cash or k == 1, need,
+                                  purchases, rung, stage, src, join_day, trust, referrer, fatigue, group, events,
+                                  last_reward, out, n)
         counts[k] = len(keep)
         n += len(keep)
-    readers = _sample(rng, stage, content_share)
-    taken = _taken(rng, readers, deal, offered[3], take_up[3], selection[3])
+    readers = _sample(rng, stage, v[_CONTENT_SHARE])
+    taken = _taken(rng, readers, deal, v[_OFFERED + 3] > 0, v[_TAKE_UP + 3], v[_SELECTION + 3])
     more = np.empty(len(taken), dtype=np.int64)
-    keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry_threshold,
-                              _CONTENT, t, trust_content, endorsement, cash, need, purchases, rung, stage, src,
-                              join_day, trust, referrer, fatigue, group, events, last_reward, more, 0)
+    keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry, _CONTENT, t,
+                              v[_TRUST_CONTENT], v[_ENDORSEMENT], cash, need, purchases, rung, stage, src, join_day,
+                              trust, referrer, fatigue, group, events, last_reward, more, 0)
     counts[3] = len(keep)
     return np.concatenate((out[:n], more[: len(keep)])), counts, seats
 
 
-class AcquisitionParams(NamedTuple):
-    """A scenario's acquisition parameters as the compiled calls take them (see :func:`params_for`)."""
+@rule
+def _acquire_day(h, v, t, demand, rebates, room, seats, group_size, stage, events, last_purchase, cycle, need,
+                 purchases, deal, spend, private_purchases, rung, src, join_day, trust, referrer, fatigue, group,
+                 last_reward, index, n_index, stats):
+    """A day's acquisition without a budget cap in one call: exposure, platform orders, hooks, joins.
 
-    ad_share: float        # public.ad_reach_per_day
-    organic_share: float   # public.organic_reach_per_day
-    per_touch: float       # public.platform_conversion / product.decision_touches
-    repeat_boost: float    # public.platform_repeat_boost
+    :func:`_expose_day` (paid and organic exposure, the platform buyers), the platform orders'
+    per-buyer writes (``purchase._count_orders``: they happen before the hooks, so a card
+    joiner's rung counts its order), then :func:`_hooks`; today's join cash is
+    ``v[_JOIN_CASH]`` while ``rebates`` run. The joiners are appended to the private-pool index
+    ``index`` after its ``n_index`` entries when it has room (``stats[_INDEXED]`` = 1; else the
+    caller adds them). ``stats`` receives the paid exposures, the platform buyers and how many
+    of them bought for the first time, the joiners through each hook, the seats filled
+    afterwards and the joiners' count (see ``_N_PAID`` …); returns the joiners.
+    """
+    rng = as_generator(h)
+    paid, buyers = _expose_day(rng, stage, events, last_purchase, cycle, need, purchases, v[_AD], v[_ORGANIC], t,
+                               v[_PER_TOUCH], v[_BOOST], demand)
+    stats[_N_PAID] = len(paid)
+    stats[_N_BUYERS] = len(buyers)
+    stats[_N_FIRST] = _purchase._count_orders(buyers, t, v[_REVENUE], False, purchases, last_purchase, spend,
+                                              private_purchases, events)
+    new, counts, seats = _hooks(rng, buyers, paid, rebates, v, room, seats, group_size, t,
+                                v[_JOIN_CASH] if rebates else 0.0, deal, need, purchases, rung, stage, src, join_day,
+                                trust, referrer, fatigue, group, events, last_reward)
+    for k in range(4):
+        stats[_JOINS + k] = counts[k]
+    stats[_SEATS] = seats
+    k = len(new)
+    stats[_N_NEW] = k
+    stats[_INDEXED] = 0
+    if k > 0 and n_index + k <= len(index):
+        index[n_index : n_index + k] = new
+        stats[_INDEXED] = 1
+    return new
+
+
+class AcquisitionParams(NamedTuple):
+    """A scenario's acquisition parameters, read once per scenario (see :func:`params_for`)."""
+
+    values: np.ndarray     # float64, as the compiled calls take them (indices _AD, _ORGANIC, ...)
     hooks: tuple           # the Hook of each of HOOK_ORDER
-    offered: np.ndarray    # bool per hook: enabled with take-up > 0
-    take_up: np.ndarray    # float64 per hook
-    selection: np.ndarray  # float64 per hook
-    content_share: float   # hooks.content_reach_per_day if the content hook is on, else 0
-    group_share: float     # touchpoints.group_share
-    entry_threshold: float  # strategy.entry_threshold
-    trust_initial: float   # trust.initial
-    trust_content: float   # trust.initial_content
-    endorsement: float     # trust.endorsement
+    sources: tuple         # the Source of each of HOOK_ORDER
+    cost_per_join: tuple   # hook.cost_per_join of each of HOOK_ORDER
     join_cash: float       # strategy.join_cash
+    public: Public         # the public section (cost_per_exposure)
+    order_value: float     # product.order_value: a platform order's revenue (list price)
+    margin: float          # product.order_value × product.margin_rate: a platform order's margin
+    commission: float      # public.platform_commission
 
 
 _PARAMS: tuple = (None, None)  # (scenario, its AcquisitionParams): the last scenario asked for
@@ -383,16 +428,22 @@ def params_for(sc: Scenario) -> AcquisitionParams:
     cached = _PARAMS
     if cached[0] is sc:
         return cached[1]
-    pub, st, tr, hooks = sc.public, sc.strategy, sc.trust, sc.strategy.hooks
+    pub, st, tr, hooks, prod = sc.public, sc.strategy, sc.trust, sc.strategy.hooks, sc.product
     hs = tuple(getattr(hooks, name) for name, _ in HOOK_ORDER)
-    out = AcquisitionParams(
-        float(pub.ad_reach_per_day), float(pub.organic_reach_per_day),
-        float(pub.platform_conversion / sc.product.decision_touches), float(pub.platform_repeat_boost), hs,
-        np.array([hk.enabled and hk.take_up > 0 for hk in hs], dtype=np.bool_),
-        np.array([float(hk.take_up) for hk in hs]), np.array([float(hk.selection) for hk in hs]),
-        float(hooks.content_reach_per_day) if hooks.content.enabled else 0.0,
-        float(sc.touchpoints.group_share), float(st.entry_threshold), float(tr.initial),
-        float(tr.initial_content), float(tr.endorsement), float(st.join_cash))
+    v = np.zeros(_N_VALUES, dtype=np.float64)
+    v[_AD], v[_ORGANIC] = pub.ad_reach_per_day, pub.organic_reach_per_day
+    v[_PER_TOUCH], v[_BOOST] = pub.platform_conversion / prod.decision_touches, pub.platform_repeat_boost
+    for k, hk in enumerate(hs):
+        v[_OFFERED + k] = 1.0 if hk.enabled and hk.take_up > 0 else 0.0
+        v[_TAKE_UP + k], v[_SELECTION + k] = hk.take_up, hk.selection
+    v[_CONTENT_SHARE] = hooks.content_reach_per_day if hooks.content.enabled else 0.0
+    v[_GROUP_SHARE], v[_ENTRY] = sc.touchpoints.group_share, st.entry_threshold
+    v[_TRUST_INITIAL], v[_TRUST_CONTENT], v[_ENDORSEMENT] = tr.initial, tr.initial_content, tr.endorsement
+    v[_JOIN_CASH], v[_REVENUE] = st.join_cash, prod.order_value * (1.0 - 0.0)
+    out = AcquisitionParams(v, hs, tuple(source for _, source in HOOK_ORDER),
+                            tuple(float(hk.cost_per_join) for hk in hs), float(st.join_cash), pub,
+                            float(prod.order_value), float(prod.order_value * (prod.margin_rate - 0.0)),
+                            float(pub.platform_commission))
     _PARAMS = (sc, out)
     return out
 
@@ -400,9 +451,9 @@ def params_for(sc: Scenario) -> AcquisitionParams:
 def acquire(model) -> None:
     """Run today's public exposure, platform orders and hook take-up (the PublicChannel's step).
 
-    Without a budget cap the day takes two compiled calls (:func:`_expose_day`, :func:`_hooks`)
-    around the platform orders' booking; with one, :func:`_acquire_capped` asks the budget
-    before the ads and before each hook's joiners. Both take the same draws in the same order.
+    Without a budget cap the day is one compiled call (:func:`_acquire_day`) and its bookkeeping
+    (:func:`_book_day`); with one, :func:`_acquire_capped` asks the budget before the ads and
+    before each hook's joiners. Both take the same draws in the same order.
     """
     day, led = model.day, model.ledger
     if not day.public_open:
@@ -412,29 +463,58 @@ def acquire(model) -> None:
     if model.budget.active:
         _acquire_capped(model)
         return
-    sc, pop = model.scenario, model.pop
-    ap = params_for(sc)
-    rh = handle(model.rng)
-    t = int(day.t)
-    paid, buyers = _expose_day(rh, pop.stage, pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases,
-                               ap.ad_share, ap.organic_share, t, ap.per_touch, ap.repeat_boost, float(day.demand))
-    cost = len(paid) * cost_per_exposure(sc.public, t)
-    led.add("cost_ads", cost)
-    led.add("acq_cost", cost)
-    model.record_orders(buyers, channel="platform", discount=0.0)
-    tp, groups = model.touchpoints, model.groups
-    rebates = bool(day.rebates_active)
-    new, counts, seats = _hooks(rh, buyers, paid, rebates, ap.offered, ap.take_up, ap.selection, ap.content_share,
-                                max(0, tp.capacity() - tp.pool_size()), groups.seats_filled, groups.size,
-                                ap.group_share, ap.entry_threshold, t, ap.trust_initial, ap.trust_content,
-                                ap.endorsement, ap.join_cash if rebates else 0.0, pop.deal, pop.need,
-                                *pop.join_columns)
-    if len(new):
-        pop.add_joined(new)
-        groups.fill(seats)
-        for k, (_name, source), hook in zip(counts.tolist(), HOOK_ORDER, ap.hooks, strict=True):
-            if k:
-                tp.book_joins(k, source, hook)
+    ap = params_for(model.scenario)
+    pop, groups, tp = model.pop, model.groups, model.touchpoints
+    rebates = day.rebates_active
+    t = day.t
+    stats = np.empty(_N_STATS, dtype=np.int64)
+    index, n_index = pop.index_buffer
+    new = _acquire_day(handle(model.rng), ap.values, t, float(day.demand), rebates,
+                       max(0, tp.capacity() - tp.pool_size()), groups.seats_filled, groups.size,
+                       pop.stage, pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases, pop.deal,
+                       pop.spend, pop.private_purchases, pop.rung, pop.source, pop.join_day, pop.trust, pop.referrer,
+                       pop.fatigue, pop.group, pop.last_reward, index, n_index, stats)
+    _book_day(model, ap, t, stats.tolist(), new)
+
+
+def _book_day(model, ap: AcquisitionParams, t: int, stats: list, new: np.ndarray) -> None:
+    """The bookkeeping of :func:`_acquire_day`'s day: ad cost, platform orders' money, joiners, seats."""
+    led = model.ledger
+    get = led.get
+    cost = stats[_N_PAID] * cost_per_exposure(ap.public, t)
+    led["cost_ads"] = get("cost_ads", 0.0) + cost
+    led["acq_cost"] = get("acq_cost", 0.0) + cost
+    n = stats[_N_BUYERS]
+    if n:
+        _book_platform_orders(led, ap, n, stats[_N_FIRST])
+    k = stats[_N_NEW]
+    if k:
+        pop = model.pop
+        if stats[_INDEXED]:
+            pop.count_indexed(k)
+        else:
+            pop.add_joined(new)
+        model.groups.fill(stats[_SEATS])
+        book = model.touchpoints.book_joins
+        for j in range(4):
+            if stats[_JOINS + j]:
+                book(stats[_JOINS + j], ap.sources[j], ap.hooks[j])
+
+
+def _book_platform_orders(led, ap: AcquisitionParams, n: int, n_first: int) -> None:
+    """Book ``n`` platform orders (``n_first`` first orders) at list price: counts, money, commission.
+
+    The same entries, in the same order, as ``purchase.book`` of platform orders (no discount).
+    """
+    get = led.get
+    gmv = ap.order_value * n
+    led["first_purchases"] = get("first_purchases", 0.0) + n_first
+    led["purchases"] = get("purchases", 0.0) + n
+    led["gmv"] = get("gmv", 0.0) + gmv
+    led["margin"] = get("margin", 0.0) + ap.margin * n
+    led["platform_purchases"] = get("platform_purchases", 0.0) + n
+    led["platform_gmv"] = get("platform_gmv", 0.0) + gmv
+    led["cost_commission"] = get("cost_commission", 0.0) + ap.commission * gmv
 
 
 def _acquire_capped(model) -> None:
@@ -466,3 +546,8 @@ def _acquire_capped(model) -> None:
     if hooks.content.enabled:
         readers = _sample(rh, pop.stage, float(hooks.content_reach_per_day))
         admit(readers[hook_take_up(hooks.content, pop.deal[readers], rng)], Source.CONTENT, hooks.content)
+
+
+# the platform orders' per-buyer writes (``_count_orders``); imported last because ``purchase``
+# imports :func:`readiness` from this module
+from sim.mechanisms import purchase as _purchase  # noqa: E402
