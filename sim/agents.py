@@ -27,21 +27,39 @@ _JOIN_KEYS = {s: f"joins_{s.name.lower()}" for s in Source}
 class Operator(mesa.Agent):
     """The merchant's operator: plans the day and executes the strategy."""
 
+    _plan: tuple = (None, None)  # (scenario, its plan constants): see _plan_for
+
     def plan(self) -> None:
         """Set today's kind of day on ``model.day``: shocks, events, rebates, campaigns."""
         m = self.model
         sc, day = m.scenario, m.day
-        st, t = sc.strategy, day.t
-        if sc.mechanisms.shocks:
-            for s in sc.shocks:
-                if s.start_day <= t < s.start_day + s.days:
-                    day.public_open = day.public_open and not s.public_closed
-                    day.demand *= s.demand_multiplier
+        key, constants = self._plan
+        if key is not sc:  # once per scenario (a phase switch replaces it)
+            constants = self._plan_for(sc)
+        st, shocks, rebate_end, red_every, campaign_every = constants
+        t = day.t
+        for start, end, closed, multiplier in shocks:
+            if start <= t < end:
+                day.public_open = day.public_open and not closed
+                day.demand *= multiplier
         day.event, day.discount = messaging.schedule(st, t)
-        day.rebates_active = t < st.rebate_end_day
-        day.red_packet = (day.rebates_active and st.red_packet_every_days > 0 and t > 0
-                          and t % st.red_packet_every_days == 0)
-        day.campaign = st.campaign_every_days > 0 and t > 0 and t % st.campaign_every_days == 0
+        rebates = t < rebate_end
+        day.rebates_active = rebates
+        day.red_packet = rebates and red_every > 0 and t > 0 and t % red_every == 0
+        day.campaign = campaign_every > 0 and t > 0 and t % campaign_every == 0
+
+    def _plan_for(self, sc) -> tuple:
+        """The plan's constants of ``sc``: the strategy, the shock windows (none if shocks are off), ...
+
+        ... each as (first day, day after the last, public channels closed, demand multiplier),
+        ``rebate_end_day``, ``red_packet_every_days``, ``campaign_every_days``.
+        """
+        st = sc.strategy
+        shocks = tuple((s.start_day, s.start_day + s.days, s.public_closed, s.demand_multiplier)
+                       for s in sc.shocks) if sc.mechanisms.shocks else ()
+        constants = (st, shocks, st.rebate_end_day, st.red_packet_every_days, st.campaign_every_days)
+        self._plan = (sc, constants)
+        return constants
 
 
 class PublicChannel(mesa.Agent):
@@ -124,15 +142,20 @@ class Touchpoints(mesa.Agent):
         """Book ``k`` joiners through ``source``: counts, the hook's cost per join, today's join cash."""
         m = self.model
         led = m.ledger
-        cash = m.scenario.strategy.join_cash if m.day.rebates_active else 0.0
-        led.add("new_joins", k)
-        led.add(_JOIN_KEYS[source], k)
+        get = led.get  # each entry added as Ledger.add adds it, without its call
+        k = float(k)
+        key = _JOIN_KEYS[source]
+        led["new_joins"] = get("new_joins", 0.0) + k
+        led[key] = get(key, 0.0) + k
         if hook is not None:
-            led.add("cost_hooks", hook.cost_per_join * k)
-            led.add("acq_cost", hook.cost_per_join * k)
+            cost = float(hook.cost_per_join * k)
+            led["cost_hooks"] = get("cost_hooks", 0.0) + cost
+            led["acq_cost"] = get("acq_cost", 0.0) + cost
+        cash = m.scenario.strategy.join_cash if m.day.rebates_active else 0.0
         if cash > 0:
-            led.add("cost_rebates", cash * k)
-            led.add("acq_cost", cash * k)
+            cost = float(cash * k)
+            led["cost_rebates"] = get("cost_rebates", 0.0) + cost
+            led["acq_cost"] = get("acq_cost", 0.0) + cost
 
     def join_cost(self, hook: Hook | None, source: Source) -> float:
         """Covered spending one joiner through ``hook``/``source`` costs today (hook, join cash, reward)."""
@@ -149,8 +172,9 @@ class Touchpoints(mesa.Agent):
         """Book today's running costs: staff, accounts (and mini-program) and content production."""
         m = self.model
         led = m.ledger
+        get = led.get  # each entry added as Ledger.add adds it, without its call
         for key, value in running_costs(m.scenario, self.pool_size()).items():
-            led.add(key, value)
+            led[key] = get(key, 0.0) + float(value)
 
 
 __all__ = ["Operator", "PublicChannel", "Touchpoints", "eligible"]

@@ -28,6 +28,24 @@ class Groups:
         self.initial = initial_activity
         self.seats_filled = 0
         self.red_packets = 0
+        self.rule: tuple = (None, None)  # (scenario, its activity-rule constants): see rule_for
+
+    def rule_for(self, sc) -> tuple:
+        """The activity rule's constants for scenario ``sc``, kept in :attr:`rule` with ``sc``.
+
+        (switched on, ``1 − activity_decay``, the stimulus of an ordinary day — content, then
+        check-ins —, ``red_packet_lift``, ``red_packet_decay``).
+        """
+        com, st = sc.community, sc.strategy
+        s = 0.0
+        if st.content_posts_per_day > 0:
+            s += com.content_stimulus
+        if st.check_ins:
+            s += com.check_in_stimulus
+        rule = (bool(sc.mechanisms.group_activity), float(1.0 - com.activity_decay), s, com.red_packet_lift,
+                com.red_packet_decay)
+        self.rule = (sc, rule)
+        return rule
 
     @property
     def count(self) -> int:
@@ -46,33 +64,36 @@ class Groups:
         For joiners seated by compiled code (``acquisition.admit_users``), which takes the seats
         in order as :meth:`assign` does.
         """
-        before = self.count
+        size = self.size
+        before = -(-self.seats_filled // size)
+        after = -(-seats // size)
         self.seats_filled = seats
-        self.activity[before : self.count] = self.initial
+        if after > before:
+            self.activity[before:after] = self.initial
 
     def mean_activity(self) -> float:
         """Mean activity over opened groups (0 if none)."""
-        return float(mean_of(self.activity[: self.count])) if self.count else 0.0
+        n = -(-self.seats_filled // self.size)  # count
+        return float(mean_of(self.activity[:n])) if n else 0.0
 
 
 def update_activity(model) -> None:
     """Apply one day of the activity rule to every group; drop red packets on schedule."""
-    sc, day, groups = model.scenario, model.day, model.groups
-    com, st = sc.community, sc.strategy
-    if groups.count == 0:
+    groups = model.groups
+    n = -(-groups.seats_filled // groups.size)  # groups.count
+    if n == 0:
         return
-    a = groups.activity[: groups.count]
-    if not sc.mechanisms.group_activity:
+    sc = model.scenario
+    key, rule = groups.rule
+    if key is not sc:  # the scenario's constants of the rule, once per scenario (phases change it)
+        rule = groups.rule_for(sc)
+    on, keep, s, lift, decay = rule
+    if not on:
         return
-    s = 0.0
-    if st.content_posts_per_day > 0:
-        s += com.content_stimulus
-    if st.check_ins:
-        s += com.check_in_stimulus
-    if day.red_packet:
-        s += com.red_packet_lift * com.red_packet_decay ** groups.red_packets
+    if model.day.red_packet:
+        s += lift * decay ** groups.red_packets
         groups.red_packets += 1
-    _activity_day(a, float(1.0 - com.activity_decay), float(min(s, 1.0)))
+    _activity_day(groups.activity[:n], keep, float(min(s, 1.0)))
 
 
 @rule
