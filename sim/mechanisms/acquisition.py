@@ -344,14 +344,13 @@ def _hooks(h, buyers, paid, rebates, v, room, seats, group_size, t, join_cash, d
     n = 0
     cash = join_cash > 0
     group_share, entry = v[_GROUP_SHARE], v[_ENTRY]
-    for k in range(3):  # card, cash, gift
-        if k == 0:
-            offer = buyers
-        elif k == 1 and not rebates:  # cash for joining is a rebate: it stops with the others
+    for k in range(3):  # card, cash, gift; a hook not offered draws nothing: skipped
+        if v[_OFFERED + k] <= 0 or (k == 1 and not rebates):  # cash for joining is a rebate: it stops with them
             continue
-        else:
-            offer = _still_in_public(paid, stage)
-        taken = _taken(rng, offer, deal, v[_OFFERED + k] > 0, v[_TAKE_UP + k], v[_SELECTION + k])
+        offer = buyers if k == 0 else _still_in_public(paid, stage)
+        taken = _taken(rng, offer, deal, True, v[_TAKE_UP + k], v[_SELECTION + k])
+        if len(taken) == 0:  # nobody to admit: no draw
+            continue
         keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry,
                                   _HOOK_SOURCE[k], t, v[_TRUST_INITIAL], v[_ENDORSEMENT], cash or k == 1, need,
                                   purchases, rung, stage, src, join_day, trust, referrer, fatigue, group, events,
@@ -360,6 +359,8 @@ def _hooks(h, buyers, paid, rebates, v, room, seats, group_size, t, join_cash, d
         n += len(keep)
     readers = _sample(rng, stage, v[_CONTENT_SHARE])
     taken = _taken(rng, readers, deal, v[_OFFERED + 3] > 0, v[_TAKE_UP + 3], v[_SELECTION + 3])
+    if len(taken) == 0:
+        return out[:n], counts, seats
     more = np.empty(len(taken), dtype=np.int64)
     keep, seats = admit_users(rng, taken, taken, False, room - n, seats, group_size, group_share, entry, _CONTENT, t,
                               v[_TRUST_CONTENT], v[_ENDORSEMENT], cash, need, purchases, rung, stage, src, join_day,
