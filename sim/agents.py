@@ -95,8 +95,8 @@ class Touchpoints(mesa.Agent):
 
         The admission rule (``sim.mechanisms.acquisition``): the first users of ``idx`` with
         enough need while the accounts have room, each sent to a group with probability
-        ``group_share``. Without a budget cap one compiled call (:func:`admit_users`); with one,
-        only as many joiners as the budget carries (the budget cap rule), then the same draws.
+        ``group_share``, in one compiled call (:func:`admit_users`); with a budget cap only as many
+        of them as the budget carries (the budget cap rule).
         """
         m = self.model
         sc, pop, day = m.scenario, m.pop, m.day
@@ -105,38 +105,26 @@ class Touchpoints(mesa.Agent):
         if len(idx) == 0:  # nobody to admit (common): skip the bookkeeping below
             return idx, (referrer if has_refs else np.empty(0, dtype=np.int64))
         room = max(0, self.capacity() - self.pool_size())
+        budget = m.budget
+        if budget.active:  # the budget cap rule: only as many joiners as the budget carries
+            n_ok = len(eligible(idx, pop.need, float(st.entry_threshold), room))
+            room = 0 if hook is not None and budget.stopped("hooks") else budget.admissible(
+                n_ok, self.join_cost(hook, source))
         tr = sc.trust
         base = tr.initial_content if source == Source.CONTENT else tr.initial
         rewarded = source == Source.CASH or (day.rebates_active and st.join_cash > 0)
-        if not m.budget.active:
-            out = np.empty(len(idx), dtype=np.int64)
-            keep, seats = admit_users(handle(m.rng), idx, referrer if has_refs else idx, has_refs, room,
-                                      m.groups.seats_filled, m.groups.size, float(sc.touchpoints.group_share),
-                                      float(st.entry_threshold), source.value, int(day.t), float(base),
-                                      float(tr.endorsement), bool(rewarded), pop.need, *pop.join_columns, out, 0)
-            k = len(keep)
-            refs = referrer[keep] if has_refs else np.empty(0, dtype=np.int64)
-            if k:
-                pop.add_joined(out[:k])
-                m.groups.fill(seats)
-                self.book_joins(k, source, hook)
-            return out[:k], refs
-        keep = eligible(idx, pop.need, float(st.entry_threshold), room)  # positions in idx, in order
-        # the budget cap rule: only as many joiners as the budget carries
-        fits = 0 if hook is not None and m.budget.stopped("hooks") else m.budget.admissible(
-            len(keep), self.join_cost(hook, source))
-        keep = keep[:fits]
-        idx = idx[keep]
+        out = np.empty(len(idx), dtype=np.int64)
+        keep, seats = admit_users(handle(m.rng), idx, referrer if has_refs else idx, has_refs, room,
+                                  m.groups.seats_filled, m.groups.size, float(sc.touchpoints.group_share),
+                                  float(st.entry_threshold), source.value, int(day.t), float(base),
+                                  float(tr.endorsement), bool(rewarded), pop.need, *pop.join_columns, out, 0)
+        k = len(keep)
         refs = referrer[keep] if has_refs else np.empty(0, dtype=np.int64)
-        k = len(idx)
-        if k == 0:
-            return idx, refs
-        in_group = m.rng.random(k, dtype=np.float32) < sc.touchpoints.group_share
-        group_ids = m.groups.assign(int(np.count_nonzero(in_group)))
-        pop.join(idx, refs if has_refs else None, in_group, group_ids, source.value, int(day.t),
-                 float(base), float(tr.endorsement), bool(rewarded))
-        self.book_joins(k, source, hook)
-        return idx, refs
+        if k:
+            pop.add_joined(out[:k])
+            m.groups.fill(seats)
+            self.book_joins(k, source, hook)
+        return out[:k], refs
 
     def book_joins(self, k: int, source: Source, hook: Hook | None) -> None:
         """Book ``k`` joiners through ``source``: counts, the hook's cost per join, today's join cash."""

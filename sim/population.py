@@ -129,7 +129,14 @@ _FOLLOWER, _JOINED, _REWARDED = 1, 4, 4096  # Stage.FOLLOWER, Event.JOINED, Even
 @rule
 def _join(idx, refs, has_refs, in_group, group_ids, source, t, base_trust, endorsement, rewarded, purchases,
           rung, stage, src, join_day, trust, referrer, fatigue, group, events, last_reward, joined, n_joined):
-    """The per-user writes of :meth:`Population.join` (float32 trust as the columns hold it)."""
+    """The per-user writes of a join (``acquisition.admit_users``), float32 trust as the columns hold it.
+
+    Each of ``idx`` starts on the rung their orders earned (``lifecycle.order_rung``), from
+    ``source`` on day ``t``, with trust ``min(1, base_trust + endorsement × referrer's trust)``
+    if referred (``refs``, when ``has_refs``), else at least ``base_trust``; no fatigue; in the
+    next group seats (``group_ids``) if ``in_group``; with a reward today if ``rewarded``. Their
+    ids go to ``joined[n_joined:]``.
+    """
     base = np.float32(base_trust)
     endo = np.float32(endorsement)
     g = 0
@@ -295,23 +302,6 @@ class Population:
             grown = np.empty(max(2 * len(self._joined), self._n_index + k), dtype=np.int64)
             grown[: self._n_index] = self._joined[: self._n_index]
             self._joined = grown
-
-    def join(self, idx: np.ndarray, refs: np.ndarray | None, in_group: np.ndarray, group_ids: np.ndarray,
-             source: int, t: int, base_trust: float, endorsement: float, rewarded: bool) -> None:
-        """Write the state of newly admitted users ``idx`` (see ``Touchpoints.admit``) and index them.
-
-        Each starts on the rung their orders earned (``lifecycle.order_rung``), from ``source`` on
-        day ``t``, with trust ``min(1, base_trust + endorsement × referrer's trust)`` if referred
-        (``refs``), else at least ``base_trust``; no fatigue; in the next group seats
-        (``group_ids``) if ``in_group``; with a reward today if ``rewarded``.
-        """
-        k = len(idx)
-        self._grow(k)
-        has_refs = refs is not None
-        _join(idx, refs if has_refs else idx, has_refs, in_group, group_ids, source, t, base_trust, endorsement,
-              rewarded, *self.join_columns, self._joined, self._n_index)
-        self._n_index += k
-        self._n_joined += k
 
     @property
     def join_columns(self) -> tuple[np.ndarray, ...]:

@@ -193,11 +193,11 @@ def readiness(days_since_order, cycle):
 
 
 def hook_take_up(hook: Hook, deal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Boolean mask of users (with deal-seeking ``deal``) who take up ``hook``."""
-    if not hook.enabled or hook.take_up <= 0 or len(deal) == 0:
-        return np.zeros(len(deal), dtype=bool)
-    p = take_up_probability(deal, float(hook.take_up), float(hook.selection))
-    return rng.random(len(deal), dtype=np.float32) < p
+    """Boolean mask of users (with deal-seeking ``deal``) who take up ``hook`` (:func:`_taken`'s draws)."""
+    taken = np.zeros(len(deal), dtype=bool)
+    taken[_taken(handle(rng), np.arange(len(deal)), np.asarray(deal, dtype=np.float32),
+                 hook.enabled and hook.take_up > 0, float(hook.take_up), float(hook.selection))] = True
+    return taken
 
 
 @rule
@@ -265,13 +265,13 @@ def eligible(idx, need, entry_threshold, room):
 def admit_users(h, idx, refs, has_refs, room, seats, group_size, group_share, entry_threshold, source, t,
                 base_trust, endorsement, rewarded, need, purchases, rung, stage, src, join_day, trust, referrer,
                 fatigue, group, events, last_reward, out, n_out):
-    """The admission rule without a budget cap, compiled: who of ``idx`` joins, and their state.
+    """The admission rule, compiled: who of ``idx`` joins, and their state.
 
     The first ``room`` users of ``idx`` whose need reaches ``entry_threshold``
     (:func:`eligible`) join; each goes to a group with probability ``group_share`` (one float32
     draw per joiner, compared in float32 as numpy compares a float32 array with a Python float)
-    and takes the next free seat (``seats`` filled so far, ``group_size`` per group, as
-    ``Groups.assign``); the joiners' columns (``need`` read, the rest from ``purchases`` on in the
+    and takes the next free seat (``seats`` filled so far, ``group_size`` per group: seat
+    ``seats + q`` is in group ``(seats + q) // group_size``); the joiners' columns (``need`` read, the rest from ``purchases`` on in the
     order of ``Population.join_columns``) are written by ``sim.population._join`` and their ids
     go to ``out[n_out:]``.
 
@@ -519,34 +519,44 @@ def _book_platform_orders(led, ap: AcquisitionParams, n: int, n_first: int) -> N
 
 
 def _acquire_capped(model) -> None:
-    """:func:`acquire` under a budget cap: paid exposures and each hook's joiners as the budget allows."""
-    sc, pop, rng, day, led = model.scenario, model.pop, model.rng, model.day, model.ledger
-    pub, hooks, budget = sc.public, sc.strategy.hooks, model.budget
-    rh = handle(rng)
-    paid = _sample(rh, pop.stage, 0.0 if budget.stopped("ads") else float(pub.ad_reach_per_day))
-    organic = _sample(rh, pop.stage, float(pub.organic_reach_per_day))
-    cpe = cost_per_exposure(pub, day.t)
+    """:func:`acquire` under a budget cap: paid exposures and each hook's joiners as the budget allows.
+
+    The draws and writes of :func:`_acquire_day`, step by step, with the budget asked between
+    them (``BudgetTracker.stopped``, ``affordable``; the hooks' joiners through ``Touchpoints.admit``).
+    """
+    sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
+    ap, budget = params_for(sc), model.budget
+    v, t = ap.values, day.t
+    rh = handle(model.rng)
+    paid = _sample(rh, pop.stage, 0.0 if budget.stopped("ads") else v[_AD])
+    organic = _sample(rh, pop.stage, v[_ORGANIC])
+    cpe = cost_per_exposure(ap.public, t)
     if "cost_ads" in budget.columns:  # the budget pays for so many exposures
         paid = paid[: budget.affordable(cpe, len(paid))]
     led.add("cost_ads", len(paid) * cpe)
     led.add("acq_cost", len(paid) * cpe)
     # platform orders: no relationship, commission to the platform
-    exposed, p = _exposure(paid, organic, int(day.t), pop.events, pop.last_purchase, pop.cycle, pop.need,
-                           pop.purchases, float(pub.platform_conversion / sc.product.decision_touches),
-                           float(pub.platform_repeat_boost), float(day.demand))
+    exposed, p = _exposure(paid, organic, int(t), pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases,
+                           v[_PER_TOUCH], v[_BOOST], float(day.demand))
     buyers = _platform_buyers(rh, exposed, p)
-    model.record_orders(buyers, channel="platform", discount=0.0)
+    if len(buyers):
+        n_first = _purchase._count_orders(buyers, int(t), v[_REVENUE], False, pop.purchases, pop.last_purchase,
+                                          pop.spend, pop.private_purchases, pop.events)
+        _book_platform_orders(led, ap, len(buyers), n_first)
     # hooks, first taken wins: card (buyers), cash and gift (paid exposures), content (readers)
-    admit = model.touchpoints.admit
-    admit(buyers[hook_take_up(hooks.package_card, pop.deal[buyers], rng)], Source.CARD, hooks.package_card)
+    admit, deal, hooks = model.touchpoints.admit, pop.deal, ap.hooks
+
+    def offer(k: int, idx: np.ndarray) -> None:
+        admit(_taken(rh, idx, deal, v[_OFFERED + k] > 0, v[_TAKE_UP + k], v[_SELECTION + k]), ap.sources[k],
+              hooks[k])
+
+    offer(0, buyers)
     rest = _still_in_public(paid, pop.stage)
     if day.rebates_active:  # cash for joining is a rebate: it stops with the others
-        admit(rest[hook_take_up(hooks.cash, pop.deal[rest], rng)], Source.CASH, hooks.cash)
-    rest = _still_in_public(rest, pop.stage)
-    admit(rest[hook_take_up(hooks.gift, pop.deal[rest], rng)], Source.GIFT, hooks.gift)
-    if hooks.content.enabled:
-        readers = _sample(rh, pop.stage, float(hooks.content_reach_per_day))
-        admit(readers[hook_take_up(hooks.content, pop.deal[readers], rng)], Source.CONTENT, hooks.content)
+        offer(1, rest)
+    offer(2, _still_in_public(rest, pop.stage))
+    if hooks[3].enabled:
+        offer(3, _sample(rh, pop.stage, v[_CONTENT_SHARE]))
 
 
 # the platform orders' per-buyer writes (``_count_orders``); imported last because ``purchase``

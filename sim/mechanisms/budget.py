@@ -171,6 +171,8 @@ class BudgetTracker:
         self.caps = caps(sc.budget)
         self.active = bool(self.caps)
         self.columns = covered_columns(sc.budget)
+        self._covered = frozenset(self.columns)
+        self._zeros = (0.0,) * len(self.columns)
         self.spent = [0.0 for _ in self.caps]  # covered spending so far in each cap's current period
         self.last_full = {k: 0.0 for k in CUT_ORDER}  # each kind's cost on the last day it ran uncut
         self.kinds = [k for k in CUT_ORDER if KINDS[k] in self.columns]  # the kinds it may stop
@@ -179,12 +181,12 @@ class BudgetTracker:
 
     # --- helpers ---------------------------------------------------------------------------
     def _today(self) -> float:
-        led = self.model.ledger
-        return sum(led[c] for c in self.columns)
+        # the covered columns' sum in their order (an absent column reads 0.0, as in the Ledger)
+        return sum(map(self.model.ledger.get, self.columns, self._zeros))
 
     def _running(self, pool: int) -> float:
-        costs = running_costs(self.model.scenario, pool)
-        return sum(v for k, v in costs.items() if k in self.columns)
+        covered = self._covered
+        return sum([v for k, v in running_costs(self.model.scenario, pool).items() if k in covered])
 
     def room(self, extra_users: int = 0) -> float:
         """RMB of discretionary spending still allowed today with ``extra_users`` more in the pool."""
