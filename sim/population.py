@@ -241,6 +241,10 @@ class Population:
         self.messages = np.zeros(n, dtype=np.float32)  # messages received (cumulative)
         self.events = np.zeros(n, dtype=np.int32)   # today's Event bits (cleared daily when tracing)
         self.cols = Columns(**{name: getattr(self, name) for name in Columns._fields})
+        self._acquire_columns = (self.need, self.deal, self.cycle, self.last_purchase, self.spend,
+                                 self.private_purchases, self.purchases, self.rung, self.stage, self.source,
+                                 self.join_day, self.trust, self.referrer, self.fatigue, self.group, self.events,
+                                 self.last_reward)
         # the private pool's index (see `joined`): _n_index entries, sorted up to _n_sorted;
         # _n_joined users ever joined, _n_left of them dropped from the index after leaving
         self._joined = np.empty(max(16, n // 16), dtype=np.int64)
@@ -311,8 +315,16 @@ class Population:
         ``fatigue``, ``group``, ``events``, ``last_reward``: passed to compiled code one by one
         (numba unboxes separate arrays several times faster than a named tuple of them).
         """
-        return (self.purchases, self.rung, self.stage, self.source, self.join_day, self.trust, self.referrer,
-                self.fatigue, self.group, self.events, self.last_reward)
+        return self._acquire_columns[6:]
+
+    @property
+    def acquire_columns(self) -> tuple[np.ndarray, ...]:
+        """The columns a day's acquisition reads and writes (``acquisition._acquire_day``'s last arguments).
+
+        ``need``, ``deal``, ``cycle``, ``last_purchase``, ``spend``, ``private_purchases``, then
+        :attr:`join_columns` (one tuple, built once: the columns are changed in place, never replaced).
+        """
+        return self._acquire_columns
 
     @property
     def n_joined(self) -> int:

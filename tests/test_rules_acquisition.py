@@ -199,3 +199,26 @@ def test_a_day_of_group_activity_rounds_like_the_numpy_steps(decay, s):
     want += (1.0 - want) * min(s, 1.0)
     _activity_day(a, 1.0 - decay, min(s, 1.0))
     assert np.array_equal(a, want) and a.dtype == np.float32
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 256, 1_000, 4_099])
+def test_the_mean_activity_is_numpy_s_float32_mean_to_the_bit(n):
+    from sim.mechanisms.community import mean_float32
+
+    rng = np.random.default_rng(n)
+    for scale in (1.0, 1e-3, 3e4):
+        a = (rng.random(n) * scale).astype(np.float32)
+        a[rng.integers(0, n, max(1, n // 5))] = np.float32(1.0) / np.float32(3.0)  # values whose sums round
+        got = mean_float32(a)
+        assert got == np.mean(a) and np.float32(got) == np.mean(a), (n, scale)
+    # a sum in the wrong order (plain, or pairwise with other blocks) differs from numpy's on some of these
+    assert mean_float32(np.full(n, np.float32(0.1))) == np.mean(np.full(n, np.float32(0.1)))
+
+
+def test_groups_mean_activity_over_the_opened_groups():
+    g = Groups(1_000, 10, 0.8)
+    assert g.mean_activity() == 0.0
+    g.fill(25)  # three groups open
+    g.activity[:3] = np.array([0.1, 0.2, 0.4], dtype=np.float32)
+    g.activity[3] = 0.9  # not opened: not counted
+    assert g.mean_activity() == float(np.mean(g.activity[:3])) == pytest.approx(0.7 / 3)

@@ -370,9 +370,9 @@ def _hooks(h, buyers, paid, rebates, v, room, seats, group_size, t, join_cash, d
 
 
 @rule
-def _acquire_day(h, v, t, demand, rebates, room, seats, group_size, stage, events, last_purchase, cycle, need,
-                 purchases, deal, spend, private_purchases, rung, src, join_day, trust, referrer, fatigue, group,
-                 last_reward, index, n_index, stats):
+def _acquire_day(h, v, t, demand, rebates, room, seats, group_size, index, n_index, stats, need, deal, cycle,
+                 last_purchase, spend, private_purchases, purchases, rung, stage, src, join_day, trust, referrer,
+                 fatigue, group, events, last_reward):
     """A day's acquisition without a budget cap in one call: exposure, platform orders, hooks, joins.
 
     :func:`_expose_day` (paid and organic exposure, the platform buyers), the platform orders'
@@ -382,7 +382,8 @@ def _acquire_day(h, v, t, demand, rebates, room, seats, group_size, stage, event
     ``index`` after its ``n_index`` entries when it has room (``stats[_INDEXED]`` = 1; else the
     caller adds them). ``stats`` receives the paid exposures, the platform buyers and how many
     of them bought for the first time, the joiners through each hook, the seats filled
-    afterwards and the joiners' count (see ``_N_PAID`` …); returns the joiners.
+    afterwards and the joiners' count (see ``_N_PAID`` …); returns the joiners. The columns
+    come last, as ``Population.acquire_columns`` holds them.
     """
     rng = as_generator(h)
     paid, buyers = _expose_day(rng, stage, events, last_purchase, cycle, need, purchases, v[_AD], v[_ORGANIC], t,
@@ -418,6 +419,7 @@ class AcquisitionParams(NamedTuple):
     order_value: float     # product.order_value: a platform order's revenue (list price)
     margin: float          # product.order_value × product.margin_rate: a platform order's margin
     commission: float      # public.platform_commission
+    capacity: int          # most users the private pool can hold (Touchpoints.capacity)
 
 
 _PARAMS: tuple = (None, None)  # (scenario, its AcquisitionParams): the last scenario asked for
@@ -444,7 +446,8 @@ def params_for(sc: Scenario) -> AcquisitionParams:
     out = AcquisitionParams(v, hs, tuple(source for _, source in HOOK_ORDER),
                             tuple(float(hk.cost_per_join) for hk in hs), float(st.join_cash), pub,
                             float(prod.order_value), float(prod.order_value * (prod.margin_rate - 0.0)),
-                            float(pub.platform_commission))
+                            float(pub.platform_commission),
+                            sc.touchpoints.max_accounts * sc.touchpoints.friends_per_account)
     _PARAMS = (sc, out)
     return out
 
@@ -466,15 +469,12 @@ def acquire(model) -> None:
         return
     ap = params_for(model.scenario)
     pop, groups, tp = model.pop, model.groups, model.touchpoints
-    rebates = day.rebates_active
     t = day.t
     stats = np.empty(_N_STATS, dtype=np.int64)
     index, n_index = pop.index_buffer
-    new = _acquire_day(handle(model.rng), ap.values, t, float(day.demand), rebates,
-                       max(0, tp.capacity() - tp.pool_size()), groups.seats_filled, groups.size,
-                       pop.stage, pop.events, pop.last_purchase, pop.cycle, pop.need, pop.purchases, pop.deal,
-                       pop.spend, pop.private_purchases, pop.rung, pop.source, pop.join_day, pop.trust, pop.referrer,
-                       pop.fatigue, pop.group, pop.last_reward, index, n_index, stats)
+    new = _acquire_day(handle(model.rng), ap.values, t, float(day.demand), day.rebates_active,
+                       max(0, ap.capacity - tp.pool_size()), groups.seats_filled, groups.size, index, n_index, stats,
+                       *pop.acquire_columns)
     _book_day(model, ap, t, stats.tolist(), new)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import mean_of
 from sim.jit import rule
 
 
@@ -74,7 +73,7 @@ class Groups:
     def mean_activity(self) -> float:
         """Mean activity over opened groups (0 if none)."""
         n = -(-self.seats_filled // self.size)  # count
-        return float(mean_of(self.activity[:n])) if n else 0.0
+        return float(mean_float32(self.activity[:n])) if n else 0.0
 
 
 def update_activity(model) -> None:
@@ -108,3 +107,79 @@ def _activity_day(a, keep, lift):
     for g in range(len(a)):
         x = a[g] * k
         a[g] = x + (one - x) * lf
+
+
+@rule
+def mean_float32(a):
+    """``np.mean`` of a non-empty float32 array, bit for bit, compiled (the groups' mean activity).
+
+    numpy sums float32 by pairwise summation (:func:`_pairwise_sum`) and divides the float32
+    total by the count in float64, rounding the mean back to float32.
+    """
+    return np.float32(np.float64(_pairwise_sum(a, 0, len(a))) / len(a))
+
+
+@rule
+def _pairwise_sum(a, lo, n):
+    """numpy's float32 pairwise sum of ``a[lo : lo + n]``, in float32 and in its order.
+
+    Up to 128 values: :func:`_block_sum`; more: the two halves (the first a multiple of 8 long)
+    summed apart and added — numpy's recursion, walked here with an explicit stack (numba's
+    on-disk cache cannot load a recursive function).
+    """
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    depth = 64  # halving n > 128 down to 128 takes fewer than 64 levels
+    f_lo = np.empty(depth, dtype=np.int64)
+    f_n = np.empty(depth, dtype=np.int64)
+    f_phase = np.zeros(depth, dtype=np.int64)  # 0: left half next, 1: right half next, 2: add them
+    sums = np.empty(depth, dtype=np.float32)
+    top, n_sums = 0, 0
+    f_lo[0], f_n[0] = lo, n
+    while top >= 0:
+        m = f_n[top]
+        if m <= 128:
+            sums[n_sums] = _block_sum(a, f_lo[top], m)
+            n_sums += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        phase = f_phase[top]
+        if phase == 2:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+            top -= 1
+            continue
+        f_phase[top] = phase + 1
+        child_lo = f_lo[top] + (half if phase == 1 else 0)
+        top += 1
+        f_lo[top], f_n[top], f_phase[top] = child_lo, (m - half if phase == 1 else half), 0
+    return sums[0]
+
+
+@rule
+def _block_sum(a, lo, n):
+    """numpy's float32 sum of up to 128 values ``a[lo : lo + n]`` (a leaf of its pairwise sum).
+
+    Fewer than 8 values: added in turn; else eight running sums over the blocks of 8, combined
+    as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the rest added in turn.
+    """
+    if n < 8:
+        res = np.float32(0.0)
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r = np.empty(8, dtype=np.float32)
+    for j in range(8):
+        r[j] = a[lo + j]
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += a[lo + i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
