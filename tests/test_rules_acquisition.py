@@ -13,7 +13,7 @@ import pytest
 from siyu_harness import joined, new_day, tiny
 
 from sim.jit import rule
-from sim.mechanisms import acquisition
+from sim.mechanisms import acquisition, community
 from sim.mechanisms.community import Groups
 from sim.mechanisms.streams import as_generator, handle
 from sim.population import NEVER, Event, Source, Stage
@@ -222,3 +222,40 @@ def test_groups_mean_activity_over_the_opened_groups():
     g.activity[:3] = np.array([0.1, 0.2, 0.4], dtype=np.float32)
     g.activity[3] = 0.9  # not opened: not counted
     assert g.mean_activity() == float(np.mean(g.activity[:3])) == pytest.approx(0.7 / 3)
+
+
+def test_the_day_s_joiners_are_indexed_whether_or_not_the_index_has_room_left():
+    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.2, public__platform_conversion=0.6,
+              strategy__hooks__content_reach_per_day=0.1, **_ALL_HOOKS)
+    roomy, full = joined(sc, 40), joined(sc, 40)
+    full.pop._joined = full.pop._joined[:40].copy()  # no room after the 40 joined: the joiners are added after the call
+    for m in (roomy, full):
+        new_day(m, 3, rebates_active=True)
+        acquisition.acquire(m)
+    assert roomy.ledger["new_joins"] > 20 and dict(roomy.ledger) == dict(full.ledger)
+    assert np.array_equal(roomy.pop.joined, full.pop.joined) and roomy.pop.n_joined == full.pop.n_joined == 40 + \
+        roomy.ledger["new_joins"]
+    assert len(full.pop._joined) > 40  # it grew
+    assert set(np.flatnonzero(roomy.pop.join_day == 3).tolist()) <= set(roomy.pop.joined.tolist())
+
+
+def test_the_plan_and_the_activity_rule_follow_the_scenario_in_force():
+    sc = tiny(strategy__rebate_end_day=10, strategy__red_packet_every_days=5, strategy__campaign_every_days=4,
+              strategy__content_posts_per_day=1.0, community__content_stimulus=0.5, community__activity_decay=0.0,
+              community__initial_activity=0.2, touchpoints__group_size=10)
+    later = sc.with_overrides({"strategy.rebate_end_day": 30, "strategy.campaign_every_days": 0,
+                               "strategy.content_posts_per_day": 0.0})
+    m = joined(sc, 0)
+    m.groups.fill(5)
+    day = new_day(m, 20)
+    m.operator.plan()
+    assert not day.rebates_active and not day.red_packet and day.campaign
+    community.update_activity(m)
+    assert m.groups.activity[0] == pytest.approx(0.6)  # content lifts half the way
+    m.scenario = later  # as a phase switch does
+    day = new_day(m, 20)
+    m.operator.plan()
+    assert day.rebates_active and day.red_packet and not day.campaign
+    community.update_activity(m)
+    # no content in force: only the red packet lifts, half the way (with content's 0.5 it would be full)
+    assert m.groups.activity[0] == pytest.approx(0.8) and m.groups.red_packets == 1
