@@ -81,15 +81,34 @@ def caps(params: BudgetParams) -> list[tuple[int, float]]:
 
 def running_costs(sc: Scenario, pool: int) -> dict[str, float]:
     """Today's running costs with ``pool`` users in the private pool (``Touchpoints.bill``)."""
-    tp, st = sc.touchpoints, sc.strategy
-    if pool <= 0 and not st.hooks.content.enabled:
+    key, c = _RUNNING
+    if key is not sc:
+        c = _running_constants(sc)
+    content_on, account, fpa, staff, ups, content, mini = c
+    if pool <= 0 and not content_on:
         return {}
-    accounts = tp.account_cost_per_day * math.ceil(pool / tp.friends_per_account)
-    out = {"cost_staff": tp.staff_cost_per_day * pool / tp.users_per_staff, "cost_accounts": accounts,
-           "cost_content": st.content_cost_per_post * st.content_posts_per_day}
-    if tp.mini_program:
-        out["cost_accounts"] = accounts + tp.mini_program_cost_per_day
-    return out
+    accounts = account * math.ceil(pool / fpa)
+    return {"cost_staff": staff * pool / ups, "cost_accounts": accounts if mini is None else accounts + mini,
+            "cost_content": content}
+
+
+_RUNNING: tuple = (None, None)  # (scenario, its running-cost constants): the last scenario asked for
+
+
+def _running_constants(sc: Scenario) -> tuple:
+    """The constants of :func:`running_costs` for ``sc``, read once per scenario.
+
+    The content hook on, ``account_cost_per_day``, ``friends_per_account``,
+    ``staff_cost_per_day``, ``users_per_staff``, the content posts' cost a day, the
+    mini-program's cost a day (``None`` without one).
+    """
+    global _RUNNING
+    tp, st = sc.touchpoints, sc.strategy
+    c = (st.hooks.content.enabled, tp.account_cost_per_day, tp.friends_per_account, tp.staff_cost_per_day,
+         tp.users_per_staff, st.content_cost_per_post * st.content_posts_per_day,
+         tp.mini_program_cost_per_day if tp.mini_program else None)
+    _RUNNING = (sc, c)
+    return c
 
 
 def fixed_daily_cost(sc: Scenario) -> float:

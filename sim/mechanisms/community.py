@@ -121,7 +121,7 @@ def mean_float32(a):
 
 @rule
 def _pairwise_sum(a, lo, n):
-    """numpy's float32 pairwise sum of ``a[lo : lo + n]``, in float32 and in its order.
+    """The float32 pairwise sum numpy takes of ``a[lo : lo + n]``, in float32 and in its order.
 
     Up to 128 values: :func:`_block_sum`; more: the two halves (the first a multiple of 8 long)
     summed apart and added — numpy's recursion, walked here with an explicit stack (numba's
@@ -160,7 +160,7 @@ def _pairwise_sum(a, lo, n):
 
 @rule
 def _block_sum(a, lo, n):
-    """numpy's float32 sum of up to 128 values ``a[lo : lo + n]`` (a leaf of its pairwise sum).
+    """The float32 sum numpy takes of up to 128 values ``a[lo : lo + n]`` (a leaf of its pairwise sum).
 
     Fewer than 8 values: added in turn; else eight running sums over the blocks of 8, combined
     as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the rest added in turn.
