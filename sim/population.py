@@ -193,25 +193,60 @@ def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndar
     return _chunked(lambda k: rng.beta(mean * conc, (1.0 - mean) * conc, size=k), n)
 
 
+class Traits(NamedTuple):
+    """The per-user traits of a population: drawn once (:func:`draw_traits`), never changed by a run."""
+
+    need: np.ndarray
+    deal: np.ndarray
+    price_sens: np.ndarray
+    tolerance: np.ndarray
+    cycle: np.ndarray
+    sociability: np.ndarray
+
+
+def draw_traits(params: PopulationParams, product: Product, rng: np.random.Generator) -> Traits:
+    """Draw ``params.n_users`` users' traits from the scenario's distributions, in this order.
+
+    Need, deal seeking and price sensitivity ~ Beta(mean × c, (1 − mean) × c) with c the
+    trait concentration; tolerance ~ median × lognormal(σ); purchase cycle ~ the product's
+    cycle × lognormal(σ), at least one day; sociability ~ lognormal(σ) scaled to mean 1. Reads
+    only ``params`` and ``product.purchase_cycle_days`` (``sim.shared_setup.setup_key``).
+    """
+    n = params.n_users
+    c = params.trait_concentration
+    need = _beta(rng, params.need_mean, c, n)
+    deal = _beta(rng, params.deal_seeking_mean, c, n)
+    price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
+    tolerance = _chunked(
+        lambda k: params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(k)), n)
+    cycle = _chunked(
+        lambda k: product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(k)), n)
+    np.maximum(cycle, 1.0, out=cycle)
+    soc = np.exp(params.sociability_sigma * rng.standard_normal(n))
+    sociability = (soc / soc.mean()).astype(np.float32)
+    return Traits(need, deal, price_sens, tolerance, cycle, sociability)
+
+
 class Population:
     """Columns of per-user traits (drawn once) and state (changed by the mechanisms)."""
 
     def __init__(self, params: PopulationParams, product: Product, rng: np.random.Generator) -> None:
-        """Draw ``params.n_users`` users' traits from the scenario's distributions."""
-        n = params.n_users
+        """Draw ``params.n_users`` users' traits from the scenario's distributions (:func:`draw_traits`)."""
+        self._start(draw_traits(params, product, rng))
+
+    @classmethod
+    def from_traits(cls, traits: Traits) -> Population:
+        """A population of users with ``traits`` (shared, read only) and a fresh state of their own."""
+        pop = cls.__new__(cls)
+        pop._start(traits)
+        return pop
+
+    def _start(self, traits: Traits) -> None:
+        """Take the traits and set every user's state as before day 0: public, never joined."""
+        n = len(traits.need)
         self.n = n
-        c = params.trait_concentration
-        # traits
-        self.need = _beta(rng, params.need_mean, c, n)
-        self.deal = _beta(rng, params.deal_seeking_mean, c, n)
-        self.price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
-        self.tolerance = _chunked(
-            lambda k: params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(k)), n)
-        self.cycle = _chunked(
-            lambda k: product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(k)), n)
-        np.maximum(self.cycle, 1.0, out=self.cycle)
-        soc = np.exp(params.sociability_sigma * rng.standard_normal(n))
-        self.sociability = (soc / soc.mean()).astype(np.float32)
+        self.traits = traits
+        self.need, self.deal, self.price_sens, self.tolerance, self.cycle, self.sociability = traits
         # state
         self.stage = np.zeros(n, dtype=np.int8)
         self.rung = np.zeros(n, dtype=np.int8)  # highest ladder stage reached (kept while dormant)

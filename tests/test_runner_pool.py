@@ -96,8 +96,8 @@ def test_pool_map_yields_each_result_as_it_finishes_not_after_the_slowest():
 def test_simulate_many_puts_every_seed_in_flight_at_once(monkeypatch):
     ex = Executor()
     monkeypatch.setattr(runner, "shared_pool", lambda workers: ex)
-    monkeypatch.setattr(runner, "_run", lambda args: RunResult(scenario=args[0], seed=args[1], daily=pd.DataFrame(),
-                                                                 users=pd.DataFrame(), summary={}))
+    monkeypatch.setattr(runner, "_run", lambda task: [RunResult(scenario=sc, seed=s, daily=pd.DataFrame(),
+                                                                  users=pd.DataFrame(), summary={}) for sc, s in task])
     seen = []
     ens = runner.simulate_many(tiny(), [5, 6, 7, 8, 9, 10], workers=2,
                                progress=lambda i, n: seen.append(len(ex.submitted)))
@@ -161,8 +161,8 @@ def test_budget_kpis_first_bound_day_and_whether_it_bound():
 def test_the_default_seed_is_0_and_the_default_ensemble_five_seeds(monkeypatch):
     sc = tiny(horizon_days=2, population__n_users=100)
     assert runner.simulate(sc).seed == 0
-    monkeypatch.setattr(runner, "_run", lambda args: RunResult(scenario=args[0], seed=args[1], daily=pd.DataFrame(),
-                                                                 users=pd.DataFrame(), summary={}))
+    monkeypatch.setattr(runner, "_run", lambda task: [RunResult(scenario=sc, seed=s, daily=pd.DataFrame(),
+                                                                  users=pd.DataFrame(), summary={}) for sc, s in task])
     assert runner.simulate_many(sc, workers=1).seeds == [0, 1, 2, 3, 4]
 
 
