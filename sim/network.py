@@ -1,7 +1,7 @@
 """Social networks for referral cascades, built as symmetric scipy CSR graphs in O(edges).
 
 Generators are vectorised, the Chung-Lu edge ends are resolved by a compiled, blocked inverse-CDF
-lookup and the CSR arrays are built by a compiled counting sort by row block, so that the build
+lookup and the CSR arrays are built by a compiled radix sort by row block, so that the build
 stays about linear in users up to the schema's 5M (no random gathers over the whole graph):
 
 - ``scale_free``: Chung-Lu graph with power-law expected degrees (exponent 2.5, capped at the
@@ -38,6 +38,8 @@ def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
 
 #: at most 2^10 rows per block of the CSR build (their counters and ≈ 10,000 entries stay in cache)
 _ROW_BLOCK_BITS = 10
+#: at most 2^11 counters per digit of a block's radix sort (the column takes two digits up to 4M users)
+_DIGIT_BITS = 11
 
 
 @rule
@@ -47,12 +49,13 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
     Both ends of every edge (no self-loops) are first distributed by row block (``row >>
     block_bits``) into ``entries``, in edge order within each block, each packed as one 32-bit
     word: the row's place in its block above the column's ``col_bits`` bits. Then each block,
-    small enough to stay in cache, is copied out and counting-sorted by row back into its own
-    slice, each row sorted (insertion sort for short rows) and its repeats dropped, compacted
-    towards the front. The same arrays as sorting the edge keys ``row × n + col`` and dropping
-    repeats (a sorted, repeat-free row does not depend on the order its entries arrived in),
-    without a sort, without random writes over the whole graph and with no memory beyond the
-    indices themselves and one block.
+    small enough to stay in cache, is sorted by its packed words with a least-significant-digit
+    radix sort (the column's digits of at most :data:`_DIGIT_BITS` bits, then the row's place;
+    one counting pass for every digit's counts, then one stable pass per digit between the
+    block's slice and a block-sized scratch), and its repeats dropped, compacted towards the
+    front. The same arrays as sorting the edge keys ``row × n + col`` and dropping repeats,
+    without a comparison sort, without random writes over the whole graph and with no memory
+    beyond the indices themselves and one block.
     """
     n_blocks = (n >> block_bits) + 1
     bstart = np.zeros(n_blocks + 1, dtype=np.int64)
@@ -77,10 +80,20 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
             q = bpos[b >> block_bits]
             packed[q] = ((b & low) << col_bits) | a
             bpos[b >> block_bits] = q + 1
-    rows_per_block = 1 << block_bits
-    start = np.zeros(rows_per_block + 1, dtype=np.int64)
-    pos = np.zeros(rows_per_block, dtype=np.int64)
+    # the radix sort's digits: the column's in equal widths, then the row's place in its block
+    n_digits = (col_bits + _DIGIT_BITS - 1) // _DIGIT_BITS
+    digit_bits = (col_bits + n_digits - 1) // n_digits
+    shifts = np.empty(n_digits + 1, dtype=np.uint32)
+    masks = np.empty(n_digits + 1, dtype=np.uint32)
+    for d in range(n_digits):
+        shifts[d] = d * digit_bits
+        masks[d] = (1 << min(digit_bits, col_bits - d * digit_bits)) - 1
+    shifts[n_digits] = col_bits
+    masks[n_digits] = low
+    width = 1 << max(digit_bits, block_bits)
+    hist = np.zeros((n_digits + 1, width + 1), dtype=np.int64)
     block = np.empty(biggest, dtype=np.uint32)
+    rows_per_block = 1 << block_bits
     w = 0
     for blk in range(n_blocks):
         r0 = blk << block_bits
@@ -88,40 +101,38 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
         if r0 >= r1:
             break
         s0, e0 = bstart[blk], bstart[blk + 1]
-        nr = r1 - r0
-        start[: nr + 1] = 0
+        cnt = e0 - s0
+        hist[:, :] = 0
         for x in range(s0, e0):
             key = packed[x]
-            block[x - s0] = key
-            start[(key >> col_bits) + 1] += 1
-        for i in range(nr):
-            start[i + 1] += start[i]
-        for i in range(nr):
-            pos[i] = s0 + start[i]
-        for x in range(e0 - s0):
-            key = block[x]
+            for d in range(n_digits + 1):
+                hist[d, ((key >> shifts[d]) & masks[d]) + 1] += 1
+        src, dst = packed[s0:e0], block[:cnt]
+        for d in range(n_digits + 1):
+            h = hist[d]
+            for i in range(width):
+                h[i + 1] += h[i]
+            sh, mk = shifts[d], masks[d]
+            for x in range(cnt):
+                key = src[x]
+                dg = (key >> sh) & mk
+                dst[h[dg]] = key
+                h[dg] += 1
+            src, dst = dst, src
+        # src: the block sorted by (row, column); drop the repeats, compact towards the front
+        last = np.int64(-1)
+        done = 0  # rows of the block whose end is written
+        for x in range(cnt):
+            key = src[x]
             r = key >> col_bits
-            entries[pos[r]] = np.int32(key & cmask)
-            pos[r] += 1
-        for i in range(nr):
-            s, e = s0 + start[i], s0 + start[i + 1]
-            if e - s > 32:
-                entries[s:e] = np.sort(entries[s:e])
-            else:
-                for x in range(s + 1, e):
-                    key = entries[x]
-                    y = x - 1
-                    while y >= s and entries[y] > key:
-                        entries[y + 1] = entries[y]
-                        y -= 1
-                    entries[y + 1] = key
-            last = -1
-            for x in range(s, e):
-                c = entries[x]
-                if c != last:
-                    entries[w] = c
-                    w += 1
-                    last = c
+            while done < r:
+                indptr[r0 + done + 1] = w
+                done += 1
+            if np.int64(key) != last:
+                entries[w] = np.int32(key & cmask)
+                w += 1
+                last = np.int64(key)
+        for i in range(done, r1 - r0):
             indptr[r0 + i + 1] = w
     return w
 
