@@ -146,3 +146,17 @@ def test_simulate_runs_sends_each_set_ups_runs_as_one_task_and_gives_them_back_i
     assert [(r.scenario, r.seed) for r in out] == items and all(r.scenario is sc for r, (sc, _) in zip(out, items, strict=True))
     assert [int(r.daily["x"][0]) for r in out] == [0] * 6 + [1] * 6 + [2] * 6  # each task's runs back in their places
     assert calls == [(d, 18) for d in range(1, 19)]
+
+
+def test_an_experiment_batch_shares_set_ups_and_gives_each_run_its_own_kpis(monkeypatch):
+    from sim.experiments.backends import run_batch
+
+    a, b = _small("content_led", horizon_days=20), _small("rebate_led", horizon_days=20)
+    drawn = []
+    real = SetUp.for_seed
+    monkeypatch.setattr(SetUp, "for_seed", classmethod(lambda cls, sc, seed: drawn.append(seed) or real(sc, seed)))
+    out = run_batch([(4, a, 0), (5, b, 0), (6, a, 1)])
+    assert drawn == [0] and [(i, s) for i, s, *_ in out] == [(4, 0), (5, 0), (6, 1)]
+    for (_, sc, seed), (_, _, summary, seconds, daily) in zip([(4, a, 0), (5, b, 0), (6, a, 1)], out, strict=True):
+        assert summary == pytest.approx(sim.simulate(sc, seed).summary, nan_ok=True, rel=0, abs=0)
+        assert seconds > 0 and daily is None
