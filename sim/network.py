@@ -222,15 +222,16 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
 def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
     """CDF over the users of the Chung-Lu endpoint weights (in a function of its own: its temporaries die here)."""
     # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
-    i = np.arange(1, n + 1, dtype=np.float64)
-    w = i ** (-1.0 / (POWER_LAW_EXPONENT - 1.0))
-    del i
+    # one n-long array, every step in place (as many fresh pages as one array: at 5M users,
+    # 40 MB instead of five temporaries of 40 MB; the same values and draws)
+    w = np.arange(1, n + 1, dtype=np.float64)
+    np.power(w, -1.0 / (POWER_LAW_EXPONENT - 1.0), out=w)
     # structural cut-off: no expected degree above sqrt(n × mean degree)
-    w = np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree)
-    w = rng.permutation(w)
-    cdf = np.cumsum(w)
-    cdf /= cdf[-1]
-    return cdf
+    np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree, out=w)
+    rng.shuffle(w)  # as rng.permutation(w), which shuffles a copy
+    np.cumsum(w, out=w)
+    w /= w[-1]
+    return w
 
 
 def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_matrix | None:
@@ -244,10 +245,9 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         return _symmetric_csr(n, u, v)
     if params.kind == NetworkKind.scale_free:
         cdf = _chung_lu_cdf(n, params.mean_degree, rng)
-        u = _inverse_cdf_draws(cdf, rng, m)
-        v = _inverse_cdf_draws(cdf, rng, m)
+        ends = _inverse_cdf_draws(cdf, rng, 2 * m)  # all of u, then all of v: one stream, one set of buffers
         del cdf  # not held through the CSR build, the set-up's memory peak
-        return _symmetric_csr(n, u, v)
+        return _symmetric_csr(n, ends[:m], ends[m:])
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))
     u = np.repeat(np.arange(n), half)

@@ -222,8 +222,11 @@ def draw_traits(params: PopulationParams, product: Product, rng: np.random.Gener
     cycle = _chunked(
         lambda k: product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(k)), n)
     np.maximum(cycle, 1.0, out=cycle)
-    soc = np.exp(params.sociability_sigma * rng.standard_normal(n))
-    sociability = (soc / soc.mean()).astype(np.float32)
+    soc = rng.standard_normal(n)  # the same values as exp(σ × z) / mean, in one float64 array
+    soc *= params.sociability_sigma
+    np.exp(soc, out=soc)
+    soc /= soc.mean()
+    sociability = soc.astype(np.float32)
     return Traits(need, deal, price_sens, tolerance, cycle, sociability)
 
 
