@@ -88,12 +88,6 @@ def test_scenarios_differing_only_in_strategy_share_one_set_up():
     assert setup_key(a, 3) != setup_key(a.with_overrides({"population.n_users": 1600}), 3)
 
 
-def test_a_set_up_of_another_seed_is_refused():
-    sc = _small("content_led")
-    with pytest.raises(ValueError, match="a set-up drawn with seed 1 cannot start a run of seed 2"):
-        SiyuModel(sc, seed=2, setup=SetUp.for_seed(sc, 1))
-
-
 def test_simulate_shared_draws_each_set_up_once_and_gives_the_runs_alone(monkeypatch):
     a, b = _small("content_led"), _small("rebate_led")
     c = _small("content_led", **{"population.need_mean": 0.4})  # a set-up of its own
@@ -108,22 +102,6 @@ def test_simulate_shared_draws_each_set_up_once_and_gives_the_runs_alone(monkeyp
         assert run.seed == seed and run.summary == pytest.approx(alone.summary, nan_ok=True, rel=0, abs=0)
         pd.testing.assert_frame_equal(run.daily, alone.daily, check_exact=True)
         pd.testing.assert_frame_equal(run.users, alone.users, check_exact=True)
-
-
-def test_tasks_keep_a_set_ups_runs_together_and_split_them_only_to_keep_the_workers_busy():
-    a, b = _small("content_led"), _small("rebate_led")
-    # 6 strategies × 10 seeds on 2 workers: one task per seed, its 6 runs together
-    items = [(sc, s) for sc in (a, b, a, b, a, b) for s in range(10)]
-    tasks = runner._tasks(items, 2)
-    assert len(tasks) == 10 and all(len(t) == 6 and len({items[i][1] for i in t}) == 1 for t in tasks)
-    assert sorted(i for t in tasks for i in t) == list(range(60)) and [t[0] for t in tasks] == list(range(10))
-    # 6 strategies × 1 seed on 2 workers: split into 3 × 2 tasks of 1 run
-    assert runner._tasks([(a, 0)] * 6, 2) == [[0], [1], [2], [3], [4], [5]]
-    # 2 seeds × 6 on 2 workers: each set-up split in 3 tasks of 2 (6 tasks ≥ 3 × workers)
-    two = runner._tasks([(a, s) for _ in range(6) for s in (0, 1)], 2)
-    assert two == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10], [9, 11]]
-    # here (one worker): one task per set-up
-    assert runner._tasks([(a, 0), (b, 1), (a, 1), (b, 0)], 1) == [[0, 3], [1, 2]]
 
 
 def test_simulate_runs_sends_each_set_ups_runs_as_one_task_and_gives_them_back_in_order(monkeypatch):
