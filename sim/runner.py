@@ -219,20 +219,25 @@ def _tasks(items: list[tuple[Scenario, int]], workers: int) -> list[list[int]]:
     """The runs of a batch grouped into tasks (lists of positions) so that set-ups are shared.
 
     Runs of one set-up (:func:`sim.shared_setup.setup_key`) go to one task, in the order given,
-    so one worker draws it once; a set-up's runs are split into several tasks (each drawing it
-    once) only while there would be fewer than ``3 × workers`` tasks, so the workers stay busy
-    to the end. Tasks come in the order of their first run.
+    so one worker draws it once. With several workers, a set-up's runs are split into several
+    tasks (each drawing it once) while there would be fewer than ``3 × workers`` tasks, and the
+    last ``workers`` tasks are split into one run each, so that the workers finish together
+    (a worker taking a whole last task of six runs would leave the other idle for up to six
+    runs). Tasks come in the order of their first run; the workers take them in that order.
     """
     groups: dict[tuple, list[int]] = {}
     for i, (sc, seed) in enumerate(items):
         groups.setdefault(setup_key(sc, seed), []).append(i)
-    want = 3 * workers if workers > 1 else 1
+    if workers <= 1:
+        return list(groups.values())
+    want = 3 * workers
     tasks: list[list[int]] = []
     for group in groups.values():
         pieces = max(1, min(len(group), -(-want // len(groups))))  # ceil(want / groups), at most one per run
         size = -(-len(group) // pieces)
         tasks += [group[k : k + size] for k in range(0, len(group), size)]
-    return sorted(tasks, key=lambda task: task[0])
+    tasks.sort(key=lambda task: task[0])
+    return tasks[:-workers] + [[i] for task in tasks[-workers:] for i in task]
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:

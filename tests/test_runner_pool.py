@@ -243,11 +243,12 @@ def test_tasks_keep_each_set_ups_runs_together_unless_the_workers_would_idle():
     a, b = _small_busy(), _small_busy(**{"strategy__ad_posts_per_day": 3})
     c = _small_busy(**{"population__need_mean": 0.4})  # another population: another set-up
     items = [(sc, s) for sc in (a, b, a, b, a, b) for s in range(10)]
-    tasks = runner._tasks(items, 2)  # 6 strategies × 10 seeds on 2 workers: one task per seed
-    assert tasks == [[s + 10 * k for k in range(6)] for s in range(10)]
+    tasks = runner._tasks(items, 2)  # 6 strategies × 10 seeds on 2 workers: one task per seed ...
+    assert tasks[:8] == [[s + 10 * k for k in range(6)] for s in range(8)]
+    assert tasks[8:] == [[s + 10 * k] for s in (8, 9) for k in range(6)]  # ... the last two split, run by run
     assert runner._tasks([(a, 0)] * 6, 2) == [[0], [1], [2], [3], [4], [5]]  # one set-up: 6 tasks of 1
-    # 2 set-ups of 6 runs: each split in 3 tasks of 2 (6 tasks = 3 × workers)
+    # 2 set-ups of 6 runs: each split in 3 tasks of 2 (6 tasks = 3 × workers), the last two run by run
     assert runner._tasks([(a, s) for _ in range(6) for s in (0, 1)], 2) == [[0, 2], [1, 3], [4, 6], [5, 7],
-                                                                             [8, 10], [9, 11]]
+                                                                             [8], [10], [9], [11]]
     assert runner._tasks([(a, 0), (c, 0), (b, 1), (a, 1), (b, 0)], 1) == [[0, 4], [1], [2, 3]]  # here: one per set-up
     assert runner._tasks([(a, 0), (b, 0), (a, 1)], 4) == [[0], [1], [2]]  # 12 wanted: each run its own

@@ -119,10 +119,11 @@ def test_simulate_runs_sends_each_set_ups_runs_as_one_task_and_gives_them_back_i
     items = [(sc, s) for sc in (a, b, a) for s in range(6)]
     calls = []
     out = runner.simulate_runs(items, workers=2, progress=lambda d, n: calls.append((d, n)))
-    assert [len(t) for t in ex.submitted] == [3] * 6 and made == [3] * 6
-    assert [[s for _, s in t] for t in ex.submitted] == [[s] * 3 for s in range(6)]
+    assert [len(t) for t in ex.submitted] == [3] * 4 + [1] * 6 and made == [3] * 4 + [1] * 6
+    assert [[s for _, s in t] for t in ex.submitted] == [[s] * 3 for s in range(4)] + [[4]] * 3 + [[5]] * 3
     assert [(r.scenario, r.seed) for r in out] == items and all(r.scenario is sc for r, (sc, _) in zip(out, items, strict=True))
-    assert [int(r.daily["x"][0]) for r in out] == [0] * 6 + [1] * 6 + [2] * 6  # each task's runs back in their places
+    # each task's runs back in their places (x: the run's place in its task)
+    assert [int(r.daily["x"][0]) for r in out] == [k if s < 4 else 0 for k in range(3) for s in range(6)]
     assert calls == [(d, 18) for d in range(1, 19)]
 
 
