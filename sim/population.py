@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.jit import rule
+from sim.mechanisms.streams import as_generator, handle
 from sim.scenario import Population as PopulationParams
 from sim.scenario import Product
 
@@ -172,25 +173,51 @@ def _merge_tail(a, n_sorted, n):
             j -= 1
 
 
-#: users per chunk of trait draws (float64 temporaries of 2 MB stay in cache)
+#: users per chunk of the lognormal trait draws (float64 temporaries of 2 MB stay in cache)
 _DRAW_CHUNK = 1 << 18
 
 
-def _chunked(draw, n: int) -> np.ndarray:
-    """float32 column of ``n`` users, ``draw(k)`` (float64) filled chunk by chunk.
+@rule
+def _betas(h, a, b, out):
+    """``out[i] = Beta(a, b)`` in float32, as ``Generator.beta(a, b, size=len(out)).astype(float32)``.
 
-    The same values as ``draw(n).astype(np.float32)``: numpy's ``Generator`` keeps no buffered
-    draws, so consecutive calls continue one stream, and each value is computed element-wise;
-    only the float64 temporaries shrink from ``n`` to :data:`_DRAW_CHUNK` values.
+    ``h`` is the run's generator (``streams.handle``): numba's ``Generator.beta`` is numpy's
+    algorithm on the same bit generator, so the same draws in the same order; written straight
+    into the float32 column (the same rounding as numpy's cast), with no float64 temporary.
+    """
+    g = as_generator(h)
+    for i in range(len(out)):
+        out[i] = g.beta(a, b)
+
+
+@rule
+def _normals(h, out):
+    """``out[:] = Generator.standard_normal(len(out))`` (float64), drawn by numba on the same stream."""
+    g = as_generator(h)
+    for i in range(len(out)):
+        out[i] = g.standard_normal()
+
+
+def _lognormal(rng: np.random.Generator, scale: float, sigma: float, n: int) -> np.ndarray:
+    """float32 column of ``scale × exp(sigma × Z)``, ``Z`` standard normal: the same values as in one draw.
+
+    The normals are drawn chunk by chunk into one float64 buffer (consecutive draws continue one
+    stream) and ``exp`` is numpy's, as in ``(scale * np.exp(sigma * rng.standard_normal(n))).astype(float32)``.
     """
     out = np.empty(n, dtype=np.float32)
+    z = np.empty(min(n, _DRAW_CHUNK), dtype=np.float64)
+    h = handle(rng)
     for s in range(0, n, _DRAW_CHUNK):
-        out[s : s + _DRAW_CHUNK] = draw(min(_DRAW_CHUNK, n - s))
+        k = min(_DRAW_CHUNK, n - s)
+        _normals(h, z[:k])
+        out[s : s + k] = scale * np.exp(sigma * z[:k])
     return out
 
 
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
-    return _chunked(lambda k: rng.beta(mean * conc, (1.0 - mean) * conc, size=k), n)
+    out = np.empty(n, dtype=np.float32)
+    _betas(handle(rng), mean * conc, (1.0 - mean) * conc, out)
+    return out
 
 
 class Traits(NamedTuple):
@@ -217,12 +244,11 @@ def draw_traits(params: PopulationParams, product: Product, rng: np.random.Gener
     need = _beta(rng, params.need_mean, c, n)
     deal = _beta(rng, params.deal_seeking_mean, c, n)
     price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
-    tolerance = _chunked(
-        lambda k: params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(k)), n)
-    cycle = _chunked(
-        lambda k: product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(k)), n)
+    tolerance = _lognormal(rng, params.tolerance_median, params.tolerance_sigma, n)
+    cycle = _lognormal(rng, product.purchase_cycle_days, params.cycle_sigma, n)
     np.maximum(cycle, 1.0, out=cycle)
-    soc = rng.standard_normal(n)  # the same values as exp(σ × z) / mean, in one float64 array
+    soc = np.empty(n, dtype=np.float64)  # the same values as exp(σ × z) / mean, in one float64 array
+    _normals(handle(rng), soc)
     soc *= params.sociability_sigma
     np.exp(soc, out=soc)
     soc /= soc.mean()
