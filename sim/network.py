@@ -145,6 +145,9 @@ _CHUNK = 1 << 20
 _BLOCK_BITS = 10
 #: … and at most 2^10 blocks (the chunk's counting sort writes one stream per block)
 _MAX_BLOCK_COUNT_BITS = 10
+#: up to this many users the grid bounds and the CDF (≤ 16 MB) stay in cache: each draw is looked up
+#: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 1M users, slower above)
+_DIRECT_USERS = 1 << 20
 
 
 @rule
@@ -169,9 +172,18 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
     exact lower bound of the answer; a few steps forward finish the search. The chunk is first
     counting-sorted by the cell's top bits (``cell >> block_shift``), so that the lookups of one
     block touch one small slice of ``lo`` and ``cdf`` instead of gathering at random over both
-    tables; each answer is written back at its own position.
+    tables; each answer is written back at its own position. With a single block (``grid >>
+    block_shift`` = 1: small tables, :data:`_DIRECT_USERS`) each draw is looked up where it is.
     """
     n = len(cdf)
+    if grid >> block_shift <= 1:
+        for j in range(len(u)):
+            x = u[j]
+            idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
+            while idx < n - 1 and cdf[idx] < x:
+                idx += 1
+            out[j] = idx
+        return
     counts[:] = 0
     for j in range(len(u)):
         counts[(np.int64(u[j] * grid) >> block_shift) + 1] += 1
@@ -197,22 +209,25 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     The draws are taken in chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``:
     each float64 consumes one 64-bit output of the generator), into one reused buffer, and
     resolved chunk by chunk (:func:`_resolve`), so no m-long float64 array is held and the
-    tables are read about ``2m / n`` times whatever the size. A power-of-two grid over [0, 1)
-    with ≥ n cells gives each draw an exact lower bound for its answer (``u × 2^b`` and
+    tables are read about ``2m / n`` times whatever the size (up to :data:`_DIRECT_USERS` users,
+    where they stay in cache, each draw is looked up directly). A power-of-two grid over [0, 1)
+    with ≥ n cells (≥ 2n when direct) gives each draw an exact lower bound for its answer (``u × 2^b`` and
     ``k / 2^b`` are exact in floating point). Same values as ``np.searchsorted`` (side
     ``left``) clipped to ``n − 1``.
     """
     n = len(cdf)
     bits = max(1, (n - 1).bit_length())
+    direct = n <= _DIRECT_USERS
+    bits += int(direct)  # looked up directly: ≥ 2n cells, so that most draws' cell bound is their answer
     grid = 1 << bits
     lo = _grid_bounds(cdf, grid)
-    block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
+    block_shift = bits if direct else min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
     counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     out = np.empty(m, dtype=np.int32)
     chunk = min(m, max(_CHUNK, n))
     draws = np.empty(chunk, dtype=np.float64)
-    order = np.empty(chunk, dtype=np.int32)
-    keys = np.empty(chunk, dtype=np.float64)
+    order = np.empty(0 if direct else chunk, dtype=np.int32)
+    keys = np.empty(0 if direct else chunk, dtype=np.float64)
     for s in range(0, m, chunk):
         u = rng.random(out=draws[: min(chunk, m - s)])
         _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)

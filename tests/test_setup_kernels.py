@@ -54,9 +54,11 @@ def test_symmetric_csr_is_the_canonical_graph():
 
 
 @pytest.mark.parametrize("n", [2, 7, 3000])
-def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, monkeypatch):
+@pytest.mark.parametrize("direct", [True, False])
+def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, direct, monkeypatch):
     monkeypatch.setattr(network, "_CHUNK", 1000)  # several chunks, the last one short
     monkeypatch.setattr(network, "_BLOCK_BITS", 3)
+    monkeypatch.setattr(network, "_DIRECT_USERS", 10**6 if direct else 0)  # looked up where they are, or blocked
     w = np.random.default_rng(1).pareto(1.5, n) + 1e-3
     w[::5] = 0.0  # empty cells: repeated CDF values
     w[-1] = 1.0
