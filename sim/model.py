@@ -68,6 +68,7 @@ class SiyuModel(Model):
         # contacts each user has not yet exposed to a share (decremented as edges are used)
         self._fresh = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
         self.rules = pool.rules_for(scenario)
+        self.day_constants = pool.day_constants(scenario)  # the pool's day's other numbers (pool.day)
         self.draws = jit.stream(self.rng)  # random stream of the compiled daily pass
         self.groups = community.Groups(self.pop.n, scenario.touchpoints.group_size,
                                        scenario.community.initial_activity)
@@ -134,9 +135,12 @@ class SiyuModel(Model):
         self.channel.step()
         self.budget.check_red_packet()
         community.update_activity(self)
-        pool.morning(self)
-        pool.share(self)
-        counts, trust_sum, fatigue_sum = pool.evening(self)
+        if pool.fused(self):  # the common day: the pool's whole day in one compiled call
+            counts, trust_sum, fatigue_sum = pool.day(self)
+        else:
+            pool.morning(self)
+            pool.share(self)
+            counts, trust_sum, fatigue_sum = pool.evening(self)
         self._n_churned = int(counts[_CHURNED])
         self.touchpoints.bill()
         self.budget.end_day()
@@ -152,6 +156,7 @@ class SiyuModel(Model):
         self.phase += 1
         self.scenario = self._switches[self.phase - 1][1]
         self.rules = pool.rules_for(self.scenario)
+        self.day_constants = pool.day_constants(self.scenario)
 
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
         """Keep the day's row of results (the daily table's columns, built by :meth:`daily`).
