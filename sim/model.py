@@ -32,10 +32,10 @@ from sim.agents import Operator, PublicChannel, Touchpoints
 from sim.mechanisms import community, pool, purchase
 from sim.mechanisms.acquisition import cost_per_exposure
 from sim.mechanisms.budget import BudgetTracker
-from sim.mechanisms.day import COMPUTED_COLUMNS, INT_COLUMNS, KEY, LEDGER_KEYS, Day, Ledger
+from sim.mechanisms.day import COMPUTED_COLUMNS, INT_COLUMNS, LEDGER_KEYS, Day, Ledger, day_row
 from sim.network import build_network
 from sim.population import CAUSE_NAMES, Event, Population, Stage
-from sim.results import COST_COLUMNS, DAILY_COLUMNS
+from sim.results import DAILY_COLUMNS
 from sim.scenario import Scenario
 
 _PUBLIC, _FOLLOWER, _CUSTOMER, _REPEAT = Stage.PUBLIC.value, Stage.FOLLOWER.value, Stage.CUSTOMER.value, Stage.REPEAT.value
@@ -45,9 +45,6 @@ _FLOAT_COLUMNS = (*LEDGER_KEYS, *COMPUTED_COLUMNS)
 #: the daily table's columns in order, each as (is an int column, index in its row)
 _DAILY_ORDER = [(col in INT_COLUMNS, INT_COLUMNS.index(col) if col in INT_COLUMNS else _FLOAT_COLUMNS.index(col))
                 for col in [*DAILY_COLUMNS, "acq_cost"]]
-_COSTS = slice(KEY[COST_COLUMNS[0]], KEY[COST_COLUMNS[-1]] + 1)  # the cost keys, in COST_COLUMNS order
-assert LEDGER_KEYS[_COSTS] == tuple(COST_COLUMNS)
-_MARGIN, _COST_ADS, _PLATFORM = KEY["margin"], KEY["cost_ads"], KEY["platform_purchases"]
 
 
 class SiyuModel(Model):
@@ -165,25 +162,14 @@ class SiyuModel(Model):
         total, profit and cumulative profit, the price of an exposure and the platform CAC are
         computed here.
         """
-        pop, t, k = self.pop, self.t, self._days
+        pop, t, k, groups = self.pop, self.t, self._days, self.groups
         if k == len(self._ints):
             self._ints = np.concatenate([self._ints, np.zeros_like(self._ints)])
             self._floats = np.concatenate([self._floats, np.zeros_like(self._floats)])
         self._days = k + 1
-        counts[_PUBLIC] = pop.n - pop.n_joined
-        c = counts.tolist()  # Python ints, as the row's stage counts
-        in_pool = sum(c[_FOLLOWER : _DORMANT + 1])
-        self._ints[k] = (t, *c, in_pool, in_pool - c[_DORMANT], self.phase)
-        v = self.ledger.values
-        row = self._floats[k]
-        row[: len(v)] = v
-        cost_total = sum(v[_COSTS].tolist())
-        profit = float(v[_MARGIN]) - cost_total
-        self._cum_profit += profit
-        buys = float(v[_PLATFORM])
-        row[len(v) :] = (trust_sum / in_pool if in_pool else 0.0, fatigue_sum / in_pool if in_pool else 0.0,
-                         self.groups.mean_activity(), cost_total, profit, self._cum_profit,
-                         cost_per_exposure(self.scenario.public, t), float(v[_COST_ADS]) / buys if buys else np.nan)
+        self._cum_profit = day_row(self._ints[k], self._floats[k], counts, self.ledger.values, t, self.phase,
+                                   pop.n - pop.n_joined, float(trust_sum), float(fatigue_sum), groups.activity,
+                                   groups.count, cost_per_exposure(self.scenario.public, t), self._cum_profit)
         if self.trace_on:
             ids = self.trace_ids
             ev = pop.events[ids]
