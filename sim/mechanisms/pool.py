@@ -497,18 +497,21 @@ def day(model) -> tuple[np.ndarray, float, float]:
     turn (with ``referral.admit_joiners`` admitting the joiners): today's counts and money are
     booked into the ledger's values inside the call; returns what :func:`evening` returns.
     """
-    pop, day_, g, groups = model.pop, model.day, model.graph, model.groups
-    tp = model.touchpoints
+    pop, day_, g, groups, k = model.pop, model.day, model.graph, model.groups, model.day_constants
+    counts = np.zeros(_N_STAGES, dtype=np.int64)
+    if pop.n_index == 0:  # nobody in the pool (yet): no draws, nothing booked, no one to share
+        counts[_CHURNED] = pop.n_left_before
+        return counts, 0.0, 0.0
     n_joined, n_churned = pop.n_joined, model.n_churned()
-    # room for every joiner the day could admit: no more than the public, nor than the room
-    # left after everyone in the pool has left
-    index, n_index, n_sorted = pop.index_buffer(min(pop.n - n_joined, max(0, tp.capacity() - tp.pool_size()) + pop.n_index))
+    # room for every joiner the day could admit: no more than the public, nor than the accounts'
+    # room once everyone in the pool has left
+    room = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned)) + pop.n_index
+    index, n_index, n_sorted = pop.index_buffer(min(pop.n - n_joined, room))
     d = np.array([day_.t, 1.0 if day_.event else 0.0, day_.discount, day_.demand, day_.rebates_active,
                   day_.red_packet, model.trace_on, model.capacity_left, n_joined, n_churned, groups.seats_filled,
                   n_index, n_sorted, pop.n_left_before, 0, 0, 0, 0, 0], dtype=np.float64)
     reach = np.empty(n_index, dtype=np.int64)
-    counts = np.zeros(_N_STAGES, dtype=np.int64)
-    _day(model.rules, pop.cols, model.day_constants, d, index, groups.activity, model.draws,
+    _day(model.rules, pop.cols, k, d, index, groups.activity, model.draws,
          model.msg_today if model.trace_on else _NO_TRACE, reach, handle(model.rng), pop.spend,
          pop.private_purchases, pop.referrer, pop.source, pop.join_day, pop.group_buys, g.indptr, g.indices,
          model.edge_used, model._fresh, model.ledger.values, counts)
