@@ -15,7 +15,10 @@ agents (``sim.agents``): the operator, the public channel and the private touchp
    fatigue; trust; mute or leave; the purchase decision — then today's orders are booked
    together (money, fulfilment capacity, failures);
 5. referral shares and campaign seeds, and the cascades over the network;
-6. promotion up the value ladder; 7. running costs; 8. the budget's books; 9. the day's row of results.
+6. promotion up the value ladder (on a common day — no budget cap, no campaign, a network —
+   steps 4–6 are one compiled call, ``pool.day``, with the same draws and books);
+7. running costs; 8. the budget's books; 9. the day's row of results (``day.day_row``: the
+   ledger's values and what is computed from them and the pool, into preallocated tables).
 
 All randomness comes from ``self.rng`` (seeded once) and the compiled pass's stream drawn from
 it (``self.draws``), so a seed replays a run exactly.

@@ -21,6 +21,14 @@ operations, so that a day costs about one read of each column it needs:
    the day's stage counts and pool sums are taken for the results row, and the users who left
    today are dropped from the pool's index (no later pass visits them).
 
+On a common day (no budget cap, no campaign, a network: :func:`fused`) the three are one
+compiled call, :func:`day`: the same passes and booking, the referral joins admitted by
+``referral.admit_referred`` (the admission rule ``acquisition.admit_users``, credit, group-buy
+orders), every count and money booked into the day's ledger values (``sim.mechanisms.day``)
+in the order of the separate calls, and the pool's index merged and compacted in place — so
+the same draws in the same order and the same books to the bit, without Python between the
+steps. The other days keep the separate calls above.
+
 The per-user draws come from the model's compiled random stream (``sim.jit.stream``, seeded
 from the model's ``numpy.random.Generator``); the booking's and the cascade's draws come from
 that ``Generator`` itself, advanced inside the compiled calls (passed as its
