@@ -9,7 +9,7 @@ Only the order in which ``shuffle_do`` visits agents comes from Mesa's own ``mod
 The rules are written out again here from docs/MODEL.md and the per-user rules of
 ``sim/mechanisms`` (``messaging.received``, ``messaging.chat_probability``,
 ``fatigue.threshold/added/mute_hazard/overload_hazard/incentive_hazard/leave_cause``,
-``trust.updated``, ``trust.on_orders``, ``purchase.hazard``, ``purchase.book``,
+``trust.updated``, ``trust.after_orders``, ``purchase.hazard``, ``purchase.book``,
 ``referral.share_hazard``, ``referral.spread``, ``lifecycle.rung``, ``Touchpoints.admit``,
 ``acquisition.acquire``, ``community.update_activity``, ``budget.running_costs``), with the
 parameters read from the same :class:`sim.scenario.Scenario`. Nothing of the engine is imported

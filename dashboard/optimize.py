@@ -7,6 +7,11 @@ box (one ``KPI<=X`` per line); :func:`plan` checks everything before a run — d
 variables, objective, constraints, counts and the page's size limits — as one-line
 :class:`sim.ScenarioError`; :func:`run` sends the plan to
 :func:`sim.planning.optimize.optimize` (local processes, recorded in the results store).
+
+A page search is stored under :func:`page_id`, a name derived from the plan itself, so the
+same plan searched again is never run twice: a search that was stopped (the tab closed, the
+page left, the app stopped) is resumed where it stopped, and a finished one is reopened from the
+store (:func:`stored` says which, before the click).
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from sim.planning import optimize as op
 from .editor import FieldSpec, field_specs, flatten_phases, phase_specs
 from .sweeps import sweepable
 
-__all__ = ["MAX_RUNS", "MAX_TRIALS", "MAX_USER_DAYS", "OptimizationPlan", "decidable", "decidable_for",
-           "has_range", "parse_constraints", "plan", "run"]
+__all__ = ["MAX_RUNS", "MAX_TRIALS", "MAX_USER_DAYS", "OptimizationPlan", "Stored", "decidable", "decidable_for",
+           "has_range", "page_id", "parse_constraints", "plan", "run", "stored"]
 
 #: Trials a page search may take; the CLI takes more.
 MAX_TRIALS = 300
@@ -118,15 +123,61 @@ def plan(base: Scenario, ranges: Mapping[str, tuple[float, float] | None], kpi: 
                             compare=tuple(s.name for s in shipped), runs=runs, user_days=user_days)
 
 
+def page_id(p: OptimizationPlan) -> str:
+    """The results-store id of a page search: the same for the same plan, different for any other.
+
+    A hash of everything that defines the search's results — the base scenario, the decision
+    variables and their ranges, the objective, the constraints, the trials, seeds and fresh
+    seeds, and the scenarios re-evaluated beside the plan (the page always searches with seed 0).
+    """
+    from sim.experiments.store import fingerprint
+
+    definition = {"base": p.base.to_yaml(), "decisions": [d.to_dict() for d in p.decisions],
+                  "objective": p.objective.to_dict(), "constraints": [c.to_dict() for c in p.constraints],
+                  "trials": p.trials, "seeds": p.seeds, "fresh_seeds": p.fresh_seeds, "compare": list(p.compare)}
+    return "opt-page-" + fingerprint(definition)[:16]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the results store holds of a page search: ``complete`` (reopened) or ``partial`` (resumed)."""
+
+    id: str
+    status: str
+    runs_done: int
+    runs_total: int
+
+
+def stored(p: OptimizationPlan, store: object = None) -> Stored | None:
+    """The stored state of plan ``p``'s search (``None`` if it was never started)."""
+    from sim.experiments import Store
+
+    the_store = store if isinstance(store, Store) else Store(store)
+    sid = page_id(p)
+    if not the_store.exists(sid):
+        return None
+    m = the_store.manifest(sid)
+    return Stored(id=sid, status=str(m.get("status")), runs_done=int(m.get("runs_done") or 0),
+                  runs_total=int(m.get("runs_total") or p.runs))
+
+
 def run(p: OptimizationPlan, progress: Callable[[str, int, int], None] | None = None,
         store: object = None) -> op.Optimization:
-    """Run a checked plan on local processes (one for tiny runs) into the results store."""
-    from sim.experiments import LocalBackend
+    """Run a checked plan on local processes (one for tiny runs) into the results store.
 
+    Under :func:`page_id`: a finished search of the same plan is reopened from the store
+    (no run), a stopped one is resumed (only the runs it had not stored are run).
+    """
+    from sim.experiments import LocalBackend, Store
+
+    the_store = store if isinstance(store, Store) else Store(store)
+    sid = page_id(p)
+    if the_store.exists(sid) and the_store.manifest(sid).get("status") == "complete":
+        return op.load_optimization(sid, the_store)
     small = p.base.population.n_users * p.base.horizon_days < 300_000  # worker processes do not pay off
     with LocalBackend(workers=1 if small else None) as backend:
         decide = {d.path: (d.lo, d.hi) if d.kind in ("int", "float") else None for d in p.decisions}
         res = op.optimize(p.base, decide, p.objective,
                           constraints=list(p.constraints), trials=p.trials, seeds=p.seeds, fresh_seeds=p.fresh_seeds,
-                          compare=list(p.compare), backend=backend, store=store, progress=progress)
+                          compare=list(p.compare), backend=backend, store=the_store, id=sid, progress=progress)
     return res

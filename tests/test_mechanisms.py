@@ -181,17 +181,6 @@ def test_failed_orders_destroy_trust():
     assert bad["repeat_rate"] < good["repeat_rate"]
 
 
-def test_order_outcomes_move_trust():
-    m = SiyuModel(sim.load_scenario("content_led").with_overrides({"population.n_users": 200}), seed=0)
-    m.pop.trust[:] = 0.5
-    from sim.mechanisms import trust as trust_rule
-    trust_rule.on_orders(m, np.array([1]), np.array([2]))
-    tr = m.scenario.trust
-    assert m.pop.trust[1] == pytest.approx(0.5 + tr.purchase_gain * 0.5)
-    assert m.pop.trust[2] == pytest.approx(0.5 * (1 - tr.failure_loss))
-    assert m.pop.trust[3] == 0.5
-
-
 def test_fulfilment_capacity_fails_the_excess():
     sc = sim.load_scenario("content_led").with_overrides({"population.n_users": 4000, "horizon_days": 60,
                                                          "fulfilment.capacity_per_day": 0.001, "fulfilment.failure_rate": 0.0})

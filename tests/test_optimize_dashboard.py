@@ -171,3 +171,58 @@ def test_a_switch_and_a_phases_lever_are_decided_on_the_page(store):
     assert not at.exception and not at.error, [e.value for e in at.error]
     plan = at.session_state["opt.result"].plan()
     assert 0.5 <= plan[lever] <= 3.0 and plan[switch] in (False, True)
+
+
+# --- the same plan searched again: reopened when finished, resumed when stopped ----------------
+def _tiny_plan(**kw):
+    base = sim.load_scenario("spam_blast").with_overrides({"population.n_users": 400, "horizon_days": 30})
+    args = {"ranges": {ADS: (0.0, 15.0)}, "kpi": "final_private_pool", "risk": None,
+            "constraints": "cost_total<=100000", "trials": 4, "seeds": 1, "fresh_seeds": 1, "compare": (), **kw}
+    return logic.plan(base, **args)
+
+
+def test_a_page_search_has_one_id_per_plan():
+    p = _tiny_plan()
+    assert logic.page_id(p) == logic.page_id(_tiny_plan()) and logic.page_id(p).startswith("opt-page-")
+    others = [_tiny_plan(trials=5), _tiny_plan(constraints="cost_total<=90000"), _tiny_plan(kpi="cum_profit"),
+              _tiny_plan(ranges={ADS: (0.0, 14.0)}), _tiny_plan(fresh_seeds=2), _tiny_plan(compare=("content_led",))]
+    assert len({logic.page_id(p), *map(logic.page_id, others)}) == 1 + len(others)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_finished_page_search_is_reopened_and_a_stopped_one_resumed(store, tmp_path):
+    p = _tiny_plan()
+    assert logic.stored(p) is None
+    whole = logic.run(p, store=ex.Store(tmp_path / "other"))  # the same search, never stopped
+
+    def stop(stage, done, total):
+        if stage == "search" and done >= 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        logic.run(p, stop)
+    before = logic.stored(p)
+    assert before.status == "partial" and 0 < before.runs_done < before.runs_total == p.runs
+    resumed = logic.run(p)
+    assert resumed.id == logic.page_id(p) and store.status(resumed.id) == "complete"
+    assert resumed.trials["objective"].tolist() == whole.trials["objective"].tolist()
+    assert resumed.plan() == whole.plan()
+    done = store.manifest(resumed.id)
+    again = logic.run(p)  # finished: reopened from the store, nothing run or written again
+    assert again.plan() == resumed.plan() and again.info["status"] == "complete"
+    assert store.manifest(resumed.id)["finished"] == done["finished"] and store.ids() == [resumed.id]
+    assert logic.stored(p).status == "complete"
+
+
+def test_the_page_says_when_the_plan_was_searched_before(store):
+    kw = {"opt.n_users": 400, "opt.fresh": 1, "opt.constraints": "cost_total<=100000"}
+    at = page(**kw)
+    assert not any("searched before" in c.value for c in at.caption)
+    at.button(key="opt.run_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = page(**kw)  # a fresh session, the same plan
+    (said,) = [c.value for c in again.caption if "searched before" in c.value]
+    assert store.ids()[0] in said

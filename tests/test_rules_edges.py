@@ -256,17 +256,16 @@ def test_a_generator_handle_holds_its_bit_generator_s_addresses_once_per_generat
     assert streams.handle(rng) is not h2 and int(streams.handle(rng)[4]) == ct.state_address
 
 
-# --- trust after orders, through the model (sim.mechanisms.trust.on_orders) -----------------------
+# --- trust after orders (sim.mechanisms.trust.after_orders) ----------------------------------------
 def test_orders_move_the_buyers_trust_by_the_configured_gain_and_loss():
     from sim.mechanisms import trust as trust_rule
 
-    m = joined(tiny(trust__purchase_gain=0.2, trust__failure_loss=0.4), 6, trust=0.5)
-    trust_rule.on_orders(m, [1, 3], np.array([2], dtype=np.int32))
-    assert m.pop.trust[:6].tolist() == pytest.approx([0.5, 0.6, 0.3, 0.6, 0.5, 0.5])
-    assert m.pop.trust.dtype == np.float32
-    off = joined(tiny(mechanisms__trust=False, trust__purchase_gain=0.2), 3, trust=0.5)
-    trust_rule.on_orders(off, [1], [2])
-    assert off.pop.trust[:3].tolist() == [0.5, 0.5, 0.5]   # the trust mechanism switched off
+    trust = np.full(6, 0.5, dtype=np.float32)
+    trust_rule.after_orders(trust, np.array([1, 3]), np.array([2]), 0.2, 1.0 - 0.4)
+    assert trust.tolist() == pytest.approx([0.5, 0.6, 0.3, 0.6, 0.5, 0.5])
+    assert trust.dtype == np.float32
+    trust_rule.after_orders(trust, np.array([], dtype=np.int64), np.array([], dtype=np.int64), 0.2, 0.6)
+    assert trust.tolist() == pytest.approx([0.5, 0.6, 0.3, 0.6, 0.5, 0.5])   # no orders: nothing moves
 
 
 # --- purchase booking: one buyer, platform orders at a discount ------------------------------------

@@ -65,6 +65,10 @@ with st.container(border=True):
                                int(fresh))
             st.caption(t("opt.size", params=len(ready.decisions), trials=ready.trials, seeds=ready.seeds,
                          fresh=ready.fresh_seeds, runs=ready.runs, user_days=ready.user_days))
+            before = logic.stored(ready)
+            if before is not None:  # the same plan again: reopened or resumed, never run twice
+                st.caption(t(f"opt.stored.{'complete' if before.status == 'complete' else 'partial'}", id=before.id,
+                             done=before.runs_done, total=before.runs_total))
         except ScenarioError as err:
             ui.show_scenario_error(err)
     run_clicked = st.button(t("opt.run"), key="opt.run_btn", type="primary", disabled=ready is None,

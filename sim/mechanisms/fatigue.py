@@ -41,6 +41,7 @@ def background_hazard(base_churn_per_year: float) -> float:
 @rule
 def threshold(tolerance: float, activity: float, retention: float, activity_bonus: float) -> float:
     """Fatigue threshold θ of a user with ``tolerance`` in a group with ``activity`` (0 = none)."""
+    tolerance, activity = float(tolerance), float(activity)  # float32 columns: in float64, as compiled
     return tolerance / 7.0 / (1.0 - retention) * (1.0 + activity_bonus * activity)
 
 
@@ -48,7 +49,7 @@ def threshold(tolerance: float, activity: float, retention: float, activity_bonu
 def added(ads: float, notices: float, content: float, deal: float, ad_weight: float,
           content_weight: float) -> float:
     """Fatigue added by today's messages: ``w_ad (ads + notices) + content_weight (0.5 + deal) content``."""
-    return ad_weight * (ads + notices) + content_weight * (0.5 + deal) * content
+    return ad_weight * (ads + notices) + content_weight * (0.5 + float(deal)) * content
 
 
 @rule
@@ -85,4 +86,5 @@ def leave_cause(position: float, background: float, overload: float, background_
 def incentive_hazard(days_since_cash: float, deal: float, trust: float, memory_days: float,
                      leave_rate: float) -> float:
     """Lost-incentive leave hazard of a user last paid cash ``days_since_cash`` days ago."""
+    deal, trust = float(deal), float(trust)  # float32 columns: in float64, as compiled
     return leave_rate * deal * deal * (1.0 - math.exp(-days_since_cash / memory_days)) * (1.0 - trust)

@@ -31,6 +31,6 @@ def rung(purchases: int, trust: float, referrals: int, ladder_on: bool, membersh
     if ladder_on:
         if membership and purchases >= member_min_purchases:
             r = _MEMBER
-        if partner_program and trust >= partner_min_trust and referrals >= partner_min_referrals and purchases > 0:
+        if partner_program and float(trust) >= partner_min_trust and referrals >= partner_min_referrals and purchases > 0:
             r = _PARTNER
     return r

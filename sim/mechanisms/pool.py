@@ -145,7 +145,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         if s == _CHURNED:
             continue
         if r.fatigue_on:
-            c.fatigue[i] *= r.retention
+            c.fatigue[i] = float(c.fatigue[i]) * r.retention  # float64, then stored (as compiled)
         g = c.group[i]
         act = activity[g] if g >= 0 else 0.0
         if s == _DORMANT:  # muted: clean-up or, on event days, re-engagement when rested
@@ -156,7 +156,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
                 c.events[i] |= _LEFT
                 leave_counts[_CLEANUP] += 1
                 n_leaves += 1
-            elif reactivate and c.fatigue[i] < 0.5 * fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus):
+            elif reactivate and float(c.fatigue[i]) < 0.5 * fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus):
                 if chance(draws, r.reactivation_rate):
                     c.stage[i] = c.rung[i]
                     c.events[i] |= _REACTIVATED
@@ -167,7 +167,7 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         content, ads, notices = messaging.received(r.content_posts_per_day, r.ad_posts_per_day, notice, g, c.purchases[i],
                                                    r.selling_in_group, r.routing_by_tags)
         sent = content + ads + notices
-        c.messages[i] += sent
+        c.messages[i] = float(c.messages[i]) + sent  # in float64, then stored (as compiled)
         sent_total += sent
         if notices > 0.0:
             c.events[i] |= _PROMO
@@ -184,8 +184,8 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
         # fatigue, then trust
         ratio = 0.0
         if r.fatigue_on:
-            c.fatigue[i] += fatigue.added(ads, notices, content, deal, r.ad_weight, r.content_weight)
-            ratio = c.fatigue[i] / fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus)
+            c.fatigue[i] = float(c.fatigue[i]) + fatigue.added(ads, notices, content, deal, r.ad_weight, r.content_weight)
+            ratio = float(c.fatigue[i]) / fatigue.threshold(c.tolerance[i], act, r.retention, r.activity_tolerance_bonus)
         if r.trust_on:
             c.trust[i] = trust.updated(
                 c.trust[i], content, deal, chatted, r.consistent, act if g >= 0 else 0.25,
@@ -278,8 +278,8 @@ def _evening(r, c, joined, reach, counts):
         joined[kept] = i
         kept += 1
         if s <= _DORMANT:
-            trust_sum += c.trust[i]
-            fatigue_sum += c.fatigue[i]
+            trust_sum += float(c.trust[i])  # in float64 (plain Python would keep float32)
+            fatigue_sum += float(c.fatigue[i])
     return trust_sum, fatigue_sum, kept
 
 

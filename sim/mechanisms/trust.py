@@ -27,8 +27,11 @@ def updated(x: float, content: float, deal: float, chatted: bool, consistent: bo
     """One day of the trust rule for a reachable user with trust ``x``.
 
     ``familiarity`` is the group's activity (¼ without a group); ``overload = max(0, F/θ − 1)``
-    (0 when fatigue is off).
+    (0 when fatigue is off). Computed in float64: ``x``, ``deal`` and ``familiarity`` may be
+    float32 column values, cast first so that plain Python (NumPy's promotion keeps float32 when
+    a float32 meets a Python float) computes what the compiled rule does.
     """
+    x, deal, familiarity = float(x), float(deal), float(familiarity)
     gain = content_gain * content * (1.0 - deal) + familiarity_gain * familiarity
     if chatted:
         gain += interaction_gain
@@ -37,16 +40,6 @@ def updated(x: float, content: float, deal: float, chatted: bool, consistent: bo
     loss = exaggeration_loss * exaggeration + hard_sell_loss * overload
     x = x + min(gain, 1.0) * (1.0 - x) - min(loss, 1.0) * x
     return min(max(x, 0.0), 1.0)
-
-
-def on_orders(model, good, failed) -> None:
-    """Move trust after orders: a gain for good ones, a loss for failed ones."""
-    sc, pop = model.scenario, model.pop
-    if not sc.mechanisms.trust:
-        return
-    tr = sc.trust
-    after_orders(pop.trust, np.asarray(good, dtype=np.int64), np.asarray(failed, dtype=np.int64),
-                  float(tr.purchase_gain), float(1.0 - tr.failure_loss))
 
 
 @rule
