@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from siyu_harness import joined, new_day, tiny
+from siyu_harness import each, joined, new_day, tiny
 
 import sim
 from sim.mechanisms import acquisition, fatigue
@@ -427,7 +427,7 @@ def test_trace_cause_is_today_s_leave_or_mute_cause_and_none_otherwise():
     m.day, m.ledger = Day(t=0), Ledger()
     m.touchpoints.admit(np.arange(60, dtype=np.int64), Source.GIFT, None)
     r = fatigue.retention(sc.fatigue.half_life_days)
-    theta = fatigue.threshold(m.pop.tolerance[20:40].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    theta = each(fatigue.threshold)(m.pop.tolerance[20:40].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
     m.pop.fatigue[:20] = 1e4
     m.pop.fatigue[20:40] = 6.0 * theta / r
     m.step()
