@@ -25,8 +25,10 @@ configuration and the reference run N times, alternating, and the fastest is kep
 
 ``--setup-only`` times only the set-up (population draw and network build; no days, no
 reference) in CPU time per user, the fastest of ``--repeat`` fresh processes: the check that the
-set-up alone is linear in users. Its *of which kernel* column is the system CPU time (the
-kernel zeroing and mapping fresh pages), *user-mode ns per user* the rest. ``--page-cost MB``
+set-up alone is linear in users; the network build is split into its Chung-Lu edge ends (both
+draws) and the CSR step. Its *of which kernel* columns are the system CPU time (the kernel
+zeroing and mapping fresh pages), for the whole set-up and for its parts; *user-mode ns per user*
+is the rest. ``--page-cost MB``
 measures that kernel cost per MB of fresh memory and of memory written again after a free.
 
 There are no timed assertions here: this script measures. 5M-user runs take minutes and
@@ -60,24 +62,30 @@ def measure(scenario_name: str, n_users: int, days: int, seed: int, setup_only: 
     """One configuration in this process: timings (s) and memory (MB); only the set-up if ``setup_only``."""
     import sim
     import sim.model as model_module
+    import sim.network as network_module
+    import sim.shared_setup as setup_module
     from sim.runner import kpis, warm_up
 
     warm_up()
     base_rss = _maxrss_mb()
-    parts = {"population_s": 0.0, "network_s": 0.0, "population_cpu_s": 0.0, "network_cpu_s": 0.0}
+    parts = {f"{part}_{kind}": 0.0 for part in ("population", "network", "ends", "csr") for kind in ("s", "cpu_s", "kernel_s")}
 
     def timed(fn, key):
         def wrapper(*args, **kwargs):
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0, k0 = time.perf_counter(), time.process_time(), os.times().system
             try:
                 return fn(*args, **kwargs)
             finally:
-                parts[key] += time.perf_counter() - t0
-                parts[key.replace("_s", "_cpu_s")] += time.process_time() - c0
+                parts[key + "_s"] += time.perf_counter() - t0
+                parts[key + "_cpu_s"] += time.process_time() - c0
+                parts[key + "_kernel_s"] += os.times().system - k0
         return wrapper
 
-    model_module.Population = timed(model_module.Population, "population_s")
-    model_module.build_network = timed(model_module.build_network, "network_s")
+    # the set-up's parts: the traits' draw, the network build and, inside it, the Chung-Lu edge ends and the CSR step
+    setup_module.draw_traits = timed(setup_module.draw_traits, "population")
+    setup_module.build_network = timed(setup_module.build_network, "network")
+    network_module._inverse_cdf_draws = timed(network_module._inverse_cdf_draws, "ends")
+    network_module._symmetric_csr = timed(network_module._symmetric_csr, "csr")
     scenario = sim.load_scenario(scenario_name).with_overrides({"population.n_users": n_users, "horizon_days": days})
     k0 = os.times().system
     c0, t0 = time.process_time(), time.perf_counter()
@@ -225,9 +233,10 @@ def page_cost(mb: int) -> dict:
 
 def _setup_table(names: list[str], sizes: list[int], args) -> int:
     """``--setup-only``: the set-up's parts in CPU time per user, fastest of ``--repeat`` fresh processes."""
-    print("| scenario | users | CPU population (s) | CPU network (s) | CPU set-up (s) | of which kernel (s) | CPU ns per user "
+    print("| scenario | users | CPU population (s) | CPU network (s) | of which edge ends, CSR (s) | CPU set-up (s) "
+          "| of which kernel (s) | kernel: population, ends, CSR (s) | CPU ns per user "
           "| user-mode ns per user | wall set-up (s) | peak RSS (MB) | bytes per user | load |")
-    print("|" + "---|" * 12)
+    print("|" + "---|" * 14)
     rows = []
     for name in names:
         for n in sizes:
@@ -237,8 +246,10 @@ def _setup_table(names: list[str], sizes: list[int], args) -> int:
             rows.append(r)
             per_user = (r["peak_rss_mb"] - r["import_rss_mb"]) * 2**20 / n
             user_mode = r["setup_cpu_s"] - r["setup_kernel_s"]
-            print(f"| {name} | {n:,} | {r['population_cpu_s']:.2f} | {r['network_cpu_s']:.2f} | {r['setup_cpu_s']:.2f} "
-                  f"| {r['setup_kernel_s']:.2f} | {r['setup_cpu_s'] / n * 1e9:.0f} | {user_mode / n * 1e9:.0f} "
+            print(f"| {name} | {n:,} | {r['population_cpu_s']:.2f} | {r['network_cpu_s']:.2f} "
+                  f"| {r['ends_cpu_s']:.2f}, {r['csr_cpu_s']:.2f} | {r['setup_cpu_s']:.2f} | {r['setup_kernel_s']:.2f} "
+                  f"| {r['population_kernel_s']:.2f}, {r['ends_kernel_s']:.2f}, {r['csr_kernel_s']:.2f} "
+                  f"| {r['setup_cpu_s'] / n * 1e9:.0f} | {user_mode / n * 1e9:.0f} "
                   f"| {r['setup_s']:.2f} | {r['peak_rss_mb']:.0f} | {per_user:.0f} | {r['load']:.1f} |", flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": rows}, indent=2))

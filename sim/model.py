@@ -36,10 +36,10 @@ from sim.mechanisms import community, pool, purchase
 from sim.mechanisms.acquisition import cost_per_exposure
 from sim.mechanisms.budget import BudgetTracker
 from sim.mechanisms.day import COMPUTED_COLUMNS, INT_COLUMNS, LEDGER_KEYS, Day, Ledger, day_row
-from sim.network import build_network
 from sim.population import CAUSE_NAMES, Event, Population, Stage
 from sim.results import DAILY_COLUMNS
 from sim.scenario import Scenario
+from sim.shared_setup import SetUp
 
 _PUBLIC, _FOLLOWER, _CUSTOMER, _REPEAT = Stage.PUBLIC.value, Stage.FOLLOWER.value, Stage.CUSTOMER.value, Stage.REPEAT.value
 _MEMBER, _PARTNER, _DORMANT, _CHURNED = Stage.MEMBER.value, Stage.PARTNER.value, Stage.DORMANT.value, Stage.CHURNED.value
@@ -53,8 +53,13 @@ _DAILY_ORDER = [(col in INT_COLUMNS, INT_COLUMNS.index(col) if col in INT_COLUMN
 class SiyuModel(Model):
     """One replicate of a scenario; call :meth:`step` once per day."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, trace_users: list[int] | None = None) -> None:
-        """Draw the population and network for ``scenario`` with ``seed``."""
+    def __init__(self, scenario: Scenario, seed: int = 0, trace_users: list[int] | None = None,
+                 setup: SetUp | None = None) -> None:
+        """Draw the population and network for ``scenario`` with ``seed``, or take them from ``setup``.
+
+        ``setup`` (:class:`sim.shared_setup.SetUp`) is what this run would draw, drawn before
+        (``setup_key(scenario, seed)`` equal): the run is the same, bit for bit.
+        """
         super().__init__(seed=seed)
         self.scenario = scenario  # the scenario in force today (a phase switch replaces it)
         self.plan_scenario = scenario  # the scenario as given, with its phases
@@ -62,8 +67,12 @@ class SiyuModel(Model):
         self._switches = [(ph.from_day, s) for ph, s in zip(scenario.phases, scenario.phase_scenarios()[1:], strict=True)]
         self.phase = 0
         self.seed = seed
-        self.pop = Population(scenario.population, scenario.product, self.rng)
-        self.graph = build_network(scenario.network, self.pop.n, self.rng)
+        if setup is None:
+            setup = SetUp.draw(scenario, seed, self.rng)
+        else:
+            setup.restore(self.rng, seed)
+        self.pop = Population.from_traits(setup.traits)  # the traits shared, a fresh state
+        self.graph = setup.graph
         self.edge_used = np.zeros(self.graph.nnz, dtype=bool) if self.graph is not None else None
         # contacts each user has not yet exposed to a share (decremented as edges are used)
         self._fresh = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None

@@ -1,7 +1,7 @@
 """Social networks for referral cascades, built as symmetric scipy CSR graphs in O(edges).
 
 Generators are vectorised, the Chung-Lu edge ends are resolved by a compiled, blocked inverse-CDF
-lookup and the CSR arrays are built by a compiled counting sort by row block, so that the build
+lookup and the CSR arrays are built by a compiled radix sort by row block, so that the build
 stays about linear in users up to the schema's 5M (no random gathers over the whole graph):
 
 - ``scale_free``: Chung-Lu graph with power-law expected degrees (exponent 2.5, capped at the
@@ -38,6 +38,8 @@ def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
 
 #: at most 2^10 rows per block of the CSR build (their counters and ≈ 10,000 entries stay in cache)
 _ROW_BLOCK_BITS = 10
+#: at most 2^11 counters per digit of a block's radix sort (the column takes two digits up to 4M users)
+_DIGIT_BITS = 11
 
 
 @rule
@@ -47,12 +49,13 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
     Both ends of every edge (no self-loops) are first distributed by row block (``row >>
     block_bits``) into ``entries``, in edge order within each block, each packed as one 32-bit
     word: the row's place in its block above the column's ``col_bits`` bits. Then each block,
-    small enough to stay in cache, is copied out and counting-sorted by row back into its own
-    slice, each row sorted (insertion sort for short rows) and its repeats dropped, compacted
-    towards the front. The same arrays as sorting the edge keys ``row × n + col`` and dropping
-    repeats (a sorted, repeat-free row does not depend on the order its entries arrived in),
-    without a sort, without random writes over the whole graph and with no memory beyond the
-    indices themselves and one block.
+    small enough to stay in cache, is sorted by its packed words with a least-significant-digit
+    radix sort (the column's digits of at most :data:`_DIGIT_BITS` bits, then the row's place;
+    one counting pass for every digit's counts, then one stable pass per digit between the
+    block's slice and a block-sized scratch), and its repeats dropped, compacted towards the
+    front. The same arrays as sorting the edge keys ``row × n + col`` and dropping repeats,
+    without a comparison sort, without random writes over the whole graph and with no memory
+    beyond the indices themselves and one block.
     """
     n_blocks = (n >> block_bits) + 1
     bstart = np.zeros(n_blocks + 1, dtype=np.int64)
@@ -77,10 +80,20 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
             q = bpos[b >> block_bits]
             packed[q] = ((b & low) << col_bits) | a
             bpos[b >> block_bits] = q + 1
-    rows_per_block = 1 << block_bits
-    start = np.zeros(rows_per_block + 1, dtype=np.int64)
-    pos = np.zeros(rows_per_block, dtype=np.int64)
+    # the radix sort's digits: the column's in equal widths, then the row's place in its block
+    n_digits = (col_bits + _DIGIT_BITS - 1) // _DIGIT_BITS
+    digit_bits = (col_bits + n_digits - 1) // n_digits
+    shifts = np.empty(n_digits + 1, dtype=np.uint32)
+    masks = np.empty(n_digits + 1, dtype=np.uint32)
+    for d in range(n_digits):
+        shifts[d] = d * digit_bits
+        masks[d] = (1 << min(digit_bits, col_bits - d * digit_bits)) - 1
+    shifts[n_digits] = col_bits
+    masks[n_digits] = low
+    width = 1 << max(digit_bits, block_bits)
+    hist = np.zeros((n_digits + 1, width + 1), dtype=np.int64)
     block = np.empty(biggest, dtype=np.uint32)
+    rows_per_block = 1 << block_bits
     w = 0
     for blk in range(n_blocks):
         r0 = blk << block_bits
@@ -88,40 +101,38 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
         if r0 >= r1:
             break
         s0, e0 = bstart[blk], bstart[blk + 1]
-        nr = r1 - r0
-        start[: nr + 1] = 0
+        cnt = e0 - s0
+        hist[:, :] = 0
         for x in range(s0, e0):
             key = packed[x]
-            block[x - s0] = key
-            start[(key >> col_bits) + 1] += 1
-        for i in range(nr):
-            start[i + 1] += start[i]
-        for i in range(nr):
-            pos[i] = s0 + start[i]
-        for x in range(e0 - s0):
-            key = block[x]
+            for d in range(n_digits + 1):
+                hist[d, ((key >> shifts[d]) & masks[d]) + 1] += 1
+        src, dst = packed[s0:e0], block[:cnt]
+        for d in range(n_digits + 1):
+            h = hist[d]
+            for i in range(width):
+                h[i + 1] += h[i]
+            sh, mk = shifts[d], masks[d]
+            for x in range(cnt):
+                key = src[x]
+                dg = (key >> sh) & mk
+                dst[h[dg]] = key
+                h[dg] += 1
+            src, dst = dst, src
+        # src: the block sorted by (row, column); drop the repeats, compact towards the front
+        last = np.int64(-1)
+        done = 0  # rows of the block whose end is written
+        for x in range(cnt):
+            key = src[x]
             r = key >> col_bits
-            entries[pos[r]] = np.int32(key & cmask)
-            pos[r] += 1
-        for i in range(nr):
-            s, e = s0 + start[i], s0 + start[i + 1]
-            if e - s > 32:
-                entries[s:e] = np.sort(entries[s:e])
-            else:
-                for x in range(s + 1, e):
-                    key = entries[x]
-                    y = x - 1
-                    while y >= s and entries[y] > key:
-                        entries[y + 1] = entries[y]
-                        y -= 1
-                    entries[y + 1] = key
-            last = -1
-            for x in range(s, e):
-                c = entries[x]
-                if c != last:
-                    entries[w] = c
-                    w += 1
-                    last = c
+            while done < r:
+                indptr[r0 + done + 1] = w
+                done += 1
+            if np.int64(key) != last:
+                entries[w] = np.int32(key & cmask)
+                w += 1
+                last = np.int64(key)
+        for i in range(done, r1 - r0):
             indptr[r0 + i + 1] = w
     return w
 
@@ -134,6 +145,9 @@ _CHUNK = 1 << 20
 _BLOCK_BITS = 10
 #: … and at most 2^10 blocks (the chunk's counting sort writes one stream per block)
 _MAX_BLOCK_COUNT_BITS = 10
+#: up to this many users the grid bounds and the CDF (≤ 16 MB) stay in cache: each draw is looked up
+#: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 1M users, slower above)
+_DIRECT_USERS = 1 << 20
 
 
 @rule
@@ -158,9 +172,18 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
     exact lower bound of the answer; a few steps forward finish the search. The chunk is first
     counting-sorted by the cell's top bits (``cell >> block_shift``), so that the lookups of one
     block touch one small slice of ``lo`` and ``cdf`` instead of gathering at random over both
-    tables; each answer is written back at its own position.
+    tables; each answer is written back at its own position. With a single block (``grid >>
+    block_shift`` = 1: small tables, :data:`_DIRECT_USERS`) each draw is looked up where it is.
     """
     n = len(cdf)
+    if grid >> block_shift <= 1:
+        for j in range(len(u)):
+            x = u[j]
+            idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
+            while idx < n - 1 and cdf[idx] < x:
+                idx += 1
+            out[j] = idx
+        return
     counts[:] = 0
     for j in range(len(u)):
         counts[(np.int64(u[j] * grid) >> block_shift) + 1] += 1
@@ -186,22 +209,25 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     The draws are taken in chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``:
     each float64 consumes one 64-bit output of the generator), into one reused buffer, and
     resolved chunk by chunk (:func:`_resolve`), so no m-long float64 array is held and the
-    tables are read about ``2m / n`` times whatever the size. A power-of-two grid over [0, 1)
-    with ≥ n cells gives each draw an exact lower bound for its answer (``u × 2^b`` and
+    tables are read about ``2m / n`` times whatever the size (up to :data:`_DIRECT_USERS` users,
+    where they stay in cache, each draw is looked up directly). A power-of-two grid over [0, 1)
+    with ≥ n cells (≥ 2n when direct) gives each draw an exact lower bound for its answer (``u × 2^b`` and
     ``k / 2^b`` are exact in floating point). Same values as ``np.searchsorted`` (side
     ``left``) clipped to ``n − 1``.
     """
     n = len(cdf)
     bits = max(1, (n - 1).bit_length())
+    direct = n <= _DIRECT_USERS
+    bits += int(direct)  # looked up directly: ≥ 2n cells, so that most draws' cell bound is their answer
     grid = 1 << bits
     lo = _grid_bounds(cdf, grid)
-    block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
+    block_shift = bits if direct else min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
     counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     out = np.empty(m, dtype=np.int32)
     chunk = min(m, max(_CHUNK, n))
     draws = np.empty(chunk, dtype=np.float64)
-    order = np.empty(chunk, dtype=np.int32)
-    keys = np.empty(chunk, dtype=np.float64)
+    order = np.empty(0 if direct else chunk, dtype=np.int32)
+    keys = np.empty(0 if direct else chunk, dtype=np.float64)
     for s in range(0, m, chunk):
         u = rng.random(out=draws[: min(chunk, m - s)])
         _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)
@@ -211,15 +237,16 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
 def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
     """CDF over the users of the Chung-Lu endpoint weights (in a function of its own: its temporaries die here)."""
     # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
-    i = np.arange(1, n + 1, dtype=np.float64)
-    w = i ** (-1.0 / (POWER_LAW_EXPONENT - 1.0))
-    del i
+    # one n-long array, every step in place (as many fresh pages as one array: at 5M users,
+    # 40 MB instead of five temporaries of 40 MB; the same values and draws)
+    w = np.arange(1, n + 1, dtype=np.float64)
+    np.power(w, -1.0 / (POWER_LAW_EXPONENT - 1.0), out=w)
     # structural cut-off: no expected degree above sqrt(n × mean degree)
-    w = np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree)
-    w = rng.permutation(w)
-    cdf = np.cumsum(w)
-    cdf /= cdf[-1]
-    return cdf
+    np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree, out=w)
+    rng.shuffle(w)  # as rng.permutation(w), which shuffles a copy
+    np.cumsum(w, out=w)
+    w /= w[-1]
+    return w
 
 
 def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_matrix | None:
@@ -233,10 +260,9 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         return _symmetric_csr(n, u, v)
     if params.kind == NetworkKind.scale_free:
         cdf = _chung_lu_cdf(n, params.mean_degree, rng)
-        u = _inverse_cdf_draws(cdf, rng, m)
-        v = _inverse_cdf_draws(cdf, rng, m)
+        ends = _inverse_cdf_draws(cdf, rng, 2 * m)  # all of u, then all of v: one stream, one set of buffers
         del cdf  # not held through the CSR build, the set-up's memory peak
-        return _symmetric_csr(n, u, v)
+        return _symmetric_csr(n, ends[:m], ends[m:])
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))
     u = np.repeat(np.arange(n), half)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.jit import rule
+from sim.mechanisms.streams import as_generator, handle
 from sim.scenario import Population as PopulationParams
 from sim.scenario import Product
 
@@ -172,46 +173,109 @@ def _merge_tail(a, n_sorted, n):
             j -= 1
 
 
-#: users per chunk of trait draws (float64 temporaries of 2 MB stay in cache)
+#: users per chunk of the lognormal trait draws (float64 temporaries of 2 MB stay in cache)
 _DRAW_CHUNK = 1 << 18
 
 
-def _chunked(draw, n: int) -> np.ndarray:
-    """float32 column of ``n`` users, ``draw(k)`` (float64) filled chunk by chunk.
+@rule
+def _betas(h, a, b, out):
+    """``out[i] = Beta(a, b)`` in float32, as ``Generator.beta(a, b, size=len(out)).astype(float32)``.
 
-    The same values as ``draw(n).astype(np.float32)``: numpy's ``Generator`` keeps no buffered
-    draws, so consecutive calls continue one stream, and each value is computed element-wise;
-    only the float64 temporaries shrink from ``n`` to :data:`_DRAW_CHUNK` values.
+    ``h`` is the run's generator (``streams.handle``): numba's ``Generator.beta`` is numpy's
+    algorithm on the same bit generator, so the same draws in the same order; written straight
+    into the float32 column (the same rounding as numpy's cast), with no float64 temporary.
+    """
+    g = as_generator(h)
+    for i in range(len(out)):
+        out[i] = g.beta(a, b)
+
+
+@rule
+def _normals(h, out):
+    """``out[:] = Generator.standard_normal(len(out))`` (float64), drawn by numba on the same stream."""
+    g = as_generator(h)
+    for i in range(len(out)):
+        out[i] = g.standard_normal()
+
+
+def _lognormal(rng: np.random.Generator, scale: float, sigma: float, n: int) -> np.ndarray:
+    """float32 column of ``scale × exp(sigma × Z)``, ``Z`` standard normal: the same values as in one draw.
+
+    The normals are drawn chunk by chunk into one float64 buffer (consecutive draws continue one
+    stream) and ``exp`` is numpy's, as in ``(scale * np.exp(sigma * rng.standard_normal(n))).astype(float32)``.
     """
     out = np.empty(n, dtype=np.float32)
+    z = np.empty(min(n, _DRAW_CHUNK), dtype=np.float64)
+    h = handle(rng)
     for s in range(0, n, _DRAW_CHUNK):
-        out[s : s + _DRAW_CHUNK] = draw(min(_DRAW_CHUNK, n - s))
+        k = min(_DRAW_CHUNK, n - s)
+        _normals(h, z[:k])
+        out[s : s + k] = scale * np.exp(sigma * z[:k])
     return out
 
 
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:
-    return _chunked(lambda k: rng.beta(mean * conc, (1.0 - mean) * conc, size=k), n)
+    out = np.empty(n, dtype=np.float32)
+    _betas(handle(rng), mean * conc, (1.0 - mean) * conc, out)
+    return out
+
+
+class Traits(NamedTuple):
+    """The per-user traits of a population: drawn once (:func:`draw_traits`), never changed by a run."""
+
+    need: np.ndarray
+    deal: np.ndarray
+    price_sens: np.ndarray
+    tolerance: np.ndarray
+    cycle: np.ndarray
+    sociability: np.ndarray
+
+
+def draw_traits(params: PopulationParams, product: Product, rng: np.random.Generator) -> Traits:
+    """Draw ``params.n_users`` users' traits from the scenario's distributions, in this order.
+
+    Need, deal seeking and price sensitivity ~ Beta(mean × c, (1 − mean) × c) with c the
+    trait concentration; tolerance ~ median × lognormal(σ); purchase cycle ~ the product's
+    cycle × lognormal(σ), at least one day; sociability ~ lognormal(σ) scaled to mean 1. Reads
+    only ``params`` and ``product.purchase_cycle_days`` (``sim.shared_setup.setup_key``).
+    """
+    n = params.n_users
+    c = params.trait_concentration
+    need = _beta(rng, params.need_mean, c, n)
+    deal = _beta(rng, params.deal_seeking_mean, c, n)
+    price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
+    tolerance = _lognormal(rng, params.tolerance_median, params.tolerance_sigma, n)
+    cycle = _lognormal(rng, product.purchase_cycle_days, params.cycle_sigma, n)
+    np.maximum(cycle, 1.0, out=cycle)
+    soc = np.empty(n, dtype=np.float64)  # the same values as exp(σ × z) / mean, in one float64 array
+    _normals(handle(rng), soc)
+    soc *= params.sociability_sigma
+    np.exp(soc, out=soc)
+    soc /= soc.mean()
+    sociability = soc.astype(np.float32)
+    return Traits(need, deal, price_sens, tolerance, cycle, sociability)
 
 
 class Population:
     """Columns of per-user traits (drawn once) and state (changed by the mechanisms)."""
 
     def __init__(self, params: PopulationParams, product: Product, rng: np.random.Generator) -> None:
-        """Draw ``params.n_users`` users' traits from the scenario's distributions."""
-        n = params.n_users
+        """Draw ``params.n_users`` users' traits from the scenario's distributions (:func:`draw_traits`)."""
+        self._start(draw_traits(params, product, rng))
+
+    @classmethod
+    def from_traits(cls, traits: Traits) -> Population:
+        """A population of users with ``traits`` (shared, read only) and a fresh state of their own."""
+        pop = cls.__new__(cls)
+        pop._start(traits)
+        return pop
+
+    def _start(self, traits: Traits) -> None:
+        """Take the traits and set every user's state as before day 0: public, never joined."""
+        n = len(traits.need)
         self.n = n
-        c = params.trait_concentration
-        # traits
-        self.need = _beta(rng, params.need_mean, c, n)
-        self.deal = _beta(rng, params.deal_seeking_mean, c, n)
-        self.price_sens = _beta(rng, params.price_sensitivity_mean, c, n)
-        self.tolerance = _chunked(
-            lambda k: params.tolerance_median * np.exp(params.tolerance_sigma * rng.standard_normal(k)), n)
-        self.cycle = _chunked(
-            lambda k: product.purchase_cycle_days * np.exp(params.cycle_sigma * rng.standard_normal(k)), n)
-        np.maximum(self.cycle, 1.0, out=self.cycle)
-        soc = np.exp(params.sociability_sigma * rng.standard_normal(n))
-        self.sociability = (soc / soc.mean()).astype(np.float32)
+        self.traits = traits
+        self.need, self.deal, self.price_sens, self.tolerance, self.cycle, self.sociability = traits
         # state
         self.stage = np.zeros(n, dtype=np.int8)
         self.rung = np.zeros(n, dtype=np.int8)  # highest ladder stage reached (kept while dormant)

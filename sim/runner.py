@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
 
@@ -28,6 +28,7 @@ from sim.money import discounted_payback_day, npv, peak_month_cost
 from sim.population import Stage
 from sim.results import Ensemble, RunResult, UsersTable
 from sim.scenario import Scenario
+from sim.shared_setup import SetUp, setup_key
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -122,9 +123,14 @@ def ltv_with_referrals(daily: pd.DataFrame, users: pd.DataFrame) -> float:
 
 
 def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | None = None,
-             progress: Progress | None = None) -> RunResult:
-    """Run one replicate of ``scenario`` with ``seed``; trace the given user ids if any."""
-    model = SiyuModel(scenario, seed=seed, trace_users=list(trace_users) if trace_users is not None else None)
+             progress: Progress | None = None, setup: SetUp | None = None) -> RunResult:
+    """Run one replicate of ``scenario`` with ``seed``; trace the given user ids if any.
+
+    ``setup``: the run's population traits and network drawn before (:class:`sim.shared_setup.SetUp`
+    of an equal :func:`sim.shared_setup.setup_key`); the run is the same as without it.
+    """
+    model = SiyuModel(scenario, seed=seed, trace_users=list(trace_users) if trace_users is not None else None,
+                      setup=setup)
     horizon = scenario.horizon_days
     every = max(1, horizon // 50)
     for d in range(horizon):
@@ -182,11 +188,56 @@ def warm_up() -> None:
     _WARM = True
 
 
-def _run(args: tuple[Scenario, int]) -> RunResult:
-    """One run for :func:`simulate_runs`, sent back without its scenario (the caller has it)."""
-    run = simulate(*args)
-    run.scenario = None  # type: ignore[assignment]  # put back by simulate_runs
-    return run
+def simulate_shared(items: Sequence[tuple[Scenario, int]]) -> Iterator[RunResult]:
+    """Run each ``(scenario, seed)`` of ``items`` in order, drawing each distinct set-up once.
+
+    Runs of equal :func:`sim.shared_setup.setup_key` (same seed, population, purchase cycle and
+    network) start from one :class:`sim.shared_setup.SetUp`, drawn at the first of them and
+    let go after the last; each run is the same, bit for bit, as one that draws its own.
+    """
+    keys = [setup_key(sc, seed) for sc, seed in items]
+    last = {key: i for i, key in enumerate(keys)}
+    setups: dict[tuple, SetUp] = {}
+    for i, ((sc, seed), key) in enumerate(zip(items, keys, strict=True)):
+        setup = setups.get(key)
+        if setup is None and last[key] > i:  # drawn once for the runs still to come
+            setup = setups[key] = SetUp.for_seed(sc, seed)
+        yield simulate(sc, seed, setup=setup)
+        if last[key] == i:
+            setups.pop(key, None)
+
+
+def _run(items: list[tuple[Scenario, int]]) -> list[RunResult]:
+    """One task of :func:`simulate_runs` (runs sharing set-ups), sent back without their scenarios."""
+    out = list(simulate_shared(items))
+    for run in out:
+        run.scenario = None  # type: ignore[assignment]  # put back by simulate_runs
+    return out
+
+
+def _tasks(items: list[tuple[Scenario, int]], workers: int) -> list[list[int]]:
+    """The runs of a batch grouped into tasks (lists of positions) so that set-ups are shared.
+
+    Runs of one set-up (:func:`sim.shared_setup.setup_key`) go to one task, in the order given,
+    so one worker draws it once. With several workers, a set-up's runs are split into several
+    tasks (each drawing it once) while there would be fewer than ``3 × workers`` tasks, and the
+    last ``workers`` tasks are split into one run each, so that the workers finish together
+    (a worker taking a whole last task of six runs would leave the other idle for up to six
+    runs). Tasks come in the order of their first run; the workers take them in that order.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, (sc, seed) in enumerate(items):
+        groups.setdefault(setup_key(sc, seed), []).append(i)
+    if workers <= 1:
+        return list(groups.values())
+    want = 3 * workers
+    tasks: list[list[int]] = []
+    for group in groups.values():
+        pieces = max(1, min(len(group), -(-want // len(groups))))  # ceil(want / groups), at most one per run
+        size = -(-len(group) // pieces)
+        tasks += [group[k : k + size] for k in range(0, len(group), size)]
+    tasks.sort(key=lambda task: task[0])
+    return tasks[:-workers] + [[i] for task in tasks[-workers:] for i in task]
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -265,23 +316,35 @@ def simulate_runs(items: Iterable[tuple[Scenario, int]], progress: Progress | No
                   workers: int | None = None) -> list[RunResult]:
     """Run each ``(scenario, seed)`` of ``items`` and return the runs in the order given.
 
-    One batch for the whole list: with ``workers > 1`` every run is queued at once on the
-    shared pool (:func:`shared_pool`), so a worker that finishes one scenario's seeds goes on
-    with the next scenario's instead of waiting for the other worker. By default the batch
-    uses every core once it holds at least 2 M user-days, else it runs here, in order.
-    ``progress(done, total)`` is called as each run finishes.
+    One batch for the whole list: with ``workers > 1`` every task is queued at once on the
+    shared pool (:func:`shared_pool`), so a worker that finishes one task goes on with the next
+    instead of waiting for the other worker. Runs that draw the same set-up (population traits
+    and network: the same seed, population, purchase cycle and network, whatever the strategy)
+    go to one task and share it (:func:`_tasks`, :func:`simulate_shared`); each run is the
+    same as run alone. By default the batch uses every core once it holds at least 2 M
+    user-days, else it runs here, in order. ``progress(done, total)`` is called as runs finish.
     """
     items = [(sc, int(seed)) for sc, seed in items]
     if workers is None:
         work = sum(sc.population.n_users * sc.horizon_days for sc, _ in items)
         workers = min(len(items), os.cpu_count() or 1) if work >= 2_000_000 else 1
     results: list[RunResult | None] = [None] * len(items)
+    tasks = _tasks(items, workers)
     pool = shared_pool(workers) if workers > 1 else None
-    for done, (i, run) in enumerate(pool_map(_run, items, workers, window=len(items), pool=pool), start=1):
-        run.scenario = items[i][0]
-        results[i] = run
-        if progress:
-            progress(done, len(items))
+    done = 0
+    if workers > 1:
+        finished = ((tasks[t], runs) for t, runs in pool_map(_run, [[items[i] for i in task] for task in tasks],
+                                                              workers, window=len(tasks), pool=pool))
+    else:  # here, task after task, each run reported as it finishes
+        order = [i for task in tasks for i in task]
+        finished = (([i], [run]) for i, run in zip(order, simulate_shared([items[i] for i in order]), strict=True))
+    for positions, runs in finished:
+        for i, run in zip(positions, runs, strict=True):
+            run.scenario = items[i][0]
+            results[i] = run
+            done += 1
+            if progress:
+                progress(done, len(items))
     return [r for r in results if r is not None]
 
 

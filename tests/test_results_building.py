@@ -131,9 +131,9 @@ def test_simulate_runs_keeps_the_order_and_the_callers_scenarios(monkeypatch):
     # the default dispatch: one process under 2 M user-days in all, else every core
     made = []
     monkeypatch.setattr(runner, "shared_pool", lambda w: made.append(w) or None)
-    monkeypatch.setattr(runner, "pool_map", lambda fn, items, w, window, pool: iter(
-        (i, RunResult(scenario=None, seed=s, daily=pd.DataFrame(), users=pd.DataFrame(), summary={}))
-        for i, (_, s) in enumerate(items)))
+    monkeypatch.setattr(runner, "pool_map", lambda fn, tasks, w, window, pool: iter(
+        (i, [RunResult(scenario=None, seed=s, daily=pd.DataFrame(), users=pd.DataFrame(), summary={}) for _, s in task])
+        for i, task in enumerate(tasks)))
     monkeypatch.setattr(runner.os, "cpu_count", lambda: 4)
     big = tiny(population__n_users=1000, horizon_days=500)  # 0.5 M user-days a run
     assert [r.seed for r in runner.simulate_runs([(big, s) for s in (4, 5, 6)])] == [4, 5, 6] and made == []

@@ -56,7 +56,7 @@ class _Pool:
 def _fake(monkeypatch, cpus=8):
     seen = []
 
-    def simulate(scenario, seed=0):
+    def simulate(scenario, seed=0, setup=None):
         seen.append(seed)
         return RunResult(scenario=scenario, seed=seed, daily=pd.DataFrame({"x": [seed]}), users=pd.DataFrame(),
                          summary={"cum_profit": float(seed)})

@@ -96,8 +96,8 @@ def test_pool_map_yields_each_result_as_it_finishes_not_after_the_slowest():
 def test_simulate_many_puts_every_seed_in_flight_at_once(monkeypatch):
     ex = Executor()
     monkeypatch.setattr(runner, "shared_pool", lambda workers: ex)
-    monkeypatch.setattr(runner, "_run", lambda args: RunResult(scenario=args[0], seed=args[1], daily=pd.DataFrame(),
-                                                                 users=pd.DataFrame(), summary={}))
+    monkeypatch.setattr(runner, "_run", lambda task: [RunResult(scenario=sc, seed=s, daily=pd.DataFrame(),
+                                                                  users=pd.DataFrame(), summary={}) for sc, s in task])
     seen = []
     ens = runner.simulate_many(tiny(), [5, 6, 7, 8, 9, 10], workers=2,
                                progress=lambda i, n: seen.append(len(ex.submitted)))
@@ -161,8 +161,8 @@ def test_budget_kpis_first_bound_day_and_whether_it_bound():
 def test_the_default_seed_is_0_and_the_default_ensemble_five_seeds(monkeypatch):
     sc = tiny(horizon_days=2, population__n_users=100)
     assert runner.simulate(sc).seed == 0
-    monkeypatch.setattr(runner, "_run", lambda args: RunResult(scenario=args[0], seed=args[1], daily=pd.DataFrame(),
-                                                                 users=pd.DataFrame(), summary={}))
+    monkeypatch.setattr(runner, "_run", lambda task: [RunResult(scenario=sc, seed=s, daily=pd.DataFrame(),
+                                                                  users=pd.DataFrame(), summary={}) for sc, s in task])
     assert runner.simulate_many(sc, workers=1).seeds == [0, 1, 2, 3, 4]
 
 
@@ -207,3 +207,48 @@ def test_simulate_runs_gives_each_run_back_its_callers_scenario():
     out = runner.simulate_runs([(a, 1), (b, 0)], workers=1)
     assert out[0].scenario is a and out[1].scenario is b and [r.seed for r in out] == [1, 0]
     assert [len(r.daily) for r in out] == [3, 2]
+
+
+# --- set-ups shared within a batch (sim.shared_setup; the whole runs compared in tests/test_shared_setup.py) --
+def _small_busy(**overrides):
+    return tiny(**{"population__n_users": 300, "horizon_days": 12, "network__kind": "scale_free",
+                   "public__ad_reach_per_day": 0.2, "referral__share_rate": 0.3, **overrides})
+
+
+def test_a_shared_set_up_starts_the_same_run_and_its_traits_and_graph_are_shared(monkeypatch):
+    from sim.model import SiyuModel
+    from sim.shared_setup import SetUp
+
+    a, b = _small_busy(), _small_busy(**{"strategy__ad_posts_per_day": 3})
+    drawn = []
+    real = SetUp.for_seed
+    monkeypatch.setattr(SetUp, "for_seed", classmethod(lambda cls, sc, seed: drawn.append(seed) or real(sc, seed)))
+    runs = list(runner.simulate_shared([(a, 2), (b, 2), (a, 3)]))
+    assert drawn == [2]  # seed 2's set-up once for both strategies; seed 3's run draws its own
+    for (sc, seed), run in zip([(a, 2), (b, 2), (a, 3)], runs, strict=True):
+        alone = runner.simulate(sc, seed)
+        assert run.seed == seed
+        pd.testing.assert_frame_equal(run.daily, alone.daily, check_exact=True)
+        pd.testing.assert_frame_equal(run.users, alone.users, check_exact=True)
+    setup = real(b, 2)
+    m, fresh = SiyuModel(a, seed=2, setup=setup), SiyuModel(a, seed=2)
+    assert m.rng.bit_generator.state == fresh.rng.bit_generator.state and np.array_equal(m.draws, fresh.draws)
+    assert m.pop.need is setup.traits.need and m.graph is setup.graph and m.pop.stage is not fresh.pop.stage
+    assert np.array_equal(m._fresh, fresh._fresh) and not m.edge_used.any() and not m.pop.stage.any()
+    with pytest.raises(ValueError, match="seed 2 cannot start a run of seed 3"):
+        SiyuModel(a, seed=3, setup=setup)
+
+
+def test_tasks_keep_each_set_ups_runs_together_unless_the_workers_would_idle():
+    a, b = _small_busy(), _small_busy(**{"strategy__ad_posts_per_day": 3})
+    c = _small_busy(**{"population__need_mean": 0.4})  # another population: another set-up
+    items = [(sc, s) for sc in (a, b, a, b, a, b) for s in range(10)]
+    tasks = runner._tasks(items, 2)  # 6 strategies × 10 seeds on 2 workers: one task per seed ...
+    assert tasks[:8] == [[s + 10 * k for k in range(6)] for s in range(8)]
+    assert tasks[8:] == [[s + 10 * k] for s in (8, 9) for k in range(6)]  # ... the last two split, run by run
+    assert runner._tasks([(a, 0)] * 6, 2) == [[0], [1], [2], [3], [4], [5]]  # one set-up: 6 tasks of 1
+    # 2 set-ups of 6 runs: each split in 3 tasks of 2 (6 tasks = 3 × workers), the last two run by run
+    assert runner._tasks([(a, s) for _ in range(6) for s in (0, 1)], 2) == [[0, 2], [1, 3], [4, 6], [5, 7],
+                                                                             [8], [10], [9], [11]]
+    assert runner._tasks([(a, 0), (c, 0), (b, 1), (a, 1), (b, 0)], 1) == [[0, 4], [1], [2, 3]]  # here: one per set-up
+    assert runner._tasks([(a, 0), (b, 0), (a, 1)], 4) == [[0], [1], [2]]  # 12 wanted: each run its own

@@ -1,13 +1,13 @@
-"""The set-up's blocked and chunked steps (network build, trait draws) give exactly the arrays of
-their plain numpy definitions, so runs stay bit-identical at every size."""
+"""The set-up's blocked and chunked steps (network build) give exactly the arrays of their plain
+numpy definitions, so runs stay bit-identical at every size (the trait draws and small graphs:
+``tests/test_rules_setup.py``, in the mutation selection)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import sim
-from sim import network, population
+from sim import network
 
 
 def _reference_csr(n, u, v):
@@ -54,9 +54,11 @@ def test_symmetric_csr_is_the_canonical_graph():
 
 
 @pytest.mark.parametrize("n", [2, 7, 3000])
-def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, monkeypatch):
+@pytest.mark.parametrize("direct", [True, False])
+def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, direct, monkeypatch):
     monkeypatch.setattr(network, "_CHUNK", 1000)  # several chunks, the last one short
     monkeypatch.setattr(network, "_BLOCK_BITS", 3)
+    monkeypatch.setattr(network, "_DIRECT_USERS", 10**6 if direct else 0)  # looked up where they are, or blocked
     w = np.random.default_rng(1).pareto(1.5, n) + 1e-3
     w[::5] = 0.0  # empty cells: repeated CDF values
     w[-1] = 1.0
@@ -67,20 +69,3 @@ def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, monkeypatch):
     want = np.minimum(np.searchsorted(cdf, np.random.default_rng(9).random(m)), n - 1)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.int32
-
-
-def test_trait_draws_in_chunks_equal_one_draw_per_trait(monkeypatch):
-    monkeypatch.setattr(population, "_DRAW_CHUNK", 7)  # many chunks, the last one short
-    n = 1000
-    sc = sim.load_scenario("content_led").with_overrides({"population.n_users": n})
-    p, c = sc.population, sc.population.trait_concentration
-    pop = population.Population(p, sc.product, np.random.default_rng(4))
-    g = np.random.default_rng(4)
-    want = [g.beta(m * c, (1 - m) * c, size=n).astype(np.float32)
-            for m in (p.need_mean, p.deal_seeking_mean, p.price_sensitivity_mean)]
-    want.append((p.tolerance_median * np.exp(p.tolerance_sigma * g.standard_normal(n))).astype(np.float32))
-    want.append(np.maximum((sc.product.purchase_cycle_days * np.exp(p.cycle_sigma * g.standard_normal(n)))
-                           .astype(np.float32), 1.0))
-    for got, ref in zip((pop.need, pop.deal, pop.price_sens, pop.tolerance, pop.cycle), want, strict=True):
-        assert got.dtype == np.float32
-        np.testing.assert_array_equal(got, ref)

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.runner import pool_map, process_pool, simulate, warm_up
+from sim.runner import pool_map, process_pool, simulate_shared, warm_up
 from sim.scenario import Scenario
 
 __all__ = [
@@ -69,14 +69,20 @@ class RunOutput:
 
 def run_batch(batch: Sequence[tuple[int, Scenario, int]], daily: bool = False
               ) -> list[tuple[int, int, dict[str, float], float, pd.DataFrame | None]]:
-    """Run ``(index, scenario, seed)`` items one after the other (one task of a backend)."""
+    """Run ``(index, scenario, seed)`` items one after the other (one task of a backend).
+
+    Runs of the batch that draw the same set-up (same seed, population and network: common
+    random numbers across points that differ in strategy) draw it once
+    (:func:`sim.runner.simulate_shared`); every run is the same as run alone.
+    """
     warm_up()
     out = []
-    for index, scenario, seed in batch:
-        t0 = time.perf_counter()
-        result = simulate(scenario, int(seed))
+    runs = simulate_shared([(scenario, int(seed)) for _, scenario, seed in batch])
+    t0 = time.perf_counter()
+    for (index, _, seed), result in zip(batch, runs, strict=True):
         out.append((index, int(seed), dict(result.summary), time.perf_counter() - t0,
                     result.daily if daily else None))
+        t0 = time.perf_counter()
     return out
 
 
