@@ -15,15 +15,16 @@ agents (``sim.agents``): the operator, the public channel and the private touchp
    fatigue; trust; mute or leave; the purchase decision — then today's orders are booked
    together (money, fulfilment capacity, failures);
 5. referral shares and campaign seeds, and the cascades over the network;
-6. promotion up the value ladder; 7. running costs; 8. the budget's books; 9. the day's row of results.
+6. promotion up the value ladder (on a common day — no budget cap, no campaign, a network —
+   steps 4–6 are one compiled call, ``pool.day``, with the same draws and books);
+7. running costs; 8. the budget's books; 9. the day's row of results (``day.day_row``: the
+   ledger's values and what is computed from them and the pool, into preallocated tables).
 
 All randomness comes from ``self.rng`` (seeded once) and the compiled pass's stream drawn from
 it (``self.draws``), so a seed replays a run exactly.
 """
 
 from __future__ import annotations
-
-from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ from sim.agents import Operator, PublicChannel, Touchpoints
 from sim.mechanisms import community, pool, purchase
 from sim.mechanisms.acquisition import cost_per_exposure
 from sim.mechanisms.budget import BudgetTracker
-from sim.mechanisms.day import Day, Ledger
+from sim.mechanisms.day import COMPUTED_COLUMNS, INT_COLUMNS, LEDGER_KEYS, Day, Ledger, day_row
 from sim.population import CAUSE_NAMES, Event, Population, Stage
 from sim.results import DAILY_COLUMNS
 from sim.scenario import Scenario
@@ -42,24 +43,11 @@ from sim.shared_setup import SetUp
 
 _PUBLIC, _FOLLOWER, _CUSTOMER, _REPEAT = Stage.PUBLIC.value, Stage.FOLLOWER.value, Stage.CUSTOMER.value, Stage.REPEAT.value
 _MEMBER, _PARTNER, _DORMANT, _CHURNED = Stage.MEMBER.value, Stage.PARTNER.value, Stage.DORMANT.value, Stage.CHURNED.value
-_COST_KEYS = ("cost_ads", "cost_hooks", "cost_rebates", "cost_referrals", "cost_content", "cost_staff",
-              "cost_accounts", "cost_commission")
-#: daily columns taken as they are from the day's ledger (the others are computed by ``_record``)
-_LEDGER_COLUMNS = [col for col in DAILY_COLUMNS if col not in {
-    "day", "public", "followers", "customers", "repeat", "members", "partners", "dormant", "churned",
-    "private_pool", "reachable", "mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "cost_total",
-    "profit", "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost", "phase"}]
-#: the day's row is kept as two tuples: the integer columns (int64 in the daily table) ...
-_INT_COLUMNS = ("day", "public", "followers", "customers", "repeat", "members", "partners", "dormant",
-                "churned", "private_pool", "reachable", "phase")
-#: ... and the float columns (float64; every ledger value is a float, ``Ledger.add``)
-_FLOAT_COLUMNS = ("mean_trust", "mean_fatigue", "group_activity", *_COST_KEYS, "cost_total", "profit",
-                  "cum_profit", "cost_per_exposure", "cac_platform", "acq_cost", *_LEDGER_COLUMNS)
-#: the daily table's columns in order, each as (is an int column, index in its tuple)
-_DAILY_ORDER = [(col in _INT_COLUMNS, _INT_COLUMNS.index(col) if col in _INT_COLUMNS else _FLOAT_COLUMNS.index(col))
+#: the day's row: the integer columns (int64) and the ledger's keys followed by the computed columns
+_FLOAT_COLUMNS = (*LEDGER_KEYS, *COMPUTED_COLUMNS)
+#: the daily table's columns in order, each as (is an int column, index in its row)
+_DAILY_ORDER = [(col in INT_COLUMNS, INT_COLUMNS.index(col) if col in INT_COLUMNS else _FLOAT_COLUMNS.index(col))
                 for col in [*DAILY_COLUMNS, "acq_cost"]]
-_LEDGER_ZEROS = (0.0,) * len(_LEDGER_COLUMNS)  # a column the day's ledger lacks reads 0.0
-_COST_ZEROS = (0.0,) * len(_COST_KEYS)
 
 
 class SiyuModel(Model):
@@ -89,6 +77,7 @@ class SiyuModel(Model):
         # contacts each user has not yet exposed to a share (decremented as edges are used)
         self._fresh = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
         self.rules = pool.rules_for(scenario)
+        self.day_constants = pool.day_constants(scenario)  # the pool's day's other numbers (pool.day)
         self.draws = jit.stream(self.rng)  # random stream of the compiled daily pass
         self.groups = community.Groups(self.pop.n, scenario.touchpoints.group_size,
                                        scenario.community.initial_activity)
@@ -99,8 +88,10 @@ class SiyuModel(Model):
         self.t = 0
         self.day = Day(t=0)
         self.ledger = Ledger()
-        self._int_rows: list[tuple[int, ...]] = []  # per day, the values of _INT_COLUMNS
-        self._float_rows: list[tuple[float, ...]] = []  # per day, the values of _FLOAT_COLUMNS
+        rows = max(1, scenario.horizon_days)  # the days' rows (grown if the model steps longer)
+        self._ints = np.zeros((rows, len(INT_COLUMNS)), dtype=np.int64)  # per day, INT_COLUMNS
+        self._floats = np.zeros((rows, len(_FLOAT_COLUMNS)), dtype=np.float64)  # per day, _FLOAT_COLUMNS
+        self._days = 0  # rows recorded
         self._cum_profit = 0.0
         self.capacity_left = 0
         self._n_churned = 0
@@ -153,9 +144,12 @@ class SiyuModel(Model):
         self.channel.step()
         self.budget.check_red_packet()
         community.update_activity(self)
-        pool.morning(self)
-        pool.share(self)
-        counts, trust_sum, fatigue_sum = pool.evening(self)
+        if pool.fused(self):  # the common day: the pool's whole day in one compiled call
+            counts, trust_sum, fatigue_sum = pool.day(self)
+        else:
+            pool.morning(self)
+            pool.share(self)
+            counts, trust_sum, fatigue_sum = pool.evening(self)
         self._n_churned = int(counts[_CHURNED])
         self.touchpoints.bill()
         self.budget.end_day()
@@ -171,28 +165,23 @@ class SiyuModel(Model):
         self.phase += 1
         self.scenario = self._switches[self.phase - 1][1]
         self.rules = pool.rules_for(self.scenario)
+        self.day_constants = pool.day_constants(self.scenario)
 
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
-        """Keep the day's row of results (the daily table's columns, built by :meth:`daily`)."""
-        sc, pop, led, t = self.scenario, self.pop, self.ledger, self.t
-        counts[_PUBLIC] = pop.n - pop.n_joined
-        c = counts.tolist()  # Python ints, as the row's stage counts
-        in_pool = sum(c[_FOLLOWER : _DORMANT + 1])
-        get = led.get
-        costs = tuple(map(get, _COST_KEYS, _COST_ZEROS))
-        cost_total = sum(costs)
-        profit = get("margin", 0.0) - cost_total
-        self._cum_profit += profit
-        self._int_rows.append((t, *c, in_pool, in_pool - c[_DORMANT], self.phase))
-        self._float_rows.append((
-            trust_sum / in_pool if in_pool else 0.0,
-            fatigue_sum / in_pool if in_pool else 0.0,
-            self.groups.mean_activity(),
-            *costs, cost_total, profit, self._cum_profit,
-            cost_per_exposure(sc.public, t),
-            get("cost_ads", 0.0) / get("platform_purchases") if get("platform_purchases") else np.nan,
-            get("acq_cost", 0.0),
-            *map(get, _LEDGER_COLUMNS, _LEDGER_ZEROS)))
+        """Keep the day's row of results (the daily table's columns, built by :meth:`daily`).
+
+        The ledger's values are copied as they are; the stage counts, the pool's means, the costs'
+        total, profit and cumulative profit, the price of an exposure and the platform CAC are
+        computed here.
+        """
+        pop, t, k, groups = self.pop, self.t, self._days, self.groups
+        if k == len(self._ints):
+            self._ints = np.concatenate([self._ints, np.zeros_like(self._ints)])
+            self._floats = np.concatenate([self._floats, np.zeros_like(self._floats)])
+        self._days = k + 1
+        self._cum_profit = day_row(self._ints[k], self._floats[k], counts, self.ledger.values, t, self.phase,
+                                   pop.n - pop.n_joined, float(trust_sum), float(fatigue_sum), groups.activity,
+                                   groups.count, cost_per_exposure(self.scenario.public, t), self._cum_profit)
         if self.trace_on:
             ids = self.trace_ids
             ev = pop.events[ids]
@@ -205,17 +194,14 @@ class SiyuModel(Model):
     @property
     def rows(self) -> list[dict[str, float]]:
         """The rows of results kept so far, one dict per day (column name -> value)."""
-        names = (*_INT_COLUMNS, *_FLOAT_COLUMNS)
-        return [dict(zip(names, (*i, *f), strict=True)) for i, f in zip(self._int_rows, self._float_rows, strict=True)]
+        k = self._days
+        return [{**dict(zip(INT_COLUMNS, i, strict=True)), **dict(zip(_FLOAT_COLUMNS, f, strict=True))}
+                for i, f in zip(self._ints[:k].tolist(), self._floats[:k].tolist(), strict=True)]
 
     # --- outputs ---------------------------------------------------------------------------------
     def daily(self) -> pd.DataFrame:
         """The daily results table (one row per simulated day)."""
-        days = len(self._int_rows)
-        ints = np.fromiter(chain.from_iterable(self._int_rows), dtype=np.int64,
-                           count=days * len(_INT_COLUMNS)).reshape(days, -1).T
-        floats = np.fromiter(chain.from_iterable(self._float_rows), dtype=np.float64,
-                             count=days * len(_FLOAT_COLUMNS)).reshape(days, -1).T
+        ints, floats = self._ints[: self._days].T, self._floats[: self._days].T
         return pd.DataFrame({col: (ints if is_int else floats)[j]
                              for col, (is_int, j) in zip([*DAILY_COLUMNS, "acq_cost"], _DAILY_ORDER, strict=True)})
 

@@ -352,7 +352,7 @@ class Population:
         self._n_joined += k
 
     @property
-    def index_buffer(self) -> tuple[np.ndarray, int]:
+    def append_buffer(self) -> tuple[np.ndarray, int]:
         """The private-pool index's buffer and its entries in use, for compiled code that appends joiners.
 
         Compiled code may write new joiners into ``buffer[n_index:]`` (while they fit) and
@@ -361,9 +361,29 @@ class Population:
         return self._joined, self._n_index
 
     def count_indexed(self, k: int) -> None:
-        """Count ``k`` new joiners written into the index buffer after its entries (see :attr:`index_buffer`)."""
+        """Count ``k`` new joiners written into the index buffer after its entries (see :attr:`append_buffer`)."""
         self._n_index += k
         self._n_joined += k
+
+    def index_buffer(self, room: int) -> tuple[np.ndarray, int, int]:
+        """The index's buffer with room for ``room`` more entries, its number of entries and of sorted ones.
+
+        For compiled code that merges the index, appends joiners after it and drops those who left
+        itself (the pool's day, ``sim.mechanisms.pool.day``); :meth:`indexed` then books what it did.
+        """
+        self._grow(room)
+        return self._joined, self._n_index, self._n_sorted
+
+    def indexed(self, added: int, kept: int) -> None:
+        """Book the index written in :meth:`index_buffer`: ``added`` joiners appended and merged, the first ``kept`` kept."""
+        self._n_joined += added
+        self._n_left += self._n_index + added - kept
+        self._n_index = self._n_sorted = kept
+
+    @property
+    def n_index(self) -> int:
+        """Entries of the pool's index (:attr:`joined`, before today's evening drops today's leavers)."""
+        return self._n_index
 
     def _grow(self, k: int) -> None:
         if self._n_index + k > len(self._joined):

@@ -170,21 +170,26 @@ def warm_up() -> None:
     if _WARM:
         return
     # small, but every compiled pass runs: users join on day 0, share every day, campaigns seed
-    # group-buys over the network, orders get cash back and fail
+    # group-buys over the network every other day (the days between are one-call days,
+    # ``pool.fused``), orders get cash back and fail; then the same under a budget cap (the
+    # budget's separate calls) and without a network (the well-mixed population's)
     scenario = Scenario.model_validate({
         "population": {"n_users": 400}, "horizon_days": 4, "public": {"ad_reach_per_day": 0.3},
         "strategy": {"hooks": {"gift": {"enabled": True, "take_up": 1.0},
                                "package_card": {"enabled": True, "take_up": 1.0},
                                "content": {"enabled": True, "take_up": 1.0}, "content_reach_per_day": 0.2},
                      "cashback_rate": 0.1, "referral_reward": 1.0,
-                     "campaign_every_days": 1, "seeds_per_campaign": 0.5, "group_buy_size": 2,
+                     "campaign_every_days": 2, "seeds_per_campaign": 0.5, "group_buy_size": 2,
                      "partner_program": True},
         "referral": {"share_rate": 1.0, "join_prob": 1.0},
         "fulfilment": {"failure_rate": 0.5}})
-    model = SiyuModel(scenario, seed=0)
-    for _ in range(scenario.horizon_days):
-        model.step()
-    _release(model)
+    capped = scenario.with_overrides({"budget.yearly_cap": 50_000.0})
+    mixed = scenario.with_overrides({"network.kind": "well_mixed"})
+    for sc in (scenario, capped, mixed):
+        model = SiyuModel(sc, seed=0)
+        for _ in range(sc.horizon_days):
+            model.step()
+        _release(model)
     _WARM = True
 
 

@@ -54,6 +54,11 @@ def joined(sc: Scenario, k: int, trust: float | None = None, seed: int = 0, sour
     return m
 
 
+def each(rule):
+    """A per-user rule applied element by element to arrays (the rules take one user's numbers)."""
+    return np.vectorize(rule, otypes=[float])
+
+
 def new_day(m: SiyuModel, t: int, **day) -> Day:
     """Start day ``t`` by hand (a fresh ledger; the plan's fields given as keywords)."""
     m.t = t

@@ -8,11 +8,20 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from siyu_harness import joined, new_day, tiny
+from siyu_harness import each, joined, new_day, tiny
 
 import sim
 from sim.mechanisms import acquisition, fatigue
-from sim.mechanisms.day import Day, Ledger
+from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.mechanisms.day import (
+    COMPUTED_COLUMNS,
+    HIDDEN_KEYS,
+    INT_COLUMNS,
+    KEY,
+    LEDGER_KEYS,
+    Day,
+    Ledger,
+)
 from sim.model import SiyuModel
 from sim.population import NEVER, Event, Source, Stage
 from sim.results import COST_COLUMNS, DAILY_COLUMNS
@@ -29,6 +38,35 @@ def test_ledger_adds_and_reads_missing_as_zero():
     led.add("x", 2)
     led.add("x", 0.5)
     assert led["x"] == 2.5 and isinstance(led["x"], float)
+
+
+def test_the_ledger_keeps_its_keys_in_one_array_and_any_other_key_aside():
+    led = Ledger()
+    assert len(led.values) == len(LEDGER_KEYS) and not dict(led)
+    led.add("cost_ads", 1.5)
+    led.add("cost_ads", 2)
+    led.add("made_up", 4)
+    led["budget_left"] = math.nan
+    led.update({"mutes": 3.0, "other": 1.0})
+    assert led.values[KEY["cost_ads"]] == 3.5 and led["made_up"] == 4.0 and led.get("made_up") == 4.0
+    assert led.get("never", 7.0) == 7.0 and led.get("gmv", 7.0) == 0.0  # a ledger key reads its value
+    got = dict(led)
+    assert set(got) == {"cost_ads", "budget_left", "mutes", "made_up", "other"} and math.isnan(got["budget_left"])
+    assert got["mutes"] == 3.0 and list(led) == list(got)
+
+
+def test_every_daily_float_column_is_a_ledger_key_or_computed_at_the_end_of_the_day():
+    floats = [c for c in DAILY_COLUMNS if c not in INT_COLUMNS]
+    assert sorted(floats + ["acq_cost", *HIDDEN_KEYS]) == sorted([*LEDGER_KEYS, *COMPUTED_COLUMNS])
+    assert RED_PACKET_KEY in HIDDEN_KEYS and "joins_referral" in HIDDEN_KEYS  # booked by admissions
+
+
+def test_a_model_stepped_past_its_horizon_keeps_every_day_s_row():
+    m = SiyuModel(tiny(horizon_days=3), seed=0)
+    for _ in range(7):
+        m.step()
+    d = m.daily()
+    assert d["day"].tolist() == list(range(7)) and len(m.rows) == 7 and d["public"].iloc[-1] == 400
 
 
 # --- acquisition -------------------------------------------------------------------------------
@@ -389,7 +427,7 @@ def test_trace_cause_is_today_s_leave_or_mute_cause_and_none_otherwise():
     m.day, m.ledger = Day(t=0), Ledger()
     m.touchpoints.admit(np.arange(60, dtype=np.int64), Source.GIFT, None)
     r = fatigue.retention(sc.fatigue.half_life_days)
-    theta = fatigue.threshold(m.pop.tolerance[20:40].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    theta = each(fatigue.threshold)(m.pop.tolerance[20:40].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
     m.pop.fatigue[:20] = 1e4
     m.pop.fatigue[20:40] = 6.0 * theta / r
     m.step()

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from siyu_harness import joined, new_day, tiny
+from siyu_harness import each, joined, new_day, tiny
 
 from sim.mechanisms import community, fatigue, pool, purchase, referral
 from sim.population import NEVER, Event, Stage
@@ -170,9 +170,9 @@ def test_morning_messages_fatigue_and_trust_follow_the_rules():
     pool.morning(m)
     r = fatigue.retention(3.0)
     deal, tol = m.pop.deal[:40].astype(float), m.pop.tolerance[:40].astype(float)
-    f1 = f0 * r + fatigue.added(3.0, 1.0, 2.0, deal, 0.4, 0.5)
+    f1 = f0 * r + each(fatigue.added)(3.0, 1.0, 2.0, deal, 0.4, 0.5)
     np.testing.assert_allclose(m.pop.fatigue[:40], f1, rtol=1e-5)
-    ratio = f1 / fatigue.threshold(tol, 0.0, r, 2.0)
+    ratio = f1 / each(fatigue.threshold)(tol, 0.0, r, 2.0)
     want = [pool.trust.updated(0.4, 2.0, d, False, True, 0.25, max(0.0, q - 1.0), 0.5, 0.02, 0.05, 0.01, 0.04, 0.2, 0.1)
             for d, q in zip(deal, ratio, strict=True)]
     np.testing.assert_allclose(m.pop.trust[:40], want, rtol=1e-5)
@@ -193,8 +193,8 @@ def test_morning_group_members_use_their_group_activity():
     pool.morning(m)
     r = fatigue.retention(sc.fatigue.half_life_days)
     deal, tol = m.pop.deal[:30].astype(float), m.pop.tolerance[:30].astype(float)
-    f1 = 5.0 * r + fatigue.added(0.0, 0.0, 1.0, deal, 1.0, sc.fatigue.content_weight)
-    ratio = f1 / fatigue.threshold(tol, 0.8, r, 3.0)
+    f1 = 5.0 * r + each(fatigue.added)(0.0, 0.0, 1.0, deal, 1.0, sc.fatigue.content_weight)
+    ratio = f1 / each(fatigue.threshold)(tol, 0.8, r, 3.0)
     tr = sc.trust
     want = [pool.trust.updated(0.2, 1.0, d, False, True, 0.8, max(0.0, q - 1.0), 0.0, tr.content_gain,
                                tr.interaction_gain, tr.consistency_gain, 0.05, tr.hard_sell_loss, tr.exaggeration_loss)
@@ -237,7 +237,7 @@ def test_morning_overload_mutes_or_drives_out():
     m = joined(sc, 40, trust=0.5)
     tol = m.pop.tolerance[:40].astype(float)
     r = fatigue.retention(sc.fatigue.half_life_days)
-    m.pop.fatigue[:40] = 6.0 * fatigue.threshold(tol, 0.0, r, sc.community.activity_tolerance_bonus) / r
+    m.pop.fatigue[:40] = 6.0 * each(fatigue.threshold)(tol, 0.0, r, sc.community.activity_tolerance_bonus) / r
     new_day(m, 6)
     pool.morning(m)
     assert (m.pop.stage[:40] == Stage.DORMANT).all() and m.ledger["mutes"] == 40 and m.ledger["leaves"] == 0
@@ -250,7 +250,7 @@ def test_morning_mute_hazard_rises_with_the_excess():
     m = joined(sc, 400, trust=0.5)
     tol = m.pop.tolerance[:400].astype(float)
     r = fatigue.retention(sc.fatigue.half_life_days)
-    theta = fatigue.threshold(tol, 0.0, r, sc.community.activity_tolerance_bonus)
+    theta = each(fatigue.threshold)(tol, 0.0, r, sc.community.activity_tolerance_bonus)
     m.pop.fatigue[:400] = 2.0 * theta / r  # F/θ = 2 after today's decay
     new_day(m, 2)
     pool.morning(m)
@@ -277,7 +277,7 @@ def test_morning_lost_incentive_hazard():
     gone = m.pop.stage[:400] == Stage.CHURNED
     assert not gone[200:].any()  # never paid: no lost-incentive leave
     deal = m.pop.deal[:200].astype(float)
-    p = 1 - np.exp(-fatigue.incentive_hazard(20.0, deal, 0.2, 10.0, 1.0))
+    p = 1 - np.exp(-each(fatigue.incentive_hazard)(20.0, deal, 0.2, 10.0, 1.0))
     assert abs(gone[:200].sum() - p.sum()) < _four_sd(p)
     off = joined(sc.with_overrides({"mechanisms.incentive_churn": False}), 400, trust=0.2)
     off.pop.last_reward[:200] = 0
@@ -300,7 +300,7 @@ def test_morning_dormant_clean_up_and_re_engagement():
     m.pop.stage[:20] = Stage.DORMANT
     m.pop.rung[:20] = Stage.REPEAT
     tol = m.pop.tolerance[:20].astype(float)
-    theta = fatigue.threshold(tol, 0.0, fatigue.retention(sc.fatigue.half_life_days), sc.community.activity_tolerance_bonus)
+    theta = each(fatigue.threshold)(tol, 0.0, fatigue.retention(sc.fatigue.half_life_days), sc.community.activity_tolerance_bonus)
     m.pop.fatigue[:10] = 0.0                 # rested
     m.pop.fatigue[10:20] = 10.0 * theta[10:]  # not rested
     new_day(m, 3)
@@ -730,7 +730,7 @@ def test_reactivation_needs_fatigue_below_half_the_threshold():
     m.pop.stage[:30] = Stage.DORMANT
     m.pop.rung[:30] = Stage.CUSTOMER
     r = fatigue.retention(sc.fatigue.half_life_days)
-    theta = fatigue.threshold(m.pop.tolerance[:30].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    theta = each(fatigue.threshold)(m.pop.tolerance[:30].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
     m.pop.fatigue[:10] = 0.3 * theta[:10] / r      # rested after today's decay
     m.pop.fatigue[10:20] = 0.8 * theta[10:20] / r  # not rested enough
     m.pop.fatigue[20:30] = 1.2 * theta[20:30] / r
@@ -743,7 +743,7 @@ def test_background_churn_still_applies_to_overloaded_and_rewarded_users():
     sc = _quiet_morning(fatigue__base_churn_per_year=1.0, fatigue__mute_rate=0.0, fatigue__leave_multiple=20.0)
     m = joined(sc, 400, trust=0.5)
     r = fatigue.retention(sc.fatigue.half_life_days)
-    theta = fatigue.threshold(m.pop.tolerance[:400].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
+    theta = each(fatigue.threshold)(m.pop.tolerance[:400].astype(float), 0.0, r, sc.community.activity_tolerance_bonus)
     m.pop.fatigue[:400] = 1.5 * theta / r   # overloaded, far below the leave threshold
     new_day(m, 2)
     pool.morning(m)
@@ -756,7 +756,7 @@ def test_background_churn_still_applies_to_overloaded_and_rewarded_users():
     new_day(m, 20)
     pool.morning(m)
     deal = m.pop.deal[:400].astype(float)
-    h = fatigue.background_hazard(0.5) + fatigue.incentive_hazard(15.0, deal, 0.3, 10.0, 0.5)
+    h = fatigue.background_hazard(0.5) + each(fatigue.incentive_hazard)(15.0, deal, 0.3, 10.0, 0.5)
     p = 1 - np.exp(-h)
     assert abs(m.ledger["leaves"] - p.sum()) < _four_sd(p)
 

@@ -12,11 +12,16 @@ one) shows as a difference. Small populations: these run under the mutation test
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from siyu_harness import joined, new_day, tiny
 
-from sim.mechanisms import pool
-from sim.population import Event, Stage
+import sim
+from sim.arrays import mean_of
+from sim.mechanisms import day as day_mod
+from sim.mechanisms import pool, referral
+from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.population import Event, Source, Stage
 
 COLUMNS = ("stage", "rung", "trust", "fatigue", "purchases", "private_purchases", "spend", "last_purchase",
            "last_reward", "leave_day", "leave_cause", "events", "referrals", "group_buys", "referrer")
@@ -98,3 +103,123 @@ def test_sharers_and_their_cascade_in_one_call_equal_the_campaign_days_path(netw
     assert shared.sum() == a["ledger"]["referrals"] > 20 and (a["group_buys"][shared] == 1).all()
     assert a["ledger"]["referral_joins"] == a["referrals"].sum() > 0
     assert (a["stage"][150:] != Stage.PUBLIC).sum() == a["ledger"]["referral_joins"]
+
+
+# --- the pool's whole day in one call (pool.day) ----------------------------------------------------
+DAY_COLUMNS = (*COLUMNS, "source", "join_day", "group", "messages", "mute_cause")
+
+
+def _day_state(m, out) -> dict:
+    counts, trust_sum, fatigue_sum = out
+    g = m.groups
+    return {**{name: getattr(m.pop, name).copy() for name in DAY_COLUMNS}, "ledger": dict(m.ledger),
+            "capacity": m.capacity_left, "rng": m.rng.bit_generator.state, "draws": m.draws.tolist(),
+            "reach": m.day.reach.tolist(), "counts": counts.tolist(), "trust_sum": trust_sum,
+            "fatigue_sum": fatigue_sum, "joined": m.pop.joined.tolist(), "n_joined": m.pop.n_joined,
+            "left_before": m.pop.n_left_before, "seats": g.seats_filled, "activity": g.activity.copy(),
+            "edge_used": m.edge_used.copy(), "fresh": m._fresh.copy()}
+
+
+def _referral_day(room: int, **overrides):
+    """A scale-free pool of 150 trusting buyers who share, on a day with rebates, cash back,
+    partner commissions, failing orders beyond a capacity, group-buys and a red packet; 20 users
+    muted, 10 who left earlier and 20 overloaded; one acquisition joiner not yet merged into the index."""
+    sc = tiny(**{"network.kind": "scale_free", "referral.share_rate": 1.0, "referral.join_prob": 0.6,
+                 "strategy.group_buy_size": 2, "strategy.referral_reward": 5.0, "strategy.join_cash": 2.0,
+                 "strategy.cashback_rate": 0.2, "strategy.partner_program": True,
+                 "strategy.partner_commission": 0.1, "strategy.red_packet_per_member": 1.5,
+                 "strategy.one_to_one": True, "purchase.conversion_floor": 0.5, "fulfilment.failure_rate": 0.2,
+                 "fulfilment.capacity_per_day": 300.0, "trust.failure_loss": 0.6, "touchpoints.group_share": 0.5,
+                 "touchpoints.group_size": 10, "touchpoints.friends_per_account": room,
+                 "touchpoints.max_accounts": 1, "fatigue.base_churn_per_year": 1.0, "fatigue.leave_rate": 0.5, "fatigue.mute_rate": 0.5,
+                 **{k.replace("__", "."): v for k, v in overrides.items()}})
+    m = joined(sc, 150, trust=0.9, seed=11)
+    pop = m.pop
+    pop.purchases[:150] = 1
+    pop.need[:150] = 1.0
+    pop.last_purchase[:150] = -100
+    pop.stage[:5] = pop.rung[:5] = Stage.PARTNER
+    pop.referrer[20:80] = 3
+    pop.stage[100:120] = Stage.DORMANT
+    pop.stage[120:130] = Stage.CHURNED
+    m.add_churned(10)
+    pop.fatigue[130:150] = 50.0  # overloaded: some mute, some leave this morning
+    new_day(m, 9, rebates_active=True, red_packet=True, event=True, discount=0.1)
+    m.capacity_left = 12  # fewer than the day's orders: the rest fail
+    m.touchpoints.admit(np.array([397], dtype=np.int64), Source.GIFT, None)  # unsorted in the index
+    return m
+
+
+@pytest.mark.parametrize("room", [5_000, 175])
+def test_the_pools_day_in_one_call_equals_its_separate_calls(room):
+    one, split = _referral_day(room), _referral_day(room)
+    assert pool.fused(one)
+    got = _day_state(one, pool.day(one))
+    pool.morning(split)
+    pool.share(split)
+    want = _day_state(split, pool.evening(split))
+    _assert_same(got, want)
+    led = got["ledger"]
+    assert led["referral_joins"] > 10 and led["purchases"] > led["referral_joins"]  # group-buy orders too
+    assert led["failures"] > 0 and led["leaves_failed_order"] > 0 and led["cost_referrals"] > 0
+    assert led["mutes"] + led["leaves"] > 0 and led[RED_PACKET_KEY] > 0 and got["capacity"] == 0
+    assert got["counts"][Stage.CHURNED] == (got["stage"] == Stage.CHURNED).sum()
+    assert got["joined"] == np.flatnonzero((got["stage"] > 0) & (got["stage"] < Stage.CHURNED)).tolist()
+    if room < 5_000:  # the accounts fill up: only as many joiners as the room
+        assert got["n_joined"] - 151 == led["referral_joins"] < 175 - 140
+
+
+def test_an_empty_pool_s_day_takes_no_draw_and_counts_those_who_left_before():
+    m = joined(tiny(**{"network.kind": "scale_free"}), 0)
+    new_day(m, 3)
+    rng, draws = m.rng.bit_generator.state, m.draws.tolist()
+    counts, trust_sum, fatigue_sum = pool.day(m)
+    assert counts.tolist() == [0] * len(Stage) and trust_sum == fatigue_sum == 0.0
+    assert m.rng.bit_generator.state == rng and m.draws.tolist() == draws and not dict(m.ledger)
+
+
+def test_the_one_call_day_is_taken_on_common_days_only():
+    m = joined(tiny(**{"network.kind": "scale_free"}), 10)
+    new_day(m, 1)
+    assert pool.fused(m)
+    m.day.campaign = True  # campaign seeds are drawn between the steps
+    assert not pool.fused(m)
+    assert not pool.fused(joined(tiny(), 10))  # well-mixed: the contacts are drawn between the steps
+    capped = joined(tiny(**{"network.kind": "scale_free", "budget.monthly_cap": 1e6}), 10)
+    new_day(capped, 1)
+    assert not pool.fused(capped)  # a budget cap is asked between the steps
+
+
+def test_a_run_of_one_call_days_equals_the_run_of_separate_calls(monkeypatch):
+    sc = sim.load_scenario("hybrid_referral").with_overrides({
+        "population.n_users": 2000, "horizon_days": 60, "referral.share_rate": 0.3, "referral.join_prob": 0.3,
+        "fulfilment.failure_rate": 0.1, "strategy.group_buy_size": 2})
+    one = sim.simulate(sc, 4)
+    monkeypatch.setattr(pool, "fused", lambda model: False)
+    split = sim.simulate(sc, 4)
+    pd.testing.assert_frame_equal(one.daily, split.daily)
+    pd.testing.assert_frame_equal(one.users, split.users)
+    d = one.daily
+    assert d["referral_joins"].sum() > 100 and d["failures"].sum() > 10 and d["leaves"].sum() > 10
+
+
+# --- the compiled helpers of the day's books ---------------------------------------------------------
+@pytest.mark.parametrize("size", [2, 3])
+def test_group_buyers_are_the_joiners_of_completed_group_buys_then_their_reachable_referrers(size):
+    rng = np.random.default_rng(size)
+    for _ in range(30):
+        refs = rng.integers(0, 12, int(rng.integers(0, 25)))
+        joined = np.arange(100, 100 + len(refs), dtype=np.int64)
+        stage = rng.integers(1, 8, 12).astype(np.int8)
+        done = np.array([np.count_nonzero(refs == v) >= size - 1 for v in refs], dtype=bool)
+        leaders = np.unique(refs[done])
+        want = np.concatenate([joined[done], leaders[stage[leaders] <= Stage.PARTNER]])
+        assert referral.group_buyers(refs, joined, size, stage).tolist() == want.tolist()
+
+
+def test_the_mean_of_float32_values_is_numpys_to_the_bit():
+    rng = np.random.default_rng(0)
+    for n in [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 135, 136, 255, 256, 257, 1000, 4099]:
+        for x in (rng.random(n), rng.random(n) ** 12, rng.standard_normal(n) * 1e4):
+            x = x.astype(np.float32)
+            assert day_mod.mean_float32(x) == float(mean_of(x)) == float(np.mean(x)), n

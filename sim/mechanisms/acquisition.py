@@ -471,7 +471,7 @@ def acquire(model) -> None:
     pop, groups, tp = model.pop, model.groups, model.touchpoints
     t = day.t
     stats = np.empty(_N_STATS, dtype=np.int64)
-    index, n_index = pop.index_buffer
+    index, n_index = pop.append_buffer
     new = _acquire_day(handle(model.rng), ap.values, t, float(day.demand), day.rebates_active,
                        max(0, ap.capacity - tp.pool_size()), groups.seats_filled, groups.size, index, n_index, stats,
                        *pop.acquire_columns)

@@ -3,6 +3,12 @@
 :class:`Day` is filled by the operator and the shock rule at the start of a step (what kind of
 day it is), and :class:`Ledger` accumulates today's counts and money as the mechanisms run.
 The model turns the ledger into one row of ``RunResult.daily``.
+
+The ledger is one ``float64`` array with a slot per key (:data:`LEDGER_KEYS`, index
+:data:`KEY`), so compiled code books into it directly (the pool's day, ``sim.mechanisms.pool``)
+and the model copies it into the day's row in one go; Python books through :meth:`Ledger.add`.
+Every value is booked in the same order as it would be in a dict of Python floats (each
+``add`` is one float64 addition), so the books are the same to the bit.
 """
 
 from __future__ import annotations
@@ -11,6 +17,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from sim.jit import rule
+from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.results import COST_COLUMNS, DAILY_COLUMNS
+
+#: the daily table's integer columns (int64): the day, the stage counts, the pool and the phase
+INT_COLUMNS = ("day", "public", "followers", "customers", "repeat", "members", "partners", "dormant",
+               "churned", "private_pool", "reachable", "phase")
+#: daily float columns the model computes at the end of the day from the books and the pool
+COMPUTED_COLUMNS = ("mean_trust", "mean_fatigue", "group_activity", "cost_total", "profit", "cum_profit",
+                    "cost_per_exposure", "cac_platform")
+#: keys booked and read within the day that are not columns of the daily table
+HIDDEN_KEYS = (RED_PACKET_KEY, "joins_referral")
+#: the ledger's keys: every daily float column the mechanisms book, ``acq_cost``, the hidden keys
+LEDGER_KEYS = (*[c for c in DAILY_COLUMNS if c not in INT_COLUMNS and c not in COMPUTED_COLUMNS], "acq_cost",
+               *HIDDEN_KEYS)
+#: key -> its slot in ``Ledger.values``
+KEY = {k: i for i, k in enumerate(LEDGER_KEYS)}
+_COST_FIRST, _COST_END = KEY[COST_COLUMNS[0]], KEY[COST_COLUMNS[-1]] + 1  # the cost keys, in COST_COLUMNS order
+assert LEDGER_KEYS[_COST_FIRST:_COST_END] == tuple(COST_COLUMNS)
+_MARGIN, _COST_ADS, _PLATFORM = KEY["margin"], KEY["cost_ads"], KEY["platform_purchases"]
+_N_KEYS = len(LEDGER_KEYS)
+_PUBLIC, _FOLLOWER, _DORMANT = 0, 1, 6  # Stage.PUBLIC, Stage.FOLLOWER, Stage.DORMANT
 
 
 @dataclass
@@ -29,12 +58,171 @@ class Day:
     reach: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
-class Ledger(dict):
-    """Today's counters and money, keyed by daily column name (missing keys read as 0)."""
+class Ledger:
+    """Today's counters and money by key (daily column name); a key never booked reads 0.
+
+    ``values`` holds the :data:`LEDGER_KEYS` (slot ``KEY[name]``); any other key is kept aside.
+    """
+
+    __slots__ = ("_other", "values")
+
+    def __init__(self) -> None:
+        self.values = np.zeros(len(LEDGER_KEYS), dtype=np.float64)
+        self._other: dict[str, float] = {}
 
     def add(self, key: str, value: Any) -> None:
         """Add ``value`` to counter ``key``."""
-        self[key] = self.get(key, 0.0) + float(value)
+        i = KEY.get(key)
+        if i is None:
+            self._other[key] = self._other.get(key, 0.0) + float(value)
+        else:
+            self.values[i] += float(value)
 
-    def __missing__(self, key: str) -> float:
-        return 0.0
+    def __getitem__(self, key: str) -> float:
+        i = KEY.get(key)
+        return self._other.get(key, 0.0) if i is None else float(self.values[i])
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        i = KEY.get(key)
+        if i is None:
+            self._other[key] = float(value)
+        else:
+            self.values[i] = value
+
+    def get(self, key: str, default: float = 0.0) -> float:
+        """The value of ``key`` (``default`` if it is not a ledger key and was never booked)."""
+        i = KEY.get(key)
+        return self._other.get(key, default) if i is None else float(self.values[i])
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set each key of ``values`` to its value (as ``dict.update``)."""
+        for key, value in values.items():
+            self[key] = value
+
+    def keys(self) -> list[str]:
+        """The keys booked so far with a value other than 0 (``dict(ledger)`` gives them)."""
+        return [k for k, v in zip(LEDGER_KEYS, self.values.tolist(), strict=True) if v != 0.0] + list(self._other)
+
+    def __iter__(self):
+        return iter(self.keys())
+
+
+@rule
+def day_row(ints, floats, counts, lv, t, phase, n_public, trust_sum, fatigue_sum, activity, n_groups,
+            cost_per_exposure, cum_profit):
+    """Write the day's row of results; returns the cumulative profit after today (``SiyuModel._record``).
+
+    ``ints`` gets the :data:`INT_COLUMNS`: day ``t``, the stage ``counts`` (the public count set
+    to ``n_public``), the private pool (followers to dormant), the reachable (the pool less the
+    dormant) and ``phase``. ``floats`` gets the ledger's values ``lv`` and then the
+    :data:`COMPUTED_COLUMNS`: the pool's mean trust and fatigue (0 for an empty pool), the mean
+    activity of the ``n_groups`` opened groups (:func:`mean_float32`, 0 if none), the costs' total
+    (added in :data:`~sim.results.COST_COLUMNS` order), profit (margin less costs), cumulative
+    profit, today's ``cost_per_exposure`` and the platform CAC (ad cost per platform order, NaN
+    without orders).
+    """
+    counts[_PUBLIC] = n_public
+    in_pool = 0
+    for s in range(_FOLLOWER, _DORMANT + 1):
+        in_pool += counts[s]
+    ints[0] = t
+    ints[1 : 1 + len(counts)] = counts
+    ints[1 + len(counts)] = in_pool
+    ints[2 + len(counts)] = in_pool - counts[_DORMANT]
+    ints[3 + len(counts)] = phase
+    floats[:_N_KEYS] = lv
+    cost_total = 0.0
+    for j in range(_COST_FIRST, _COST_END):
+        cost_total += lv[j]
+    profit = lv[_MARGIN] - cost_total
+    cum_profit += profit
+    floats[_N_KEYS] = trust_sum / in_pool if in_pool else 0.0
+    floats[_N_KEYS + 1] = fatigue_sum / in_pool if in_pool else 0.0
+    floats[_N_KEYS + 2] = mean_float32(activity[:n_groups]) if n_groups > 0 else 0.0
+    floats[_N_KEYS + 3] = cost_total
+    floats[_N_KEYS + 4] = profit
+    floats[_N_KEYS + 5] = cum_profit
+    floats[_N_KEYS + 6] = cost_per_exposure
+    floats[_N_KEYS + 7] = lv[_COST_ADS] / lv[_PLATFORM] if lv[_PLATFORM] != 0.0 else np.nan
+    return cum_profit
+
+
+@rule
+def mean_float32(x):
+    """``float(np.mean(x))`` of a non-empty float32 array, bit for bit (``sim.arrays.mean_of``).
+
+    numpy's float32 sum (:func:`_pairwise_sum`), divided by the length in float64 and rounded
+    to float32, as ``np.add.reduce(x) / np.intp(len(x))`` is.
+    """
+    return float(np.float32(np.float64(_pairwise_sum(x, 0, len(x))) / len(x)))
+
+
+@rule
+def _pairwise_sum(a, lo, n):
+    """The float32 sum of ``a[lo : lo + n]`` as numpy's ``add.reduce`` takes it (pairwise).
+
+    Up to 128 values one block (:func:`_block_sum`); longer ones split in two halves (at a
+    multiple of 8), each summed so, then added: the same tree as numpy's recursion, walked with
+    a stack (numba's cache cannot reload a recursive function).
+    """
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    seg_lo = np.empty(64, dtype=np.int64)  # the segments being summed, outermost first
+    seg_n = np.empty(64, dtype=np.int64)
+    seg_step = np.zeros(64, dtype=np.int64)  # 0: first half next, 1: second half next, 2: add the two
+    sums = np.empty(64, dtype=np.float32)  # sums of finished halves, in order
+    seg_lo[0], seg_n[0] = lo, n
+    top, n_sums = 0, 0
+    while top >= 0:
+        m = seg_n[top]
+        if m <= 128:
+            sums[n_sums] = _block_sum(a, seg_lo[top], m)
+            n_sums += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        step = seg_step[top]
+        seg_step[top] = step + 1
+        if step == 2:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+            top -= 1
+            continue
+        top += 1
+        seg_lo[top] = seg_lo[top - 1] + (0 if step == 0 else half)
+        seg_n[top] = half if step == 0 else m - half
+        seg_step[top] = 0
+    return sums[0]
+
+
+@rule
+def _block_sum(a, lo, n):
+    """The float32 sum of at most 128 values ``a[lo : lo + n]`` as numpy's pairwise sum takes it.
+
+    Under 8 values one by one from −0; else eight interleaved partial sums, added in pairs, then
+    the rest one by one.
+    """
+    if n < 8:
+        res = np.float32(-0.0)
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res

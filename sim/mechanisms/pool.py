@@ -21,6 +21,14 @@ operations, so that a day costs about one read of each column it needs:
    the day's stage counts and pool sums are taken for the results row, and the users who left
    today are dropped from the pool's index (no later pass visits them).
 
+On a common day (no budget cap, no campaign, a network: :func:`fused`) the three are one
+compiled call, :func:`day`: the same passes and booking, the referral joins admitted by
+``referral.admit_referred`` (the admission rule ``acquisition.admit_users``, credit, group-buy
+orders), every count and money booked into the day's ledger values (``sim.mechanisms.day``)
+in the order of the separate calls, and the pool's index merged and compacted in place — so
+the same draws in the same order and the same books to the bit, without Python between the
+steps. The other days keep the separate calls above.
+
 The per-user draws come from the model's compiled random stream (``sim.jit.stream``, seeded
 from the model's ``numpy.random.Generator``); the booking's and the cascade's draws come from
 that ``Generator`` itself, advanced inside the compiled calls (passed as its
@@ -35,10 +43,12 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.arrays import union_sorted
-from sim.jit import chance, compiled_pass, occurs, occurs_at
+from sim.jit import chance, compiled_pass, occurs, occurs_at, rule
 from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
 from sim.mechanisms.budget import RED_PACKET_KEY
-from sim.population import LEAVE_COLUMNS, NEVER, Cause, Event, Stage
+from sim.mechanisms.day import KEY
+from sim.mechanisms.streams import handle
+from sim.population import LEAVE_COLUMNS, NEVER, Cause, Event, Stage, _merge_tail
 from sim.scenario import Mechanisms, Scenario
 
 _FOLLOWER, _PARTNER = Stage.FOLLOWER.value, Stage.PARTNER.value
@@ -49,7 +59,13 @@ _PROMOTED = Event.PROMOTED.value
 _FATIGUE, _INCENTIVE, _BACKGROUND = Cause.FATIGUE.value, Cause.INCENTIVE.value, Cause.BACKGROUND.value
 _CLEANUP = Cause.CLEANUP.value
 _N_CAUSES, _N_STAGES = len(Cause), len(Stage)
-_LEAVE_COLUMNS = [(int(cause), column) for cause, column in LEAVE_COLUMNS.items()]
+#: the ledger slots the day's passes write (``sim.mechanisms.day.KEY``)
+_L_MESSAGES, _L_MUTES, _L_LEAVES = KEY["messages_sent"], KEY["mutes"], KEY["leaves"]
+_L_REBATES, _L_RED_PACKETS, _L_COST_REFERRALS = KEY["cost_rebates"], KEY[RED_PACKET_KEY], KEY["cost_referrals"]
+#: each leave cause's ledger slot, by cause (-1: a cause with no column of its own)
+_L_BY_CAUSE = np.full(_N_CAUSES, -1, dtype=np.int64)
+for _cause, _column in LEAVE_COLUMNS.items():
+    _L_BY_CAUSE[int(_cause)] = KEY[_column]
 
 
 #: scenario sections whose every number and switch the per-user rules may read, under the
@@ -287,6 +303,20 @@ def _morning_orders(r, c, joined, activity, t, notice, discount, demand, cashbac
 
 
 _morning_rule = _morning.dispatcher  # the morning pass, callable from another compiled pass
+_morning_orders_rule = _morning_orders.dispatcher
+
+
+@rule
+def _morning_books(lv, sent, mutes, leaves, by_cause, packets, red_packet_per_member):
+    """Book the morning pass's messages, mutes, leaves (by cause) and red packets into the ledger's values ``lv``."""
+    lv[_L_MESSAGES] += sent
+    lv[_L_MUTES] += mutes
+    lv[_L_LEAVES] += leaves
+    for cause in range(len(by_cause)):
+        if _L_BY_CAUSE[cause] >= 0:
+            lv[_L_BY_CAUSE[cause]] += by_cause[cause]
+    lv[_L_REBATES] += packets * red_packet_per_member
+    lv[_L_RED_PACKETS] += packets * red_packet_per_member
 _NO_TRACE = np.empty(0, dtype=np.float32)  # ``msg_today`` when no user is traced (never written)
 
 
@@ -321,13 +351,7 @@ def morning(model) -> None:
     else:
         n_reach, n_buyers, sent, mutes, leaves, packets = _morning(*args)
     day.reach = reach[:n_reach]
-    led.add("messages_sent", sent)
-    led.add("mutes", mutes)
-    led.add("leaves", leaves)
-    for cause, column in _LEAVE_COLUMNS:
-        led.add(column, by_cause[cause])
-    led.add("cost_rebates", packets * sc.strategy.red_packet_per_member)
-    led.add(RED_PACKET_KEY, packets * sc.strategy.red_packet_per_member)
+    _morning_books(led.values, sent, mutes, leaves, by_cause, packets, float(sc.strategy.red_packet_per_member))
     model.add_churned(leaves)
     if not fused:
         model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
@@ -379,6 +403,133 @@ def _share_cascade(r, c, reach, cash, draws, out, group_buys, group_buy, has_gra
 
 
 _sharers_rule = _sharers.dispatcher  # the sharers' pass, callable from another compiled pass
+_share_cascade_rule = _share_cascade.dispatcher
+
+
+_evening_rule = _evening.dispatcher
+
+#: slots of the day's array of :func:`_day` (``d``): today's plan and the model's counts, then
+#: what the call returns (the capacity left, the churned count and the seats are updated in place)
+(_D_T, _D_EVENT, _D_DISCOUNT, _D_DEMAND, _D_REBATES, _D_RED_PACKET, _D_TRACE, _D_CAPACITY, _D_JOINED, _D_CHURNED,
+ _D_SEATS, _D_INDEX, _D_SORTED, _D_LEFT, _D_ADDED, _D_KEPT, _D_TRUST, _D_FATIGUE, _D_REACH) = range(19)
+#: slots of the scenario's constants of :func:`_day` (``k``, :func:`day_constants`)
+(_K_ORDER_VALUE, _K_MARGIN_RATE, _K_POOL_CAPACITY, _K_GROUP_SIZE, _K_GROUP_SHARE, _K_FAILURE_RATE, _K_CAPPED,
+ _K_USERS_PER_STAFF, _K_CHATS_PER_STAFF, _K_CASH_APPEAL, _K_GROUP_BUY_LIFT) = range(11)
+
+
+def day_constants(sc) -> np.ndarray:
+    """The numbers of scenario ``sc`` the pool's day reads besides its :class:`Rules` (the ``k`` of :func:`_day`)."""
+    st, tp, ful = sc.strategy, sc.touchpoints, sc.fulfilment
+    k = np.zeros(11, dtype=np.float64)
+    k[_K_ORDER_VALUE], k[_K_MARGIN_RATE] = sc.product.order_value, sc.product.margin_rate
+    k[_K_POOL_CAPACITY] = tp.max_accounts * tp.friends_per_account  # Touchpoints.capacity
+    k[_K_GROUP_SIZE], k[_K_GROUP_SHARE] = tp.group_size, tp.group_share
+    k[_K_FAILURE_RATE], k[_K_CAPPED] = ful.failure_rate, ful.capacity_per_day > 0
+    k[_K_USERS_PER_STAFF] = tp.users_per_staff
+    k[_K_CHATS_PER_STAFF] = tp.interactions_per_staff_per_day if st.one_to_one else 0.0
+    k[_K_CASH_APPEAL] = referral.cash_appeal(sc, True)  # while rebates run
+    k[_K_GROUP_BUY_LIFT] = sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
+    return k
+
+
+@compiled_pass
+def _day(r, c, k, d, index, activity, draws, msg_today, reach, h, spend, private_purchases, referrer, source,
+         join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts):
+    # the pool's whole day in one call (see :func:`day`): the morning pass and its orders
+    # (``_morning_orders``), the sharers and their cascade (``_share_cascade``), the referral joins
+    # (``referral.admit_referred``), the evening (``_evening``); every count and money booked into
+    # the ledger's values ``lv`` in the order of the separate calls; the pool's index ``index``
+    # merged, grown by today's joiners and compacted in place
+    t, rebates, discount = int(d[_D_T]), d[_D_REBATES] > 0.0, d[_D_DISCOUNT]
+    n_index, n_joined, n_churned = int(d[_D_INDEX]), int(d[_D_JOINED]), int(d[_D_CHURNED])
+    capacity = int(d[_D_CAPACITY])
+    if int(d[_D_SORTED]) < n_index:  # today's acquisition joiners into the sorted index
+        _merge_tail(index, int(d[_D_SORTED]), n_index)
+    n_reach = 0
+    if n_index > 0:
+        chats = (n_joined - n_churned) / k[_K_USERS_PER_STAFF] * k[_K_CHATS_PER_STAFF] if r.one_to_one else 0.0
+        paid = rebates and r.cashback_rate > 0
+        revenue = k[_K_ORDER_VALUE] * (1.0 - discount)
+        buyers = np.empty(n_index, dtype=np.int64)
+        by_cause = np.zeros(_N_CAUSES, dtype=np.int64)
+        out = np.zeros(purchase.BOOK_STATS, dtype=np.int64)
+        cashback = r.cashback_rate if rebates else 0.0
+        red_packet, trace, capped = d[_D_RED_PACKET] > 0.0, d[_D_TRACE] > 0.0, k[_K_CAPPED] > 0.0
+        n_reach, n_buyers, sent, mutes, leaves, packets, capacity = _morning_orders_rule(
+            r, c, index[:n_index], activity, t, d[_D_EVENT], discount, d[_D_DEMAND], cashback, red_packet, chats,
+            draws, trace, msg_today, reach, buyers, by_cause, paid, spend, private_purchases, referrer, h, t, revenue,
+            r.partner_program, r.fulfilment_failures_on, k[_K_FAILURE_RATE], capped, capacity, r.trust_on,
+            r.purchase_gain, 1.0 - r.failure_loss, r.failure_loss, out)
+        _morning_books(lv, sent, mutes, leaves, by_cause, packets, r.red_packet_per_member)
+        n_churned += leaves
+        if n_buyers > 0:
+            n_paid = n_buyers if paid else 0
+            n_churned += purchase.book_money(lv, n_buyers, discount, n_paid, out, k[_K_ORDER_VALUE],
+                                             k[_K_MARGIN_RATE], r.cashback_rate, paid)
+            if r.partner_program:
+                lv[_L_COST_REFERRALS] += r.partner_commission * revenue * out[1]
+    added = 0
+    seats = int(d[_D_SEATS])
+    if r.referral_on and n_reach > 0:
+        cash = k[_K_CASH_APPEAL] if rebates else 0.0
+        sharers = np.empty(n_reach, dtype=np.int64)
+        group_buy = r.group_buy_size > 1
+        n, targets, owner = _share_cascade_rule(
+            r, c, reach[:n_reach], cash, draws, sharers, group_buys, group_buy, True, indptr, indices, edge_used,
+            fresh, h, cash, r.join_prob, k[_K_GROUP_BUY_LIFT])
+        if n > 0:
+            room = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned))
+            group_size, capped = int(k[_K_GROUP_SIZE]), k[_K_CAPPED] > 0.0
+            added, seats, capacity, lost = referral.admit_referred(
+                r, c, h, lv, targets, owner, n, room, seats, group_size, k[_K_GROUP_SHARE], t, rebates, source,
+                join_day, referrer, spend, private_purchases, index, n_index, k[_K_ORDER_VALUE], k[_K_MARGIN_RATE],
+                k[_K_FAILURE_RATE], capped, capacity)
+            n_churned += lost
+    if added > 0:  # today's referral joiners into the sorted index
+        _merge_tail(index, n_index, n_index + added)
+    trust_sum, fatigue_sum, kept = _evening_rule(r, c, index[: n_index + added], reach[:n_reach], counts)
+    counts[_CHURNED] += int(d[_D_LEFT])
+    d[_D_CAPACITY], d[_D_SEATS], d[_D_ADDED], d[_D_KEPT] = capacity, seats, added, kept
+    d[_D_TRUST], d[_D_FATIGUE], d[_D_REACH] = trust_sum, fatigue_sum, n_reach
+
+
+def fused(model) -> bool:
+    """Whether today is a common day, on which the pool's day is one compiled call (:func:`day`)."""
+    return not model.budget.active and not model.day.campaign and model.graph is not None
+
+
+def day(model) -> tuple[np.ndarray, float, float]:
+    """The pool's day on a common day (no budget cap, no campaign, a network) in one compiled call.
+
+    The same steps, draws and books as :func:`morning`, :func:`share` and :func:`evening` in
+    turn (with ``referral.admit_joiners`` admitting the joiners): today's counts and money are
+    booked into the ledger's values inside the call; returns what :func:`evening` returns.
+    """
+    pop, day_, g, groups, k = model.pop, model.day, model.graph, model.groups, model.day_constants
+    counts = np.zeros(_N_STAGES, dtype=np.int64)
+    if pop.n_index == 0:  # nobody in the pool (yet): no draws, nothing booked, no one to share
+        counts[_CHURNED] = pop.n_left_before
+        return counts, 0.0, 0.0
+    n_joined, n_churned = pop.n_joined, model.n_churned()
+    # room for every joiner the day could admit: no more than the public, nor than the accounts'
+    # room once everyone in the pool has left
+    room = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned)) + pop.n_index
+    index, n_index, n_sorted = pop.index_buffer(min(pop.n - n_joined, room))
+    d = np.array([day_.t, 1.0 if day_.event else 0.0, day_.discount, day_.demand, day_.rebates_active,
+                  day_.red_packet, model.trace_on, model.capacity_left, n_joined, n_churned, groups.seats_filled,
+                  n_index, n_sorted, pop.n_left_before, 0, 0, 0, 0, 0], dtype=np.float64)
+    reach = np.empty(n_index, dtype=np.int64)
+    _day(model.rules, pop.cols, k, d, index, groups.activity, model.draws,
+         model.msg_today if model.trace_on else _NO_TRACE, reach, handle(model.rng), pop.spend,
+         pop.private_purchases, pop.referrer, pop.source, pop.join_day, pop.group_buys, g.indptr, g.indices,
+         model.edge_used, model._fresh, model.ledger.values, counts)
+    added = int(d[_D_ADDED])
+    model.capacity_left = int(d[_D_CAPACITY])
+    day_.reach = reach[: int(d[_D_REACH])]
+    if added:
+        groups.fill(int(d[_D_SEATS]))
+    pop.indexed(added, int(d[_D_KEPT]))
+    return counts, float(d[_D_TRUST]), float(d[_D_FATIGUE])
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:
@@ -395,4 +546,4 @@ def evening(model) -> tuple[np.ndarray, float, float]:
     return counts, trust_sum, fatigue_sum
 
 
-__all__ = ["Rules", "evening", "morning", "rules_for", "share"]
+__all__ = ["Rules", "day", "day_constants", "evening", "fused", "morning", "rules_for", "share"]

@@ -29,8 +29,14 @@ import numpy as np
 from sim.jit import compiled_pass, rule
 from sim.mechanisms import trust as trust_rule
 from sim.mechanisms.acquisition import readiness
+from sim.mechanisms.day import KEY
 from sim.mechanisms.streams import as_generator, handle
 from sim.population import Cause, Event, Stage
+
+#: the ledger slots the booking writes (``sim.mechanisms.day.KEY``)
+_L_FIRST, _L_PURCHASES, _L_GMV, _L_MARGIN = KEY["first_purchases"], KEY["purchases"], KEY["gmv"], KEY["margin"]
+_L_PRIVATE_PURCHASES, _L_PRIVATE_GMV, _L_REBATES = KEY["private_purchases"], KEY["private_gmv"], KEY["cost_rebates"]
+_L_FAILURES, _L_LEAVES, _L_LEAVES_FAILED = KEY["failures"], KEY["leaves"], KEY["leaves_failed_order"]
 
 
 @rule
@@ -64,7 +70,8 @@ def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
     if channel == "platform":
         n_first = _count_orders(buyers, int(day.t), float(revenue), False, pop.purchases, pop.last_purchase,
                                 pop.spend, pop.private_purchases, pop.events)
-        _book_counts(model, len(buyers), n_first, discount)
+        book_counts(led.values, len(buyers), n_first, float(discount), float(sc.product.order_value),
+                    float(sc.product.margin_rate))
         gmv = revenue * len(buyers)
         led.add("platform_purchases", len(buyers))
         led.add("platform_gmv", gmv)
@@ -99,37 +106,56 @@ def private_args(model, discount: float) -> tuple:
             float(tr.purchase_gain), float(1.0 - tr.failure_loss), float(tr.failure_loss))
 
 
-def _book_counts(model, n: int, n_first: int, discount: float) -> None:
-    sc, led = model.scenario, model.ledger
-    ov = sc.product.order_value
-    led.add("first_purchases", n_first)
-    led.add("purchases", n)
-    led.add("gmv", ov * (1.0 - discount) * n)
-    led.add("margin", ov * (sc.product.margin_rate - discount) * n)
+@rule
+def book_counts(lv, n, n_first, discount, order_value, margin_rate):
+    """Book ``n`` orders at ``discount`` (``n_first`` of them first orders) into the ledger's values ``lv``.
+
+    First orders, orders, GMV ``order_value × (1 − discount) × n`` and margin ``order_value ×
+    (margin_rate − discount) × n`` (slots ``sim.mechanisms.day.KEY``; one float64 addition each).
+    """
+    lv[_L_FIRST] += n_first
+    lv[_L_PURCHASES] += n
+    lv[_L_GMV] += order_value * (1.0 - discount) * n
+    lv[_L_MARGIN] += order_value * (margin_rate - discount) * n
+
+
+@rule
+def book_money(lv, n, discount, n_paid, out, order_value, margin_rate, cashback_rate, cashback):
+    """Book ``n`` private orders at ``discount`` that :func:`book_private` booked (its statistics ``out``).
+
+    :func:`book_counts`, private orders and GMV, cash back ``cashback_rate × revenue`` for each of
+    the ``n_paid`` buyers paid it (when ``cashback``: rebates running), failed orders and the
+    leaves after them. Everything of the order's books but the partner commission, which the
+    budget may cut (:func:`book_ledger`). Returns the buyers who left.
+    """
+    revenue = order_value * (1.0 - discount)
+    book_counts(lv, n, out[0], discount, order_value, margin_rate)
+    lv[_L_PRIVATE_PURCHASES] += n
+    lv[_L_PRIVATE_GMV] += revenue * n
+    if cashback:
+        lv[_L_REBATES] += cashback_rate * (revenue * n_paid)
+    lv[_L_FAILURES] += out[2]
+    if out[2] > 0:
+        lv[_L_LEAVES] += out[3]
+        lv[_L_LEAVES_FAILED] += out[3]
+        return out[3]
+    return 0
 
 
 def book_ledger(model, n: int, discount: float, n_paid: int, out: np.ndarray) -> None:
     """Book the money and counts of ``n`` private orders at ``discount`` that :func:`book_private` booked.
 
-    ``n_paid`` of the buyers were paid cash back; ``out`` holds the booking's statistics. Partner
-    commissions are paid as far as the budget room pays for them.
+    ``n_paid`` of the buyers were paid cash back; ``out`` holds the booking's statistics
+    (:func:`book_money`). Partner commissions are paid as far as the budget room pays for them.
     """
     sc, led = model.scenario, model.ledger
-    st = sc.strategy
-    revenue = sc.product.order_value * (1.0 - discount)
-    _book_counts(model, n, int(out[0]), discount)
-    led.add("private_purchases", n)
-    led.add("private_gmv", revenue * n)
-    if pays_cashback(model):
-        led.add("cost_rebates", st.cashback_rate * (revenue * n_paid))
+    st, pr = sc.strategy, sc.product
+    lost = book_money(led.values, n, float(discount), n_paid, out, float(pr.order_value), float(pr.margin_rate),
+                      float(st.cashback_rate), pays_cashback(model))
     if st.partner_program and not model.budget.stopped("referral_rewards"):
+        revenue = pr.order_value * (1.0 - discount)
         led.add("cost_referrals", model.budget.grant(st.partner_commission * revenue * int(out[1])))
-    led.add("failures", int(out[2]))
-    if out[2] > 0:
-        lost = int(out[3])
-        led.add("leaves", lost)
-        led.add("leaves_failed_order", lost)
-        model.add_churned(lost)
+    model.add_churned(int(lost))
 
 
 @compiled_pass

@@ -25,12 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import occurrences, sorted_unique
 from sim.jit import compiled_pass, rule
+from sim.mechanisms import purchase
+from sim.mechanisms.acquisition import admit_users
+from sim.mechanisms.day import KEY
 from sim.mechanisms.streams import as_generator, handle
 from sim.population import Event, Source, Stage
 
-_PUBLIC = Stage.PUBLIC.value
+_PUBLIC, _PARTNER, _REFERRAL = Stage.PUBLIC.value, Stage.PARTNER.value, Source.REFERRAL.value
+#: the ledger slots the compiled admission writes (``sim.mechanisms.day.KEY``)
+_L_REFERRALS, _L_NEW_JOINS, _L_JOINS_REFERRAL = KEY["referrals"], KEY["new_joins"], KEY["joins_referral"]
+_L_REBATES, _L_ACQ, _L_REFERRAL_JOINS = KEY["cost_rebates"], KEY["acq_cost"], KEY["referral_joins"]
+_L_COST_REFERRALS = KEY["cost_referrals"]
 
 
 def cash_appeal(sc, rebates_active: bool) -> float:
@@ -230,9 +236,105 @@ def admit_joiners(model, n_sharers: int, targets: np.ndarray, owner: np.ndarray)
         model.ledger.add("cost_referrals", st.referral_reward * len(joined))
         model.ledger.add("acq_cost", st.referral_reward * len(joined))
     if st.group_buy_size > 1:
-        done = occurrences(refs) >= st.group_buy_size - 1  # the referrer brought enough joiners
-        leaders = sorted_unique(refs[done])
-        leaders = leaders[pop.stage[leaders] <= Stage.PARTNER.value]
-        model.record_orders(np.concatenate([joined[done], leaders]), channel="private",
+        model.record_orders(group_buyers(refs, joined, st.group_buy_size, pop.stage), channel="private",
                             discount=st.group_buy_discount)
     return joined
+
+
+@rule
+def group_buyers(refs, joined, size, stage):
+    """The group-buy's buyers among today's referral joiners ``joined`` (``refs``: who brought each).
+
+    A referrer who brought at least ``size − 1`` of them completes the group-buy: those joiners
+    (in their order) and then the referrers still reachable (in increasing order) buy.
+    """
+    n = len(refs)
+    order = np.argsort(refs, kind="mergesort")
+    count = np.empty(n, dtype=np.int64)  # how often each joiner's referrer occurs in refs
+    leaders = np.empty(n, dtype=np.int64)
+    n_leaders = 0
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and refs[order[end]] == refs[order[start]]:
+            end += 1
+        for q in range(start, end):
+            count[order[q]] = end - start
+        ref = refs[order[start]]
+        if end - start >= size - 1 and stage[ref] <= _PARTNER:
+            leaders[n_leaders] = ref
+            n_leaders += 1
+        start = end
+    n_done = 0
+    for j in range(n):
+        if count[j] >= size - 1:
+            n_done += 1
+    out = np.empty(n_done + n_leaders, dtype=np.int64)
+    m = 0
+    for j in range(n):
+        if count[j] >= size - 1:
+            out[m] = joined[j]
+            m += 1
+    out[n_done:] = leaders[:n_leaders]
+    return out
+
+
+@rule
+def admit_referred(r, c, h, lv, targets, owner, n_sharers, room, seats, group_size, group_share, t, rebates,
+                   source, join_day, referrer, spend, private_purchases, index, n_index, order_value, margin_rate,
+                   failure_rate, capped, capacity):
+    """:func:`admit_joiners` on a day without a budget cap, compiled (the pool's day, ``sim.mechanisms.pool``).
+
+    Books ``n_sharers`` shares; admits the contacts ``targets`` won over (``owner``: who brought
+    each) by the admission rule (``acquisition.admit_users``: at most ``room``, into the group
+    seats after ``seats``), their ids written to ``index[n_index:]``; books them as
+    ``Touchpoints.book_joins`` does (no hook; today's join cash while ``rebates``); credits and,
+    while rebates run, rewards their referrers; orders the completed group-buys
+    (:func:`group_buyers`, booked by ``purchase.book_private`` and ``purchase.book_money``, partner
+    commission in full). Ledger values ``lv`` (slots ``sim.mechanisms.day.KEY``), each booked in
+    the order of the Python path. Returns (joiners, seats filled, capacity left, buyers who left
+    after a failed order).
+    """
+    lv[_L_REFERRALS] += n_sharers
+    if len(targets) == 0:
+        return 0, seats, capacity, 0
+    paid_to_join = rebates and r.join_cash > 0
+    keep, seats = admit_users(h, targets, owner, True, room, seats, group_size, group_share, r.entry_threshold,
+                              _REFERRAL, t, r.initial, r.endorsement, paid_to_join, c.need,
+                              c.purchases, c.rung, c.stage, source, join_day, c.trust, referrer, c.fatigue, c.group,
+                              c.events, c.last_reward, index, n_index)
+    k = len(keep)
+    if k == 0:
+        return 0, seats, capacity, 0
+    refs = owner[keep]
+    lv[_L_NEW_JOINS] += k
+    lv[_L_JOINS_REFERRAL] += k
+    cash = r.join_cash if rebates else 0.0
+    if cash > 0:
+        lv[_L_REBATES] += cash * k
+        lv[_L_ACQ] += cash * k
+    lv[_L_REFERRAL_JOINS] += k
+    rewarded = rebates and r.referral_reward > 0
+    _credit(refs, t, rewarded, c.referrals, c.last_reward, c.events)
+    if rewarded:
+        lv[_L_COST_REFERRALS] += r.referral_reward * k
+        lv[_L_ACQ] += r.referral_reward * k
+    lost = 0
+    if r.group_buy_size > 1:
+        buyers = group_buyers(refs, index[n_index : n_index + k], r.group_buy_size, c.stage)
+        n = len(buyers)
+        if n > 0:
+            discount = r.group_buy_discount
+            revenue = order_value * (1.0 - discount)
+            paid = rebates and r.cashback_rate > 0
+            out = np.zeros(4, dtype=np.int64)
+            n_paid = n if paid else 0
+            capacity = purchase.book_rule(buyers, c, spend, private_purchases, referrer, h, t, revenue,
+                                          r.partner_program, r.fulfilment_failures_on, failure_rate, capped, capacity,
+                                          r.trust_on, r.purchase_gain, 1.0 - r.failure_loss, r.failure_loss, n_paid,
+                                          out)
+            lost = purchase.book_money(lv, n, discount, n_paid, out, order_value, margin_rate, r.cashback_rate,
+                                       paid)
+            if r.partner_program:
+                lv[_L_COST_REFERRALS] += r.partner_commission * revenue * out[1]
+    return k, seats, capacity, lost
