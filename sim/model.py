@@ -122,9 +122,9 @@ class SiyuModel(Model):
         """Count ``k`` users who just left (recounted exactly every evening)."""
         self._n_churned += int(k)
 
-    def record_orders(self, buyers: np.ndarray, channel: str, discount: float) -> None:
+    def record_orders(self, buyers: np.ndarray, discount: float) -> None:
         """Book orders (see :func:`sim.mechanisms.purchase.book`)."""
-        purchase.book(self, buyers, channel, discount)
+        purchase.book(self, buyers, discount)
 
     # --- the day ---------------------------------------------------------------------------------
     def step(self) -> None:

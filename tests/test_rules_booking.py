@@ -26,7 +26,7 @@ def test_a_failed_order_never_first_gets_the_good_order_gain():
     m = joined(sc, 400, trust=0.6)
     new_day(m, 5)
     buyers = np.arange(400, dtype=np.int64)
-    m.record_orders(buyers, channel="private", discount=0.0)
+    m.record_orders(buyers, discount=0.0)
     assert m.ledger["failures"] == 400
     left = m.pop.stage[buyers] == Stage.CHURNED
     kept = buyers[~left]
@@ -43,7 +43,7 @@ def test_a_good_order_gains_trust_and_a_failed_one_loses_it_on_the_same_day():
     m = joined(sc, 400, trust=0.5)
     new_day(m, 3)
     buyers = np.arange(400, dtype=np.int64)
-    m.record_orders(buyers, channel="private", discount=0.0)
+    m.record_orders(buyers, discount=0.0)
     failed = (m.pop.events[buyers] & Event.FAILED) > 0
     assert m.ledger["failures"] == failed.sum() and 120 < failed.sum() < 280
     np.testing.assert_allclose(m.pop.trust[buyers[~failed]], 0.5 + 0.2 * 0.5, rtol=1e-6)
@@ -53,7 +53,7 @@ def test_a_good_order_gains_trust_and_a_failed_one_loses_it_on_the_same_day():
 def test_orders_do_not_move_trust_with_the_trust_mechanism_off():
     sc = tiny(fulfilment__failure_rate=0.5, mechanisms__trust=False)
     m = joined(sc, 100, trust=0.5)
-    m.record_orders(np.arange(100, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(100, dtype=np.int64), discount=0.0)
     assert (m.pop.trust[:100] == 0.5).all()
 
 
@@ -61,7 +61,7 @@ def test_no_failures_with_the_failure_mechanism_off():
     sc = tiny(fulfilment__failure_rate=1.0, mechanisms__fulfilment_failures=False, fulfilment__capacity_per_day=10.0)
     m = joined(sc, 100, trust=0.5)
     m.capacity_left = 0
-    m.record_orders(np.arange(100, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(100, dtype=np.int64), discount=0.0)
     assert m.ledger["failures"] == 0 and (m.pop.trust[:100] > 0.5).all()
 
 
@@ -69,11 +69,11 @@ def test_capacity_fails_exactly_the_excess_and_is_used_up():
     sc = tiny(population__n_users=1000, fulfilment__capacity_per_day=60.0)  # 6 orders a day at 1,000 users
     m = joined(sc, 100, trust=0.5)
     m.capacity_left = 6
-    m.record_orders(np.arange(4, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(4, dtype=np.int64), discount=0.0)
     assert m.ledger["failures"] == 0 and m.capacity_left == 2
-    m.record_orders(np.arange(10, 15, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(10, 15, dtype=np.int64), discount=0.0)
     assert m.ledger["failures"] == 3 and m.capacity_left == 0
-    m.record_orders(np.arange(20, 23, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(20, 23, dtype=np.int64), discount=0.0)
     assert m.ledger["failures"] == 6 and m.capacity_left == 0
     m.step()  # a new day brings new capacity: int(60 × 1000 / 10,000)
     assert m.capacity_left <= 6
@@ -95,7 +95,7 @@ def test_private_order_money_and_counters():
     m.pop.purchases[:5] = 2
     new_day(m, 7, rebates_active=True)
     buyers = np.arange(10, dtype=np.int64)
-    m.record_orders(buyers, channel="private", discount=0.2)
+    m.record_orders(buyers, discount=0.2)
     led = m.ledger
     assert led["purchases"] == 10 and led["private_purchases"] == 10 and led["platform_purchases"] == 0
     assert led["first_purchases"] == 5
@@ -114,7 +114,7 @@ def test_no_cash_back_once_rebates_stop():
     sc = tiny(strategy__cashback_rate=0.3)
     m = joined(sc, 10, trust=0.5)
     new_day(m, 7, rebates_active=False)
-    m.record_orders(np.arange(10, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(10, dtype=np.int64), discount=0.0)
     assert m.ledger["cost_rebates"] == 0 and (m.pop.last_reward[:10] == NEVER).all()
 
 
@@ -125,7 +125,13 @@ def test_platform_orders_pay_commission_and_build_no_relationship():
     new_day(m, 2, rebates_active=True)
     buyers = np.arange(100, 110, dtype=np.int64)
     m.pop.purchases[100] = 1
-    m.record_orders(buyers, channel="platform", discount=0.0)
+    from sim.mechanisms import acquisition
+    from sim.mechanisms import purchase as purchase_rule
+
+    pop = m.pop  # as acquisition books the day's platform buyers: their writes, then the books
+    n_first = purchase_rule._count_orders(buyers, 2, 40.0, False, pop.purchases, pop.last_purchase, pop.spend,
+                                          pop.private_purchases, pop.events)
+    acquisition._book_platform_orders(m.ledger, acquisition.params_for(sc), len(buyers), n_first)
     led = m.ledger
     assert led["platform_purchases"] == 10 and led["private_purchases"] == 0 and led["purchases"] == 10
     assert led["platform_gmv"] == pytest.approx(400.0) and led["gmv"] == pytest.approx(400.0)
@@ -142,12 +148,12 @@ def test_partner_commission_is_paid_on_orders_of_users_a_partner_brought():
     m.pop.stage[1] = Stage.REPEAT
     m.pop.referrer[2:5] = 0   # brought by the partner
     m.pop.referrer[5:7] = 1   # brought by a non-partner
-    m.record_orders(np.arange(2, 9, dtype=np.int64), channel="private", discount=0.5)
+    m.record_orders(np.arange(2, 9, dtype=np.int64), discount=0.5)
     assert m.ledger["cost_referrals"] == pytest.approx(0.25 * 40.0 * 3)
     off = joined(tiny(strategy__partner_commission=0.25), 10, trust=0.5)
     off.pop.stage[0] = Stage.PARTNER
     off.pop.referrer[2:5] = 0
-    off.record_orders(np.arange(2, 9, dtype=np.int64), channel="private", discount=0.0)
+    off.record_orders(np.arange(2, 9, dtype=np.int64), discount=0.0)
     assert off.ledger["cost_referrals"] == 0
 
 
@@ -617,23 +623,23 @@ def test_repeat_orders_accumulate_spend_and_counts_and_keep_the_day_s_events():
     m.pop.events[:10] |= Event.PROMO
     buyers = np.arange(5, dtype=np.int64)
     new_day(m, 1)
-    m.record_orders(buyers, channel="private", discount=0.0)
+    m.record_orders(buyers, discount=0.0)
     new_day(m, 2)
-    m.record_orders(buyers, channel="private", discount=0.5)
+    m.record_orders(buyers, discount=0.5)
     assert m.pop.spend[:5].tolist() == pytest.approx([45.0] * 5)
     assert (m.pop.private_purchases[:5] == 2).all() and (m.pop.purchases[:5] == 2).all()
     assert (m.pop.events[:5] & Event.PROMO).all() and (m.pop.events[:5] & Event.BOUGHT).all()
     assert m.ledger["first_purchases"] == 0
     bad = joined(tiny(fulfilment__failure_rate=1.0, trust__failure_loss=0.0), 10, trust=1.0)
     bad.pop.events[:10] |= Event.CHAT
-    bad.record_orders(np.arange(10, dtype=np.int64), channel="private", discount=0.0)
+    bad.record_orders(np.arange(10, dtype=np.int64), discount=0.0)
     assert (bad.pop.events[:10] & Event.CHAT).all() and (bad.pop.events[:10] & Event.FAILED).all()
 
 
 def test_no_cash_back_rate_means_no_reward_even_while_rebates_run():
     m = joined(tiny(strategy__cashback_rate=0.0), 10, trust=0.5)
     new_day(m, 4, rebates_active=True)
-    m.record_orders(np.arange(10, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(10, dtype=np.int64), discount=0.0)
     assert (m.pop.last_reward[:10] == NEVER).all() and not (m.pop.events[:10] & Event.REWARDED).any()
 
 
@@ -643,7 +649,7 @@ def test_capacity_below_one_order_a_day_fails_every_order():
     m.step()
     assert m.capacity_left == 0
     new_day(m, 1)
-    m.record_orders(np.arange(20, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(20, dtype=np.int64), discount=0.0)
     assert m.ledger["failures"] == 20
 
 
@@ -653,7 +659,7 @@ def test_partners_and_members_can_leave_after_a_failed_order_but_not_the_gone():
     m.pop.stage[:10] = Stage.PARTNER
     m.pop.stage[10:20] = Stage.MEMBER
     m.pop.stage[20:30] = Stage.DORMANT   # e.g. a group-buy joiner who muted: stays dormant
-    m.record_orders(np.arange(30, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(30, dtype=np.int64), discount=0.0)
     assert (m.pop.stage[:20] == Stage.CHURNED).all() and (m.pop.stage[20:30] == Stage.DORMANT).all()
     assert m.ledger["leaves"] == 20
 

@@ -17,8 +17,6 @@ import pytest
 from siyu_harness import joined, new_day, tiny
 
 import sim
-from sim.arrays import mean_of
-from sim.mechanisms import day as day_mod
 from sim.mechanisms import pool, referral
 from sim.mechanisms.budget import RED_PACKET_KEY
 from sim.population import Event, Source, Stage
@@ -215,11 +213,3 @@ def test_group_buyers_are_the_joiners_of_completed_group_buys_then_their_reachab
         leaders = np.unique(refs[done])
         want = np.concatenate([joined[done], leaders[stage[leaders] <= Stage.PARTNER]])
         assert referral.group_buyers(refs, joined, size, stage).tolist() == want.tolist()
-
-
-def test_the_mean_of_float32_values_is_numpys_to_the_bit():
-    rng = np.random.default_rng(0)
-    for n in [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 135, 136, 255, 256, 257, 1000, 4099]:
-        for x in (rng.random(n), rng.random(n) ** 12, rng.standard_normal(n) * 1e4):
-            x = x.astype(np.float32)
-            assert day_mod.mean_float32(x) == float(mean_of(x)) == float(np.mean(x)), n

@@ -21,7 +21,7 @@ def test_cash_back_is_paid_only_to_the_buyers_the_budget_room_pays_for(monkeypat
     new_day(m, 4, rebates_active=True)
     monkeypatch.setattr(m.budget, "room", lambda extra_users=0: 35.0)  # room for 3 of 10 RMB each
     buyers = np.arange(2, 12, dtype=np.int64)
-    m.record_orders(buyers, channel="private", discount=0.0)
+    m.record_orders(buyers, discount=0.0)
     assert m.ledger["cost_rebates"] == pytest.approx(30.0)
     assert m.ledger["private_purchases"] == 10 and m.budget.bound
     assert (m.pop.last_reward[2:5] == 4).all() and (m.pop.last_reward[5:12] == NEVER).all()
@@ -34,10 +34,10 @@ def test_no_partner_commission_on_a_day_the_budget_stopped_referral_rewards():
     m.pop.stage[0] = Stage.PARTNER
     m.pop.referrer[2:5] = 0
     m.budget.cut = ("referral_rewards",)   # the budget rule's cut for today
-    m.record_orders(np.arange(2, 9, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(2, 9, dtype=np.int64), discount=0.0)
     assert m.ledger["cost_referrals"] == 0 and m.ledger["private_purchases"] == 7
     m.budget.cut = ("red_packets",)        # another kind's cut leaves commissions alone
-    m.record_orders(np.arange(2, 9, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(2, 9, dtype=np.int64), discount=0.0)
     assert m.ledger["cost_referrals"] == pytest.approx(0.25 * 80.0 * 3)
 
 
@@ -45,7 +45,7 @@ def test_leaves_after_failed_orders_are_booked_under_their_cause():
     sc = tiny(fulfilment__failure_rate=1.0, trust__failure_loss=0.8)
     m = joined(sc, 200, trust=0.0)
     new_day(m, 6)
-    m.record_orders(np.arange(200, dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.arange(200, dtype=np.int64), discount=0.0)
     gone = int((m.pop.stage[:200] == Stage.CHURNED).sum())
     assert 120 < gone < 200   # leaves with 0.8 × (1 − trust) each
     assert m.ledger["leaves_failed_order"] == gone == m.ledger["leaves"]
@@ -273,21 +273,10 @@ def test_a_single_failed_order_is_booked_and_its_buyer_leaves():
     sc = tiny(fulfilment__failure_rate=1.0, trust__failure_loss=1.0)
     m = joined(sc, 3, trust=0.0)
     new_day(m, 2)
-    m.record_orders(np.array([1], dtype=np.int64), channel="private", discount=0.0)
+    m.record_orders(np.array([1], dtype=np.int64), discount=0.0)
     assert m.ledger["private_purchases"] == 1 and m.ledger["failures"] == 1
     assert m.ledger["leaves"] == 1 == m.ledger["leaves_failed_order"]
     assert m.pop.stage[1] == Stage.CHURNED and m.pop.leave_cause[1] == Cause.FAILED_ORDER
-
-
-def test_platform_orders_at_a_discount_book_the_discounted_revenue():
-    sc = tiny(product__order_value=50.0, public__platform_commission=0.1)
-    m = joined(sc, 0)
-    new_day(m, 1)
-    m.record_orders(np.array([3, 4], dtype=np.int64), channel="platform", discount=0.2)
-    assert m.ledger["platform_purchases"] == 2 and m.ledger["platform_gmv"] == pytest.approx(2 * 50.0 * 0.8)
-    assert m.ledger["cost_commission"] == pytest.approx(0.1 * 80.0) and m.ledger["gmv"] == pytest.approx(80.0)
-    m.record_orders(np.array([5], dtype=np.int64), channel="platform", discount=0.0)
-    assert m.ledger["platform_purchases"] == 3 and m.ledger["platform_gmv"] == pytest.approx(130.0)
 
 
 # --- the fused morning: cash back marks and the budget's cap ---------------------------------------

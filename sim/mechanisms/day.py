@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.jit import rule
 from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.mechanisms.community import mean_float32
 from sim.results import COST_COLUMNS, DAILY_COLUMNS
 
 #: the daily table's integer columns (int64): the day, the stage counts, the pool and the phase
@@ -147,82 +148,3 @@ def day_row(ints, floats, counts, lv, t, phase, n_public, trust_sum, fatigue_sum
     return cum_profit
 
 
-@rule
-def mean_float32(x):
-    """``float(np.mean(x))`` of a non-empty float32 array, bit for bit (``sim.arrays.mean_of``).
-
-    numpy's float32 sum (:func:`_pairwise_sum`), divided by the length in float64 and rounded
-    to float32, as ``np.add.reduce(x) / np.intp(len(x))`` is.
-    """
-    return float(np.float32(np.float64(_pairwise_sum(x, 0, len(x))) / len(x)))
-
-
-@rule
-def _pairwise_sum(a, lo, n):
-    """The float32 sum of ``a[lo : lo + n]`` as numpy's ``add.reduce`` takes it (pairwise).
-
-    Up to 128 values one block (:func:`_block_sum`); longer ones split in two halves (at a
-    multiple of 8), each summed so, then added: the same tree as numpy's recursion, walked with
-    a stack (numba's cache cannot reload a recursive function).
-    """
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    seg_lo = np.empty(64, dtype=np.int64)  # the segments being summed, outermost first
-    seg_n = np.empty(64, dtype=np.int64)
-    seg_step = np.zeros(64, dtype=np.int64)  # 0: first half next, 1: second half next, 2: add the two
-    sums = np.empty(64, dtype=np.float32)  # sums of finished halves, in order
-    seg_lo[0], seg_n[0] = lo, n
-    top, n_sums = 0, 0
-    while top >= 0:
-        m = seg_n[top]
-        if m <= 128:
-            sums[n_sums] = _block_sum(a, seg_lo[top], m)
-            n_sums += 1
-            top -= 1
-            continue
-        half = m // 2
-        half -= half % 8
-        step = seg_step[top]
-        seg_step[top] = step + 1
-        if step == 2:
-            n_sums -= 1
-            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
-            top -= 1
-            continue
-        top += 1
-        seg_lo[top] = seg_lo[top - 1] + (0 if step == 0 else half)
-        seg_n[top] = half if step == 0 else m - half
-        seg_step[top] = 0
-    return sums[0]
-
-
-@rule
-def _block_sum(a, lo, n):
-    """The float32 sum of at most 128 values ``a[lo : lo + n]`` as numpy's pairwise sum takes it.
-
-    Under 8 values one by one from −0; else eight interleaved partial sums, added in pairs, then
-    the rest one by one.
-    """
-    if n < 8:
-        res = np.float32(-0.0)
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res

@@ -354,7 +354,7 @@ def morning(model) -> None:
     _morning_books(led.values, sent, mutes, leaves, by_cause, packets, float(sc.strategy.red_packet_per_member))
     model.add_churned(leaves)
     if not fused:
-        model.record_orders(buyers[:n_buyers], channel="private", discount=day.discount)
+        model.record_orders(buyers[:n_buyers], discount=day.discount)
     elif n_buyers > 0:
         purchase.book_ledger(model, n_buyers, day.discount, n_buyers if pay_all else 0, out)
 

@@ -61,22 +61,15 @@ def hazard(need: float, cycle: float, trust: float, days_since_order: float, pri
     return need_rate * readiness(days_since_order, cycle) * conv * lift * reminder
 
 
-def book(model, buyers: np.ndarray, channel: str, discount: float) -> None:
-    """Book orders of ``buyers``: counts, money, fulfilment failures, trust, ladder."""
-    sc, pop, day, led = model.scenario, model.pop, model.day, model.ledger
+def book(model, buyers: np.ndarray, discount: float) -> None:
+    """Book private orders of ``buyers`` at ``discount``: counts, money, fulfilment failures, trust, ladder.
+
+    (Platform orders are booked with acquisition, ``acquisition._book_platform_orders``.)
+    """
+    sc = model.scenario
     if len(buyers) == 0:
         return
     revenue = sc.product.order_value * (1.0 - discount)
-    if channel == "platform":
-        n_first = _count_orders(buyers, int(day.t), float(revenue), False, pop.purchases, pop.last_purchase,
-                                pop.spend, pop.private_purchases, pop.events)
-        book_counts(led.values, len(buyers), n_first, float(discount), float(sc.product.order_value),
-                    float(sc.product.margin_rate))
-        gmv = revenue * len(buyers)
-        led.add("platform_purchases", len(buyers))
-        led.add("platform_gmv", gmv)
-        led.add("cost_commission", sc.public.platform_commission * gmv)
-        return
     st = sc.strategy
     # cash back only as far as the budget room pays for it (the budget cap rule); all when uncapped
     n_paid = model.budget.affordable(st.cashback_rate * revenue, len(buyers)) if pays_cashback(model) else 0

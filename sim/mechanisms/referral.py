@@ -236,7 +236,7 @@ def admit_joiners(model, n_sharers: int, targets: np.ndarray, owner: np.ndarray)
         model.ledger.add("cost_referrals", st.referral_reward * len(joined))
         model.ledger.add("acq_cost", st.referral_reward * len(joined))
     if st.group_buy_size > 1:
-        model.record_orders(group_buyers(refs, joined, st.group_buy_size, pop.stage), channel="private",
+        model.record_orders(group_buyers(refs, joined, st.group_buy_size, pop.stage),
                             discount=st.group_buy_discount)
     return joined
 
