@@ -32,7 +32,7 @@ def _say(msg: str) -> None:
 
 def ensure_env() -> None:
     """Create the virtual environment and install the project (with dev extras) if stale."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (run.py is run by whatever python3 the user has)
         sys.exit(f"[siyu] Python >= 3.11 is required (this is {sys.version.split()[0]}).")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == want:

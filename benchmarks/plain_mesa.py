@@ -598,41 +598,42 @@ def pool_user_days(rows: list[dict[str, float]]) -> float:
     return _sums(rows, "private_pool")
 
 
-def run_twin(scenario: Scenario, seed: int, stats: dict[str, float] | None = None) -> tuple[dict[str, float], float, float]:
-    """Run the twin once: (KPIs, pool-user-days, seconds for set-up and days).
+def run_twin(scenario: Scenario, seed: int,
+             stats: dict[str, float] | None = None) -> tuple[dict[str, float], float, float, float]:
+    """Run the twin once: (KPIs, pool-user-days, wall and CPU seconds for set-up and days).
 
     ``stats``, if given, accumulates ``morning_s`` and ``morning_steps``: the time in the morning
     rule (``shuffle_do("step")``) and the agent-steps it made.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = PlainMesaModel(scenario, seed=seed)
     for _ in range(scenario.horizon_days):
         model.step()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if stats is not None:
         stats["morning_s"] = stats.get("morning_s", 0.0) + model.morning_seconds
         stats["morning_steps"] = stats.get("morning_steps", 0.0) + model.morning_steps
     mesa.Agent._ids.pop(model, None)  # Mesa's class-level id counter would keep the model alive
-    return kpis_from_rows(model.rows), pool_user_days(model.rows), seconds
+    return kpis_from_rows(model.rows), pool_user_days(model.rows), seconds, cpu
 
 
-def run_engine(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, float]:
-    """Run the engine once, timed the same way: (KPIs, pool-user-days, seconds for set-up and days)."""
+def run_engine(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, float, float]:
+    """Run the engine once, timed the same way: (KPIs, pool-user-days, wall and CPU seconds for set-up and days)."""
     from sim.model import SiyuModel
     from sim.runner import warm_up
 
     warm_up()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = SiyuModel(scenario, seed=seed)
     for _ in range(scenario.horizon_days):
         model.step()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rows = model.daily().to_dict("records")
     for r in rows:
         if not r["private_pool"]:
             r["mean_trust"] = float("nan")
     mesa.Agent._ids.pop(model, None)  # as sim.runner does after a run
-    return kpis_from_rows(rows), pool_user_days(rows), seconds
+    return kpis_from_rows(rows), pool_user_days(rows), seconds, cpu
 
 
 # --- the agreement criterion -------------------------------------------------------------------------
@@ -688,11 +689,11 @@ def compare(scenario: Scenario, seeds: int, twin_scenario: Scenario | None = Non
     eng, twin = [], []
     timing = {"engine_s": 0.0, "twin_s": 0.0, "engine_pud": 0.0, "twin_pud": 0.0}
     for s in range(seeds):
-        k, pud, sec = run_engine(scenario, s)
+        k, pud, sec, _ = run_engine(scenario, s)
         eng.append(k)
         timing["engine_s"] += sec
         timing["engine_pud"] += pud
-        k, pud, sec = run_twin(twin_scenario, twin_seed_offset + s)
+        k, pud, sec, _ = run_twin(twin_scenario, twin_seed_offset + s)
         twin.append(k)
         timing["twin_s"] += sec
         timing["twin_pud"] += pud

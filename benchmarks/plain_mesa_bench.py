@@ -16,7 +16,8 @@ over seeds of each KPI the twin models, and the z-score of the difference of the
 *Pool-user-days* are Σ over days of the private pool (reachable + dormant) at the end of the
 day, counted from each model's own daily rows by the same function
 (``plain_mesa.pool_user_days``). *Time* is building the model (population, network) plus its
-365 ``step()`` calls, wall clock and process CPU, for both; the engine's compiled passes are
+365 ``step()`` calls, wall clock and process CPU of that same section, for both (not the
+results tables or KPIs after it); the engine's compiled passes are
 loaded once before (``sim.runner.warm_up``) and not counted. The speed-up is the twin's µs per
 pool-user-day over the engine's. No assertions: this script measures.
 """
@@ -43,12 +44,6 @@ import sim  # noqa: E402
 DEFAULT_SCENARIOS = ("content_led", "hybrid_referral", "rebate_led")
 
 
-def _timed(fn, *args):
-    c0 = time.process_time()
-    out = fn(*args)
-    return (*out, time.process_time() - c0)
-
-
 def bench(name: str, seeds: int, users: int, days: int, log=print) -> dict:
     """Run one scenario's comparison; return its KPIs per seed, timings and agreement."""
     sc = sim.load_scenario(name).with_overrides({"population.n_users": users, "horizon_days": days})
@@ -58,7 +53,7 @@ def bench(name: str, seeds: int, users: int, days: int, log=print) -> dict:
     stats: dict[str, float] = {}
     for s in range(seeds):
         for who, fn, args in (("engine", run_engine, (s,)), ("twin", run_twin, (10_000 + s, stats))):
-            k, pud, sec, cpu = _timed(fn, sc, *args)
+            k, pud, sec, cpu = fn(sc, *args)
             out[who].append(k)
             out[f"{who}_s"] += sec
             out[f"{who}_cpu_s"] += cpu

@@ -66,6 +66,51 @@ def test_purchase_hazard_waits_for_the_personal_cycle():
     assert purchase.hazard(*case) == pytest.approx(full, rel=1e-12)
 
 
+@pytest.mark.parametrize("selling_in_group", [True, False])
+@pytest.mark.parametrize("routing", [True, False])
+@pytest.mark.parametrize("notice", [0.0, 1.0])
+def test_the_pass_looks_up_each_users_reminder_chance_by_kind(selling_in_group, routing, notice):
+    # pool._reminders: the reminder chance of every kind of reachable user (group, bought, chatted),
+    # computed from what messaging.received gives that user, to the bit
+    from sim.mechanisms import pool
+
+    sc = Scenario.model_validate({"strategy": {"content_posts_per_day": 1.5, "ad_posts_per_day": 0.7,
+                                               "selling_in_group": selling_in_group, "routing_by_tags": routing},
+                                  "purchase": {"unprompted_share": 0.2, "reminder_per_ad": 0.8,
+                                               "reminder_per_content": 0.4}})
+    r = pool.rules_for(sc)
+    table = pool._reminders(r, notice)
+    for group in (-1, 0, 7):
+        for bought in (0, 1, 5):
+            for chatted in (False, True):
+                content, ads, notices = messaging.received(r.content_posts_per_day, r.ad_posts_per_day, notice,
+                                                           group, bought, selling_in_group, routing)
+                want = purchase.reminder(ads + notices, content, chatted, 0.2, 0.8, 0.4)
+                assert table[pool._kind(group, bought, chatted)] == want
+                unp = 0.2
+                touches = 0.8 * (ads + notices) + 0.4 * content + (1.0 if chatted else 0.0)
+                assert want == pytest.approx(unp + (1 - unp) * (1 - math.exp(-touches)), rel=1e-12)
+    assert len(set(table.tolist())) > 1
+
+
+@pytest.mark.parametrize("case", HAZARD_CASES)
+def test_purchase_hazard_is_its_reminded_part_times_the_reminder(case):
+    # the pass calls hazard_reminded with the looked-up reminder: the same number as hazard, to the bit
+    (need, cycle, tr, days, ps, deal, act, ads, content, chatted, demand, disc, cb, other,
+     floor, ceil, expo, el, cl, gal, unp, rpa, rpc, cs) = case
+    rem = purchase.reminder(ads, content, chatted, unp, rpa, rpc)
+    assert purchase.hazard_reminded(need, cycle, tr, days, ps, deal, act, demand, disc, cb, other, floor, ceil,
+                                    expo, el, cl, gal, cs, rem) == purchase.hazard(*case)
+
+
+def test_lost_incentive_is_its_faded_share_times_the_rest():
+    for days, deal, tr, memory, rate in [(20, 0.6, 0.3, 10.0, 0.5), (0, 0.9, 0.1, 30.0, 0.03), (365, 0.2, 0.8, 7.0, 1.0)]:
+        faded = fatigue.incentive_faded(days, memory)
+        assert faded == pytest.approx(1 - math.exp(-days / memory), rel=1e-12)
+        assert fatigue.incentive_hazard_after(faded, deal, tr, rate) == fatigue.incentive_hazard(days, deal, tr,
+                                                                                                 memory, rate)
+
+
 def test_readiness_on_numbers_and_arrays():
     assert acquisition.readiness(15.0, 30.0) == 0.5
     assert acquisition.readiness(45.0, 30.0) == 1.0

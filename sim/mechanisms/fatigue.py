@@ -85,6 +85,22 @@ def leave_cause(position: float, background: float, overload: float, background_
 @rule
 def incentive_hazard(days_since_cash: float, deal: float, trust: float, memory_days: float,
                      leave_rate: float) -> float:
-    """Lost-incentive leave hazard of a user last paid cash ``days_since_cash`` days ago."""
+    """Lost-incentive leave hazard of a user last paid cash ``days_since_cash`` days ago.
+
+    :func:`incentive_hazard_after` of :func:`incentive_faded` (the pool's pass looks the latter
+    up by the whole number of days, which few distinct values take on one day).
+    """
+    return incentive_hazard_after(incentive_faded(days_since_cash, memory_days), deal, trust, leave_rate)
+
+
+@rule
+def incentive_faded(days_since_cash: float, memory_days: float) -> float:
+    """How much of the cash's hold has faded ``days_since_cash`` days after: ``1 − e^(−days / memory)``."""
+    return 1.0 - math.exp(-days_since_cash / memory_days)
+
+
+@rule
+def incentive_hazard_after(faded: float, deal: float, trust: float, leave_rate: float) -> float:
+    """``leave_rate × deal² × faded × (1 − trust)``: the lost-incentive hazard given :func:`incentive_faded`."""
     deal, trust = float(deal), float(trust)  # float32 columns: in float64, as compiled
-    return leave_rate * deal * deal * (1.0 - math.exp(-days_since_cash / memory_days)) * (1.0 - trust)
+    return leave_rate * deal * deal * faded * (1.0 - trust)

@@ -129,6 +129,29 @@ def rules_for(sc) -> Rules:
 
 
 # --- the compiled passes -------------------------------------------------------------------------
+@rule
+def _kind(group, purchases, chatted):
+    """A reachable user's kind for today's messages: in a group or not, bought before or not, chatted or not (0–7)."""
+    return (4 if group >= 0 else 0) + (2 if purchases > 0 else 0) + (1 if chatted else 0)
+
+
+@rule
+def _reminders(r, notice):
+    """``purchase.reminder`` for each :func:`_kind` of user today (the messages they receive and the chat).
+
+    ``messaging.received`` depends on a user only through group membership and past purchases,
+    so the eight values are all the reminder chances of the day, computed as the pass would.
+    """
+    out = np.empty(8, dtype=np.float64)
+    for kind in range(8):
+        content, ads, notices = messaging.received(r.content_posts_per_day, r.ad_posts_per_day, notice,
+                                                   0 if kind & 4 else -1, 1 if kind & 2 else 0, r.selling_in_group,
+                                                   r.routing_by_tags)
+        out[kind] = purchase.reminder(ads + notices, content, kind & 1 == 1, r.unprompted_share, r.reminder_per_ad,
+                                      r.reminder_per_content)
+    return out
+
+
 @compiled_pass
 def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_packet, chats_per_day,
              draws, trace, msg_today, reach, buyers, leave_counts):
@@ -138,6 +161,8 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
             n_reach += 1
     chat_p = messaging.chat_probability(chats_per_day, n_reach)
     reactivate = notice > 0.0 or red_packet
+    reminded = _reminders(r, notice)
+    faded = np.full(t + 1 if r.incentive_churn_on else 0, -1.0)  # incentive_faded by days since cash, as met
     n_reach = n_buyers = n_mutes = n_leaves = n_packets = 0
     sent_total = 0.0
     for i in joined:
@@ -200,8 +225,12 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
             hazard += overload
             mute = occurs(draws, fatigue.mute_hazard(ratio, r.mute_rate))
         if r.incentive_churn_on and c.last_reward[i] > NEVER:
-            hazard += fatigue.incentive_hazard(t - c.last_reward[i], deal, c.trust[i],
-                                               r.incentive_memory_days, r.incentive_leave_rate)
+            since = t - c.last_reward[i]
+            w = faded[since]
+            if w < 0.0:
+                w = fatigue.incentive_faded(since, r.incentive_memory_days)
+                faded[since] = w
+            hazard += fatigue.incentive_hazard_after(w, deal, c.trust[i], r.incentive_leave_rate)
         at = occurs_at(draws, hazard)
         if at >= 0.0:
             cause = fatigue.leave_cause(at * hazard, r.background_hazard, overload, _BACKGROUND, _FATIGUE,
@@ -221,12 +250,11 @@ def _morning(r, c, joined, activity, t, notice, discount, demand, cashback, red_
             continue
         # purchase
         if r.purchase_on:
-            h = purchase.hazard(
+            h = purchase.hazard_reminded(
                 c.need[i], c.cycle[i], c.trust[i], t - c.last_purchase[i], c.price_sens[i], deal,
-                act, ads + notices, content, chatted, demand, discount, cashback, r.mini_program_factor,
-                r.conversion_floor, r.conversion_ceiling, r.trust_exponent, r.event_lift, r.cashback_lift,
-                r.group_activity_lift, r.unprompted_share, r.reminder_per_ad, r.reminder_per_content,
-                r.cross_sell_per_year)
+                act, demand, discount, cashback, r.mini_program_factor, r.conversion_floor, r.conversion_ceiling,
+                r.trust_exponent, r.event_lift, r.cashback_lift, r.group_activity_lift, r.cross_sell_per_year,
+                reminded[_kind(g, c.purchases[i], chatted)])
             if occurs(draws, h):
                 buyers[n_buyers] = i
                 n_buyers += 1

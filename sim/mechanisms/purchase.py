@@ -49,16 +49,41 @@ def hazard(need: float, cycle: float, trust: float, days_since_order: float, pri
     """Daily purchase hazard ``h`` of a reachable user (the user buys with ``1 − e^(−h)``).
 
     ``ads`` counts ads and event notices; ``cashback`` is today's cash-back rate (0 when rebates
-    stopped); ``lift_other`` is the lift every user shares (the mini-program's).
+    stopped); ``lift_other`` is the lift every user shares (the mini-program's). The same as
+    :func:`hazard_reminded` with :func:`reminder` of the user's messages.
     """
+    return hazard_reminded(need, cycle, trust, days_since_order, price_sens, deal, activity, demand, discount,
+                           cashback, lift_other, conversion_floor, conversion_ceiling, trust_exponent, event_lift,
+                           cashback_lift, group_activity_lift, cross_sell_per_year,
+                           reminder(ads, content, chatted, unprompted_share, reminder_per_ad, reminder_per_content))
+
+
+@rule
+def reminder(ads: float, content: float, chatted: bool, unprompted_share: float, reminder_per_ad: float,
+             reminder_per_content: float) -> float:
+    """Chance a user is reminded to buy today: ``unprompted + (1 − unprompted)(1 − e^(−touches))``.
+
+    ``touches = reminder_per_ad × ads + reminder_per_content × content + chat`` (``ads`` counts
+    ads and event notices). It depends on a user only through today's messages and chat, which
+    take a handful of values a day, so the pool's pass looks it up (``pool._reminders``).
+    """
+    touches = reminder_per_ad * ads + reminder_per_content * content + (1.0 if chatted else 0.0)
+    return unprompted_share + (1.0 - unprompted_share) * (1.0 - math.exp(-touches))
+
+
+@rule
+def hazard_reminded(need: float, cycle: float, trust: float, days_since_order: float, price_sens: float,
+                    deal: float, activity: float, demand: float, discount: float, cashback: float,
+                    lift_other: float, conversion_floor: float, conversion_ceiling: float, trust_exponent: float,
+                    event_lift: float, cashback_lift: float, group_activity_lift: float,
+                    cross_sell_per_year: float, reminded: float) -> float:
+    """:func:`hazard` given the user's :func:`reminder` chance ``reminded``."""
     need_rate = need / cycle * demand + cross_sell_per_year * trust / 365.0
     curve = trust if trust_exponent == 1.0 else trust ** trust_exponent  # pow is slow; 1 is the default
     conv = conversion_floor + (conversion_ceiling - conversion_floor) * curve
     lift = (1.0 + event_lift * discount * price_sens) * (1.0 + cashback_lift * cashback * deal)
     lift *= (1.0 + group_activity_lift * activity) * lift_other
-    touches = reminder_per_ad * ads + reminder_per_content * content + (1.0 if chatted else 0.0)
-    reminder = unprompted_share + (1.0 - unprompted_share) * (1.0 - math.exp(-touches))
-    return need_rate * readiness(days_since_order, cycle) * conv * lift * reminder
+    return need_rate * readiness(days_since_order, cycle) * conv * lift * reminded
 
 
 def book(model, buyers: np.ndarray, discount: float) -> None:
