@@ -104,7 +104,7 @@ def split_run(names, users: int, days: int) -> dict[str, float]:
                 table = sent = model.pop.table()
             else:  # as sim.runner.simulate does it: the KPIs' columns; the arrays are sent
                 sent = lazy(model.pop)
-                table = sent.kpi_frame()
+                table = sent.kpi_columns() if hasattr(sent, "kpi_columns") else sent.kpi_frame()
             run = RunResult(scenario=None, seed=seed, daily=daily, users=sent, trace=model.trace(),
                             summary=kpis(daily, table, days, discount_rate=sc.finance.discount_rate))
             t3 = clock()

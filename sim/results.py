@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.population import LEAVE_COLUMNS as _LEAVE_BY_CAUSE
-from sim.population import Population, Stage
+from sim.population import Population
 from sim.scenario import Scenario
 
 DAILY_COLUMNS = [
@@ -82,7 +82,7 @@ class UsersTable:
 
     A worker process sends these arrays back (pickled as plain numpy arrays, cheaper than the
     table) and the table (:meth:`sim.population.Population.table`) is built only where and
-    when someone reads ``RunResult.users``; the KPIs read the few columns of :meth:`kpi_frame`.
+    when someone reads ``RunResult.users``; the KPIs read the few columns of :meth:`kpi_columns`.
     """
 
     def __init__(self, pop: Population) -> None:
@@ -104,13 +104,13 @@ class UsersTable:
             self._state = None
         return self._frame
 
-    def kpi_frame(self) -> pd.DataFrame:
-        """The columns :data:`KPI_USER_COLUMNS` of the users table, as :meth:`frame` has them."""
+    def kpi_columns(self) -> dict[str, np.ndarray]:
+        """The columns :data:`KPI_USER_COLUMNS` as numpy arrays, ``stage`` as ``Stage`` codes (``sim.runner.kpis``)."""
         if self._frame is not None:
-            return self._frame[list(KPI_USER_COLUMNS)]
+            f = self._frame
+            return {"stage": f["stage"].cat.codes.to_numpy(), **{k: f[k].to_numpy() for k in KPI_USER_COLUMNS[1:]}}
         st = self._state or {}
-        return pd.DataFrame({"stage": pd.Categorical.from_codes(st["stage"], [s.name.lower() for s in Stage]),
-                             **{k: st[k] for k in KPI_USER_COLUMNS[1:]}})
+        return {k: st[k] for k in KPI_USER_COLUMNS}
 
 
 @dataclass

@@ -49,27 +49,51 @@ def payback_day(cum_profit: np.ndarray) -> float:
     return float(neg[-1] + 1)
 
 
-def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int, *, discount_rate: float = 0.0) -> dict[str, float]:
+#: the stages of users in the private pool (reachable or dormant), by ``Stage`` value
+_POOL_STAGES = np.array([s.value for s in Stage if Stage.FOLLOWER <= s <= Stage.DORMANT])
+_STAGE_NAMES = [s.name.lower() for s in Stage]
+
+
+def _stage_codes(stage) -> np.ndarray:
+    """``Stage`` values of a users table's ``stage`` column: codes as they are, or stage names (categorical or not)."""
+    if isinstance(stage, np.ndarray) and stage.dtype.kind in "iu":
+        return stage
+    if isinstance(getattr(stage, "dtype", None), pd.CategoricalDtype) and list(stage.cat.categories) == _STAGE_NAMES:
+        return stage.cat.codes.to_numpy()
+    return np.asarray(pd.Categorical(np.asarray(stage), categories=_STAGE_NAMES).codes)
+
+
+def kpis(daily: pd.DataFrame, users, horizon: int, *, discount_rate: float = 0.0) -> dict[str, float]:
     """The KPIs of one run (see ``sim.results.KPI_INFO`` for definitions).
 
-    ``discount_rate`` is the annual rate of ``npv`` and ``discounted_payback_day``
-    (``finance.discount_rate`` of the scenario; 0 = undiscounted).
+    ``users`` is the users table, or the columns of it the KPIs read (``UsersTable.kpi_columns``:
+    numpy arrays, ``stage`` as ``Stage`` codes). ``discount_rate`` is the annual rate of ``npv``
+    and ``discounted_payback_day`` (``finance.discount_rate`` of the scenario; 0 = undiscounted).
+    Sums and the mean trust are numpy's on the columns, as pandas computes them.
     """
-    cost = float(daily["cost_total"].sum())
-    cum = daily["cum_profit"].to_numpy()
+    col = {k: daily[k].to_numpy() for k in ("cost_total", "cum_profit", "first_purchases", "acq_cost", "margin",
+                                              "gmv", "mutes", "referral_joins", "profit")}
+    cost = float(col["cost_total"].sum())
+    cum = col["cum_profit"]
     payback = payback_day(cum)
     bound = bound_from_day(daily)
-    customers = int((users["purchases"] > 0).sum())
-    new_customers = float(daily["first_purchases"].sum())
-    acq = float(daily["acq_cost"].sum())
+    purchases = np.asarray(users["purchases"])
+    stage = _stage_codes(users["stage"])
+    bought = purchases > 0
+    customers = int(np.count_nonzero(bought))
+    new_customers = float(col["first_purchases"].sum())
+    acq = float(col["acq_cost"].sum())
     cac = acq / new_customers if new_customers else float("nan")
-    ltv = float(daily["margin"].sum()) / customers if customers else 0.0
-    joined = users["join_day"] > -1_000_000
+    margin = float(col["margin"].sum())
+    ltv = margin / customers if customers else 0.0
+    joined = np.asarray(users["join_day"]) > -1_000_000
     ltv_ref = ltv_with_referrals(daily, users)
-    ever = int(joined.sum())
-    buyers = int((users["purchases"] >= 1).sum())
-    in_pool = joined & users["stage"].isin(["follower", "customer", "repeat", "member", "partner", "dormant"])
-    pool_size = int(in_pool.sum())
+    ever = int(np.count_nonzero(joined))
+    in_pool = joined & np.isin(stage, _POOL_STAGES)
+    pool_size = int(np.count_nonzero(in_pool))
+    trust = np.asarray(users["trust"])[in_pool]
+    # pandas' mean of a float32 column: the float32 sum over the float32 count
+    mean_trust = float(trust.sum(dtype=trust.dtype) / trust.dtype.type(pool_size)) if pool_size else float("nan")
     return {
         "cum_profit": float(cum[-1]),
         "roi": float(cum[-1] / cost) if cost else 0.0,
@@ -80,18 +104,18 @@ def kpis(daily: pd.DataFrame, users: pd.DataFrame, horizon: int, *, discount_rat
         "ltv_referral": ltv_ref,
         "ltv_cac": ltv / cac if cac and not np.isnan(cac) else float("nan"),
         "final_private_pool": float(pool_size),
-        "repeat_rate": float((users["purchases"] >= 2).sum() / buyers) if buyers else 0.0,
+        "repeat_rate": float(np.count_nonzero(purchases >= 2) / customers) if customers else 0.0,
         # undefined (NaN, shown "—") when nobody ever joined / nobody is left in the pool
-        "churn_rate": float((users["stage"] == "churned").sum() / ever) if ever else float("nan"),
-        "mean_trust": float(users["trust"][in_pool].mean()) if pool_size else float("nan"),
-        "gmv_total": float(daily["gmv"].sum()),
+        "churn_rate": float(np.count_nonzero(stage == Stage.CHURNED) / ever) if ever else float("nan"),
+        "mean_trust": mean_trust,
+        "gmv_total": float(col["gmv"].sum()),
         "cost_total": cost,
-        "peak_month_cost": peak_month_cost(daily["cost_total"].to_numpy(dtype=float)),
-        "mutes_total": float(daily["mutes"].sum()),
-        "referral_joins_total": float(daily["referral_joins"].sum()),
+        "peak_month_cost": peak_month_cost(col["cost_total"].astype(float)),
+        "mutes_total": float(col["mutes"].sum()),
+        "referral_joins_total": float(col["referral_joins"].sum()),
         "budget_bound_day": bound,
         "budget_binds": float(math.isfinite(bound)),
-        **money_kpis(daily["profit"].to_numpy(dtype=float), discount_rate),
+        **money_kpis(col["profit"].astype(float), discount_rate),
     }
 
 
@@ -111,14 +135,15 @@ def ltv_with_referrals(daily: pd.DataFrame, users: pd.DataFrame) -> float:
     ``ltv``, so ``ltv_referral − ltv`` is the margin of referred users per customer.
     NaN (undefined) without customers.
     """
-    buyers = users["purchases"].to_numpy() > 0
+    purchases = np.asarray(users["purchases"])
+    buyers = purchases > 0
     if not buyers.any():
         return float("nan")
-    orders = float(daily["purchases"].sum()) if "purchases" in daily else 0.0
-    cogs = (float(daily["gmv"].sum()) - float(daily["margin"].sum())) / orders if orders else 0.0
-    margin = users["spend"].to_numpy(dtype=float) - cogs * users["purchases"].to_numpy(dtype=float)
-    ref = users["referrer"].to_numpy()
-    brought = np.bincount(ref[ref >= 0], weights=margin[ref >= 0], minlength=len(users))
+    orders = float(daily["purchases"].to_numpy().sum()) if "purchases" in daily else 0.0
+    cogs = (float(daily["gmv"].to_numpy().sum()) - float(daily["margin"].to_numpy().sum())) / orders if orders else 0.0
+    margin = np.asarray(users["spend"], dtype=float) - cogs * purchases.astype(float)
+    ref = np.asarray(users["referrer"])
+    brought = np.bincount(ref[ref >= 0], weights=margin[ref >= 0], minlength=len(purchases))
     return float((margin[buyers] + brought[buyers]).mean())
 
 
@@ -141,7 +166,7 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
     users = UsersTable(model.pop)  # the users table is built when first read
     _release(model)
     return RunResult(scenario=scenario, seed=seed, daily=daily, users=users,  # type: ignore[arg-type]
-                     summary=kpis(daily, users.kpi_frame(), horizon, discount_rate=scenario.finance.discount_rate),
+                     summary=kpis(daily, users.kpi_columns(), horizon, discount_rate=scenario.finance.discount_rate),
                      trace=model.trace(), meta={"stages": [s.name.lower() for s in Stage]})
 
 
