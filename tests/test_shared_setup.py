@@ -139,3 +139,30 @@ def test_an_experiment_batch_shares_set_ups_and_gives_each_run_its_own_kpis(monk
     for (_, sc, seed), (_, _, summary, seconds, daily) in zip([(4, a, 0), (5, b, 0), (6, a, 1)], out, strict=True):
         assert summary == pytest.approx(sim.simulate(sc, seed).summary, nan_ok=True, rel=0, abs=0)
         assert seconds > 0 and daily is None
+
+
+def test_a_strategy_sweep_runs_replicate_by_replicate_so_its_batches_share_set_ups(monkeypatch):
+    import importlib
+
+    from sim.experiments import LocalBackend, sweep
+
+    sweep_module = importlib.import_module("sim.experiments.sweep")  # the module (the package exports the function)
+
+    order = list(sweep_module._run_order(150, 3))  # three blocks of up to RUN_BLOCK points
+    assert sorted(order) == [(p, r) for p in range(150) for r in range(3)]
+    block = sweep_module.RUN_BLOCK
+    assert order[: block + 1] == [(p, 0) for p in range(block)] + [(0, 1)]
+    assert order[3 * block] == (block, 0)
+
+    base = _small("content_led", horizon_days=10)
+    points = [{"strategy.ad_posts_per_day": v} for v in (0.0, 0.5, 1.0, 2.0)]
+    drawn = []
+    real = SetUp.for_seed
+    monkeypatch.setattr(SetUp, "for_seed", classmethod(lambda cls, sc, seed: drawn.append(seed) or real(sc, seed)))
+    with LocalBackend(workers=1, batch=4) as backend:  # point by point, each batch would draw both seeds
+        result = sweep(base, points, seeds=2, backend=backend, store=False)
+    seeds = sorted(set(result.table["seed"]))
+    assert len(seeds) == 2 and sorted(drawn) == seeds  # one set-up per replicate, shared by the four points
+    for row in result.table.itertuples():
+        alone = sim.simulate(base.with_overrides(points[row.point]), int(row.seed))
+        assert row.cum_profit == alone.summary["cum_profit"]

@@ -214,6 +214,25 @@ def _scenarios(base: Scenario, design: Design) -> Iterator[Scenario]:
             raise ScenarioError(f"design point {i} ({_point_label(point)}): {err}") from None
 
 
+#: points per block of the run order (:func:`_run_order`)
+RUN_BLOCK = 64
+
+
+def _run_order(n_points: int, replicates: int) -> Iterator[tuple[int, int]]:
+    """The (point, replicate) pairs in the order a sweep runs them: replicate by replicate within blocks of points.
+
+    Blocks of :data:`RUN_BLOCK` points run one after the other; within a block, replicate 0 at
+    every point, then replicate 1, ... With common random numbers a replicate has one seed at
+    every point, so a backend's batch of consecutive runs holds one seed at many points, and
+    where the points differ only in strategy their runs share the population and network
+    drawn once (``sim.runner.simulate_shared``). Results do not depend on the order.
+    """
+    for first in range(0, n_points, RUN_BLOCK):
+        for r in range(replicates):
+            for p in range(first, min(first + RUN_BLOCK, n_points)):
+                yield p, r
+
+
 def sweep(scenario: Scenario | str | os.PathLike[str], design: Design | Sequence[Mapping[str, Any]] | None,
           seeds: int = 5, *, backend: Backend | None = None, store: Store | str | os.PathLike[str] | None | bool = None,
           id: str | None = None, daily: bool = False, experiment_seed: int = 0,  # noqa: A002 - the store's word
@@ -285,19 +304,20 @@ def sweep(scenario: Scenario | str | os.PathLike[str], design: Design | Sequence
         else:
             writer = None
             memory_rows: list[dict[str, Any]] = []
-        todo = [(p, r) for p in range(len(design)) for r in range(seeds)
-                if writer is None or not writer.has(p, r)]
+        todo = [(p, r) for p, r in _run_order(len(design), seeds) if writer is None or not writer.has(p, r)]
         done = total - len(todo)
         if progress is not None:
             progress(done, total)
 
         def runs() -> Iterator[tuple[Scenario, int]]:
-            current, scn = -1, base
+            block: dict[int, Scenario] = {}  # the scenarios of the current block of points
             for p, r in todo:
-                if p != current:
-                    current = p
+                scn = block.get(p)
+                if scn is None:
+                    if len(block) >= RUN_BLOCK:
+                        block.clear()
                     point = design.points[p]
-                    scn = base.with_overrides(point) if point else base
+                    scn = block[p] = base.with_overrides(point) if point else base
                 yield scn, int(seeds_arr[p, r])
 
         error = None
