@@ -55,12 +55,10 @@ _STAGE_NAMES = [s.name.lower() for s in Stage]
 
 
 def _stage_codes(stage) -> np.ndarray:
-    """``Stage`` values of a users table's ``stage`` column: codes as they are, or stage names (categorical or not)."""
-    if isinstance(stage, np.ndarray) and stage.dtype.kind in "iu":
+    """``Stage`` values of a users table's ``stage`` column: a numpy array holds them already, else stage names."""
+    if isinstance(stage, np.ndarray):
         return stage
-    if isinstance(getattr(stage, "dtype", None), pd.CategoricalDtype) and list(stage.cat.categories) == _STAGE_NAMES:
-        return stage.cat.codes.to_numpy()
-    return np.asarray(pd.Categorical(np.asarray(stage), categories=_STAGE_NAMES).codes)
+    return np.asarray(pd.Categorical(stage, categories=_STAGE_NAMES).codes)
 
 
 def kpis(daily: pd.DataFrame, users, horizon: int, *, discount_rate: float = 0.0) -> dict[str, float]:
@@ -93,7 +91,7 @@ def kpis(daily: pd.DataFrame, users, horizon: int, *, discount_rate: float = 0.0
     pool_size = int(np.count_nonzero(in_pool))
     trust = np.asarray(users["trust"])[in_pool]
     # pandas' mean of a float32 column: the float32 sum over the float32 count
-    mean_trust = float(trust.sum(dtype=trust.dtype) / trust.dtype.type(pool_size)) if pool_size else float("nan")
+    mean_trust = float(trust.sum() / trust.dtype.type(pool_size)) if pool_size else float("nan")
     return {
         "cum_profit": float(cum[-1]),
         "roi": float(cum[-1] / cost) if cost else 0.0,
@@ -110,12 +108,12 @@ def kpis(daily: pd.DataFrame, users, horizon: int, *, discount_rate: float = 0.0
         "mean_trust": mean_trust,
         "gmv_total": float(col["gmv"].sum()),
         "cost_total": cost,
-        "peak_month_cost": peak_month_cost(col["cost_total"].astype(float)),
+        "peak_month_cost": peak_month_cost(col["cost_total"]),
         "mutes_total": float(col["mutes"].sum()),
         "referral_joins_total": float(col["referral_joins"].sum()),
         "budget_bound_day": bound,
         "budget_binds": float(math.isfinite(bound)),
-        **money_kpis(col["profit"].astype(float), discount_rate),
+        **money_kpis(col["profit"], discount_rate),
     }
 
 
@@ -141,7 +139,7 @@ def ltv_with_referrals(daily: pd.DataFrame, users: pd.DataFrame) -> float:
         return float("nan")
     orders = float(daily["purchases"].to_numpy().sum()) if "purchases" in daily else 0.0
     cogs = (float(daily["gmv"].to_numpy().sum()) - float(daily["margin"].to_numpy().sum())) / orders if orders else 0.0
-    margin = np.asarray(users["spend"], dtype=float) - cogs * purchases.astype(float)
+    margin = np.asarray(users["spend"]) - cogs * purchases  # spend is float64
     ref = np.asarray(users["referrer"])
     brought = np.bincount(ref[ref >= 0], weights=margin[ref >= 0], minlength=len(purchases))
     return float((margin[buyers] + brought[buyers]).mean())
@@ -218,23 +216,81 @@ def warm_up() -> None:
     _WARM = True
 
 
+#: most bytes of set-ups one process keeps for later batches (:class:`SetUpCache`)
+SETUP_CACHE_BYTES = 256 * 2**20
+
+
+def _nbytes(setup: SetUp) -> int:
+    """Bytes of a set-up's arrays (traits and graph)."""
+    g = setup.graph
+    return sum(a.nbytes for a in setup.traits) + (0 if g is None else g.data.nbytes + g.indices.nbytes + g.indptr.nbytes)
+
+
+class SetUpCache:
+    """The set-ups one process keeps for recurring runs, least recently used out first, within ``limit`` bytes.
+
+    A set-up is kept once its key (:func:`sim.shared_setup.setup_key`) recurs: in the same batch,
+    or in a later one (the keys met are remembered, without their set-ups, up to ``seen`` of
+    them). So an optimisation's trials or a sweep's points, which meet the same seeds again and
+    again (common random numbers), draw each set-up once per worker process, while runs with
+    fresh seeds (a calibration) draw their own and keep nothing. Thread-safe.
+    """
+
+    def __init__(self, limit: int = SETUP_CACHE_BYTES, seen: int = 4096) -> None:
+        self.limit, self._seen_max = int(limit), int(seen)
+        self._setups: dict[tuple, tuple[SetUp, int]] = {}  # key -> (set-up, bytes), oldest first
+        self._seen: dict[tuple, None] = {}  # keys met, oldest first
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, scenario: Scenario, seed: int, key: tuple, again: bool) -> SetUp | None:
+        """The set-up of ``(scenario, seed)`` if kept or worth keeping (``again``: it recurs in this batch), else ``None``."""
+        with self._lock:
+            hit = self._setups.pop(key, None)
+            if hit is not None:
+                self._setups[key] = hit  # most recently used
+                return hit[0]
+            recurs = again or key in self._seen
+            self._seen.pop(key, None)
+            self._seen[key] = None
+            while len(self._seen) > self._seen_max:
+                del self._seen[next(iter(self._seen))]
+        if not recurs:
+            return None  # the run draws its own
+        setup = SetUp.for_seed(scenario, seed)
+        size = _nbytes(setup)
+        with self._lock:
+            if size <= self.limit and key not in self._setups:
+                self._setups[key] = (setup, size)
+                self._bytes += size
+                while self._bytes > self.limit:  # the least recently used out
+                    self._bytes -= self._setups.pop(next(iter(self._setups)))[1]
+        return setup
+
+    def clear(self) -> None:
+        """Forget every kept set-up and every key met."""
+        with self._lock:
+            self._setups.clear()
+            self._seen.clear()
+            self._bytes = 0
+
+
+#: this process's set-ups kept for recurring runs (:func:`simulate_shared`)
+SETUPS = SetUpCache()
+
+
 def simulate_shared(items: Sequence[tuple[Scenario, int]]) -> Iterator[RunResult]:
-    """Run each ``(scenario, seed)`` of ``items`` in order, drawing each distinct set-up once.
+    """Run each ``(scenario, seed)`` of ``items`` in order, drawing each recurring set-up once.
 
     Runs of equal :func:`sim.shared_setup.setup_key` (same seed, population, purchase cycle and
-    network) start from one :class:`sim.shared_setup.SetUp`, drawn at the first of them and
-    let go after the last; each run is the same, bit for bit, as one that draws its own.
+    network) start from one :class:`sim.shared_setup.SetUp`, kept by the process's
+    :data:`SETUPS` for later batches too; each run is the same, bit for bit, as one that draws
+    its own.
     """
     keys = [setup_key(sc, seed) for sc, seed in items]
     last = {key: i for i, key in enumerate(keys)}
-    setups: dict[tuple, SetUp] = {}
     for i, ((sc, seed), key) in enumerate(zip(items, keys, strict=True)):
-        setup = setups.get(key)
-        if setup is None and last[key] > i:  # drawn once for the runs still to come
-            setup = setups[key] = SetUp.for_seed(sc, seed)
-        yield simulate(sc, seed, setup=setup)
-        if last[key] == i:
-            setups.pop(key, None)
+        yield simulate(sc, seed, setup=SETUPS.get(sc, seed, key, again=last[key] > i))
 
 
 def _run(items: list[tuple[Scenario, int]]) -> list[RunResult]:

@@ -31,6 +31,15 @@ def small_scenario() -> sim.Scenario:
     return sim.load_scenario("hybrid_referral").with_overrides(SMALL)
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_set_ups():
+    """Each test starts with no set-ups kept from another (``sim.runner.SETUPS``), so it counts its own draws."""
+    from sim.runner import SETUPS
+
+    SETUPS.clear()
+    yield
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _results_store(tmp_path_factory):
     """Keep the results store that `siyu run`, `compare` and `sweep` record into out of the repository."""

@@ -166,3 +166,31 @@ def test_a_strategy_sweep_runs_replicate_by_replicate_so_its_batches_share_set_u
     for row in result.table.itertuples():
         alone = sim.simulate(base.with_overrides(points[row.point]), int(row.seed))
         assert row.cum_profit == alone.summary["cum_profit"]
+
+
+def test_a_process_keeps_recurring_set_ups_for_later_batches_within_its_byte_limit(monkeypatch):
+    a, b = _small("content_led", horizon_days=5), _small("rebate_led", horizon_days=5)
+    drawn = []
+    real = SetUp.for_seed
+    monkeypatch.setattr(SetUp, "for_seed", classmethod(lambda cls, sc, seed: drawn.append(seed) or real(sc, seed)))
+    first = list(runner.simulate_shared([(a, 0)]))  # met once: the run draws its own, nothing kept
+    assert drawn == []
+    second = list(runner.simulate_shared([(b, 0)]))  # met again in a later batch: drawn and kept
+    assert drawn == [0]
+    third = list(runner.simulate_shared([(a, 0), (b, 1)]))  # kept: not drawn again; seed 1 is new
+    assert drawn == [0]
+    for run, (sc, seed) in zip([*first, *second, *third], [(a, 0), (b, 0), (a, 0), (b, 1)], strict=True):
+        pd.testing.assert_frame_equal(run.daily, sim.simulate(sc, seed).daily, check_exact=True)
+
+    one = runner._nbytes(SetUp.for_seed(a, 5))
+    cache = runner.SetUpCache(limit=2 * one + one // 2, seen=2)
+    for seed in (5, 6, 7):  # each recurs within its batch: drawn and kept, the oldest out past the limit
+        assert cache.get(a, seed, setup_key(a, seed), again=True) is not None
+    assert [k[0] for k in cache._setups] == [6, 7] and cache._bytes == sum(n for _, n in cache._setups.values())
+    drawn.clear()
+    assert cache.get(b, 6, setup_key(b, 6), again=False).seed == 6 and drawn == []  # kept: no draw
+    assert [k[0] for k in cache._setups] == [7, 6]  # 6 is now the most recently used
+    assert cache.get(a, 8, setup_key(a, 8), again=False) is None and drawn == []  # new and alone: not kept
+    assert len(cache._seen) == 2  # at most `seen` keys remembered
+    tiny = runner.SetUpCache(limit=one - 1)
+    assert tiny.get(a, 5, setup_key(a, 5), again=True) is not None and not tiny._setups  # too big to keep
