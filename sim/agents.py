@@ -14,14 +14,12 @@ import mesa
 import numpy as np
 
 from sim.mechanisms import acquisition, messaging
-from sim.mechanisms.acquisition import admit_users, eligible
-from sim.mechanisms.budget import running_costs
+from sim.mechanisms.acquisition import JOIN_SLOT, admit_users, eligible, pool_capacity
+from sim.mechanisms.budget import running_constants
+from sim.mechanisms.day import book_running_costs
 from sim.mechanisms.streams import handle
 from sim.population import Source
 from sim.scenario import Hook
-
-#: the ledger column counting each join channel's joiners
-_JOIN_KEYS = {s: f"joins_{s.name.lower()}" for s in Source}
 
 
 class Operator(mesa.Agent):
@@ -78,8 +76,7 @@ class Touchpoints(mesa.Agent):
 
     def capacity(self) -> int:
         """Most users the private pool can hold (accounts × friends per account)."""
-        tp = self.model.scenario.touchpoints
-        return tp.max_accounts * tp.friends_per_account
+        return pool_capacity(self.model.scenario)
 
     def pool_size(self) -> int:
         """Users in the private pool now (reachable or dormant)."""
@@ -129,21 +126,9 @@ class Touchpoints(mesa.Agent):
     def book_joins(self, k: int, source: Source, hook: Hook | None) -> None:
         """Book ``k`` joiners through ``source``: counts, the hook's cost per join, today's join cash."""
         m = self.model
-        led = m.ledger
-        get = led.get  # each entry added as Ledger.add adds it, without its call
-        k = float(k)
-        key = _JOIN_KEYS[source]
-        led["new_joins"] = get("new_joins", 0.0) + k
-        led[key] = get(key, 0.0) + k
-        if hook is not None:
-            cost = float(hook.cost_per_join * k)
-            led["cost_hooks"] = get("cost_hooks", 0.0) + cost
-            led["acq_cost"] = get("acq_cost", 0.0) + cost
         cash = m.scenario.strategy.join_cash if m.day.rebates_active else 0.0
-        if cash > 0:
-            cost = float(cash * k)
-            led["cost_rebates"] = get("cost_rebates", 0.0) + cost
-            led["acq_cost"] = get("acq_cost", 0.0) + cost
+        acquisition.book_joins(m.ledger.values, k, int(JOIN_SLOT[source]), hook is not None,
+                               float(hook.cost_per_join) if hook is not None else 0.0, float(cash))
 
     def join_cost(self, hook: Hook | None, source: Source) -> float:
         """Covered spending one joiner through ``hook``/``source`` costs today (hook, join cash, reward)."""
@@ -159,10 +144,7 @@ class Touchpoints(mesa.Agent):
     def bill(self) -> None:
         """Book today's running costs: staff, accounts (and mini-program) and content production."""
         m = self.model
-        led = m.ledger
-        get = led.get  # each entry added as Ledger.add adds it, without its call
-        for key, value in running_costs(m.scenario, self.pool_size()).items():
-            led[key] = get(key, 0.0) + float(value)
+        book_running_costs(m.ledger.values, self.pool_size(), running_constants(m.scenario))
 
 
 __all__ = ["Operator", "PublicChannel", "Touchpoints", "eligible"]

@@ -15,10 +15,13 @@ agents (``sim.agents``): the operator, the public channel and the private touchp
    fatigue; trust; mute or leave; the purchase decision — then today's orders are booked
    together (money, fulfilment capacity, failures);
 5. referral shares and campaign seeds, and the cascades over the network;
-6. promotion up the value ladder (on a common day — no budget cap, no campaign, a network —
-   steps 4–6 are one compiled call, ``pool.day``, with the same draws and books);
+6. promotion up the value ladder;
 7. running costs; 8. the budget's books; 9. the day's row of results (``day.day_row``: the
    ledger's values and what is computed from them and the pool, into preallocated tables).
+
+On a common day — no budget cap, no campaign, a network (``pool.fused``) — steps 2–9 are one
+compiled call (``pool.day``) with the same draws and books in the same order; the other days
+run them as separate calls with Python between them.
 
 All randomness comes from ``self.rng`` (seeded once) and the compiled pass's stream drawn from
 it (``self.draws``), so a seed replays a run exactly.
@@ -141,20 +144,31 @@ class SiyuModel(Model):
         self.capacity_left = int(cap * pop.n / 10_000) if cap > 0 else 0
         self.operator.plan()
         self.budget.start_day()
+        if pool.fused(self):
+            self._common_day()
+        else:
+            self._separate_day()
+        if self.trace_on:
+            self._trace_row()
+        self.t += 1
+
+    def _common_day(self) -> None:
+        """Steps 2–9 of a common day (no budget cap, no campaign, a network) in one compiled call (``pool.day``)."""
+        counts, self._cum_profit = pool.day(self, *self._next_row())
+        self._n_churned = int(counts[_CHURNED])
+
+    def _separate_day(self) -> None:
+        """Steps 2–9 as separate calls, with Python between them (the budget's questions, a campaign's seeds)."""
         self.channel.step()
         self.budget.check_red_packet()
         community.update_activity(self)
-        if pool.fused(self):  # the common day: the pool's whole day in one compiled call
-            counts, trust_sum, fatigue_sum = pool.day(self)
-        else:
-            pool.morning(self)
-            pool.share(self)
-            counts, trust_sum, fatigue_sum = pool.evening(self)
+        pool.morning(self)
+        pool.share(self)
+        counts, trust_sum, fatigue_sum = pool.evening(self)
         self._n_churned = int(counts[_CHURNED])
         self.touchpoints.bill()
         self.budget.end_day()
         self._record(counts, trust_sum, fatigue_sum)
-        self.t += 1
 
     def _switch_phase(self) -> None:
         """The phase rule: from a phase's first day its strategy is in force (docs/MODEL.md).
@@ -167,29 +181,36 @@ class SiyuModel(Model):
         self.rules = pool.rules_for(self.scenario)
         self.day_constants = pool.day_constants(self.scenario)
 
+    def _next_row(self) -> tuple[np.ndarray, np.ndarray]:
+        """The day's row of results to write: its int64 and float64 parts (the tables grown if full)."""
+        k = self._days
+        if k == len(self._ints):
+            self._ints = np.concatenate([self._ints, np.zeros_like(self._ints)])
+            self._floats = np.concatenate([self._floats, np.zeros_like(self._floats)])
+        self._days = k + 1
+        return self._ints[k], self._floats[k]
+
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
         """Keep the day's row of results (the daily table's columns, built by :meth:`daily`).
 
         The ledger's values are copied as they are; the stage counts, the pool's means, the costs'
         total, profit and cumulative profit, the price of an exposure and the platform CAC are
-        computed here.
+        computed here (``day.day_row``; the common day writes it in its compiled call).
         """
-        pop, t, k, groups = self.pop, self.t, self._days, self.groups
-        if k == len(self._ints):
-            self._ints = np.concatenate([self._ints, np.zeros_like(self._ints)])
-            self._floats = np.concatenate([self._floats, np.zeros_like(self._floats)])
-        self._days = k + 1
-        self._cum_profit = day_row(self._ints[k], self._floats[k], counts, self.ledger.values, t, self.phase,
+        pop, groups = self.pop, self.groups
+        self._cum_profit = day_row(*self._next_row(), counts, self.ledger.values, self.t, self.phase,
                                    pop.n - pop.n_joined, float(trust_sum), float(fatigue_sum), groups.activity,
-                                   groups.count, cost_per_exposure(self.scenario.public, t), self._cum_profit)
-        if self.trace_on:
-            ids = self.trace_ids
-            ev = pop.events[ids]
-            self.trace_rows.append((
-                np.full(len(ids), t, dtype=np.int64), pop.stage[ids], pop.trust[ids], pop.fatigue[ids],
-                self.msg_today[ids], pop.purchases[ids], ev,
-                np.where(ev & Event.LEFT.value, pop.leave_cause[ids],
-                         np.where(ev & Event.MUTED.value, pop.mute_cause[ids], 0))))
+                                   groups.count, cost_per_exposure(self.scenario.public, self.t), self._cum_profit)
+
+    def _trace_row(self) -> None:
+        """Keep the day's state of the traced users (:meth:`trace`)."""
+        pop, ids = self.pop, self.trace_ids
+        ev = pop.events[ids]
+        self.trace_rows.append((
+            np.full(len(ids), self.t, dtype=np.int64), pop.stage[ids], pop.trust[ids], pop.fatigue[ids],
+            self.msg_today[ids], pop.purchases[ids], ev,
+            np.where(ev & Event.LEFT.value, pop.leave_cause[ids],
+                     np.where(ev & Event.MUTED.value, pop.mute_cause[ids], 0))))
 
     @property
     def rows(self) -> list[dict[str, float]]:

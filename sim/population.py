@@ -346,39 +346,32 @@ class Population:
     def add_joined(self, idx: np.ndarray) -> None:
         """Add newly joined users to the private-pool index."""
         k = len(idx)
-        self._grow(k)
-        self._joined[self._n_index : self._n_index + k] = idx
-        self._n_index += k
-        self._n_joined += k
-
-    @property
-    def append_buffer(self) -> tuple[np.ndarray, int]:
-        """The private-pool index's buffer and its entries in use, for compiled code that appends joiners.
-
-        Compiled code may write new joiners into ``buffer[n_index:]`` (while they fit) and
-        then report them with :meth:`count_indexed`; else they go through :meth:`add_joined`.
-        """
-        return self._joined, self._n_index
-
-    def count_indexed(self, k: int) -> None:
-        """Count ``k`` new joiners written into the index buffer after its entries (see :attr:`append_buffer`)."""
-        self._n_index += k
-        self._n_joined += k
+        index, n_index, _ = self.index_buffer(k)
+        index[n_index : n_index + k] = idx
+        self.indexed(k)
 
     def index_buffer(self, room: int) -> tuple[np.ndarray, int, int]:
         """The index's buffer with room for ``room`` more entries, its number of entries and of sorted ones.
 
-        For compiled code that merges the index, appends joiners after it and drops those who left
-        itself (the pool's day, ``sim.mechanisms.pool.day``); :meth:`indexed` then books what it did.
+        For code that appends joiners after the index's entries (``acquisition._acquire_day``,
+        :meth:`add_joined`) and, in the pool's day (``sim.mechanisms.pool.day``), also merges the
+        index and drops those who left itself; :meth:`indexed` then books what it did.
         """
         self._grow(room)
         return self._joined, self._n_index, self._n_sorted
 
-    def indexed(self, added: int, kept: int) -> None:
-        """Book the index written in :meth:`index_buffer`: ``added`` joiners appended and merged, the first ``kept`` kept."""
+    def indexed(self, added: int, kept: int = -1) -> None:
+        """Book the index written in :meth:`index_buffer`: ``added`` joiners appended after its entries.
+
+        With ``kept`` ≥ 0 the index was also merged and compacted: its first ``kept`` entries
+        are the pool, sorted, and the others have left for good (see :meth:`drop_left`).
+        """
         self._n_joined += added
-        self._n_left += self._n_index + added - kept
-        self._n_index = self._n_sorted = kept
+        if kept < 0:  # appended only: sorted when next read (see `joined`)
+            self._n_index += added
+        else:
+            self._n_left += self._n_index + added - kept
+            self._n_index = self._n_sorted = kept
 
     @property
     def n_index(self) -> int:

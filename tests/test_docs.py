@@ -73,7 +73,8 @@ def test_every_daily_column_and_kpi_is_documented():
 
 
 def test_every_scheduled_call_is_in_the_process_overview():
-    src = inspect.getsource(SiyuModel.step)
+    # the step and the two ways it runs the rest of a day (a common day's one call, the separate calls)
+    src = "".join(inspect.getsource(f) for f in (SiyuModel.step, SiyuModel._common_day, SiyuModel._separate_day))
     agents = {"operator": "Operator", "channel": "PublicChannel", "touchpoints": "Touchpoints"}
     calls = [f"{m}.{f}" for m, f in re.findall(
         r"\b(community|pool|purchase)\.(\w+)\(", src)]

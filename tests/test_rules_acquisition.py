@@ -228,8 +228,8 @@ def test_the_day_s_joiners_are_indexed_whether_or_not_the_index_has_room_left():
     sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.2, public__platform_conversion=0.6,
               strategy__hooks__content_reach_per_day=0.1, **_ALL_HOOKS)
     roomy, full = joined(sc, 40), joined(sc, 40)
-    full.pop._joined = full.pop._joined[:40].copy()  # no room after the 40 joined: the joiners are added after the call
-    roomy.pop._grow(2_000)  # room for all: the compiled call writes them into the index
+    full.pop._joined = full.pop._joined[:40].copy()  # no room after the 40 joined: grown before the call
+    roomy.pop._grow(3_000)  # room for every public user: the compiled call writes into this buffer
     buffer = roomy.pop._joined
     for m in (roomy, full):
         new_day(m, 3, rebates_active=True)

@@ -131,7 +131,7 @@ def test_platform_orders_pay_commission_and_build_no_relationship():
     pop = m.pop  # as acquisition books the day's platform buyers: their writes, then the books
     n_first = purchase_rule._count_orders(buyers, 2, 40.0, False, pop.purchases, pop.last_purchase, pop.spend,
                                           pop.private_purchases, pop.events)
-    acquisition._book_platform_orders(m.ledger, acquisition.params_for(sc), len(buyers), n_first)
+    acquisition._book_platform_orders(m.ledger.values, acquisition.params_for(sc).values, len(buyers), n_first)
     led = m.ledger
     assert led["platform_purchases"] == 10 and led["private_purchases"] == 0 and led["purchases"] == 10
     assert led["platform_gmv"] == pytest.approx(400.0) and led["gmv"] == pytest.approx(400.0)

@@ -107,15 +107,15 @@ def test_sharers_and_their_cascade_in_one_call_equal_the_campaign_days_path(netw
 DAY_COLUMNS = (*COLUMNS, "source", "join_day", "group", "messages", "mute_cause")
 
 
-def _day_state(m, out) -> dict:
-    counts, trust_sum, fatigue_sum = out
+def _day_state(m) -> dict:
     g = m.groups
-    return {**{name: getattr(m.pop, name).copy() for name in DAY_COLUMNS}, "ledger": dict(m.ledger),
+    ledger = {k: "nan" if v != v else v for k, v in dict(m.ledger).items()}  # budget_left: NaN without a cap
+    return {**{name: getattr(m.pop, name).copy() for name in DAY_COLUMNS}, "ledger": ledger,
             "capacity": m.capacity_left, "rng": m.rng.bit_generator.state, "draws": m.draws.tolist(),
-            "reach": m.day.reach.tolist(), "counts": counts.tolist(), "trust_sum": trust_sum,
-            "fatigue_sum": fatigue_sum, "joined": m.pop.joined.tolist(), "n_joined": m.pop.n_joined,
-            "left_before": m.pop.n_left_before, "seats": g.seats_filled, "activity": g.activity.copy(),
-            "edge_used": m.edge_used.copy(), "fresh": m._fresh.copy()}
+            "reach": m.day.reach.tolist(), "churned": m.n_churned(), "row": m.daily().iloc[-1].to_numpy(dtype=float),
+            "cum_profit": m._cum_profit, "joined": m.pop.joined.tolist(), "n_joined": m.pop.n_joined,
+            "left_before": m.pop.n_left_before, "seats": g.seats_filled, "red_packets": g.red_packets,
+            "activity": g.activity.copy(), "edge_used": m.edge_used.copy(), "fresh": m._fresh.copy()}
 
 
 def _referral_day(room: int, **overrides):
@@ -149,31 +149,47 @@ def _referral_day(room: int, **overrides):
 
 
 @pytest.mark.parametrize("room", [5_000, 175])
-def test_the_pools_day_in_one_call_equals_its_separate_calls(room):
+def test_the_common_day_in_one_call_equals_its_separate_calls(room):
     one, split = _referral_day(room), _referral_day(room)
     assert pool.fused(one)
-    got = _day_state(one, pool.day(one))
-    pool.morning(split)
-    pool.share(split)
-    want = _day_state(split, pool.evening(split))
+    one._common_day()
+    split._separate_day()
+    got, want = _day_state(one), _day_state(split)
     _assert_same(got, want)
     led = got["ledger"]
     assert led["referral_joins"] > 10 and led["purchases"] > led["referral_joins"]  # group-buy orders too
     assert led["failures"] > 0 and led["leaves_failed_order"] > 0 and led["cost_referrals"] > 0
     assert led["mutes"] + led["leaves"] > 0 and led[RED_PACKET_KEY] > 0 and got["capacity"] == 0
-    assert got["counts"][Stage.CHURNED] == (got["stage"] == Stage.CHURNED).sum()
+    assert led["new_joins"] > led["referral_joins"] and led["cost_staff"] > 0 and got["red_packets"] == 1
+    assert got["churned"] == (got["stage"] == Stage.CHURNED).sum()
     assert got["joined"] == np.flatnonzero((got["stage"] > 0) & (got["stage"] < Stage.CHURNED)).tolist()
     if room < 5_000:  # the accounts fill up: only as many joiners as the room
-        assert got["n_joined"] - 151 == led["referral_joins"] < 175 - 140
+        assert got["n_joined"] - 150 == led["new_joins"] < 175 - 140  # the gift joiner of _referral_day too
 
 
-def test_an_empty_pool_s_day_takes_no_draw_and_counts_those_who_left_before():
-    m = joined(tiny(**{"network.kind": "scale_free"}), 0)
+@pytest.mark.parametrize("closed", [True, False])
+def test_a_common_day_without_acquisition_takes_the_same_draws_as_the_separate_calls(closed):
+    over = {"public.ad_reach_per_day": 0.3} if closed else {"mechanisms.acquisition": False}
+    one, split = _referral_day(5_000, **over), _referral_day(5_000, **over)
+    for m in (one, split):
+        m.day.public_open = not closed
+    one._common_day()
+    split._separate_day()
+    got = _day_state(one)
+    _assert_same(got, _day_state(split))
+    assert one.ledger["public_open"] == float(not closed) and one.ledger["cost_ads"] == 0
+
+
+def test_an_empty_pool_s_day_without_acquisition_takes_no_draw_and_counts_those_who_left_before():
+    m = joined(tiny(**{"network.kind": "scale_free", "mechanisms.acquisition": False}), 0)
     new_day(m, 3)
+    m.pop._n_left = 4
     rng, draws = m.rng.bit_generator.state, m.draws.tolist()
-    counts, trust_sum, fatigue_sum = pool.day(m)
-    assert counts.tolist() == [0] * len(Stage) and trust_sum == fatigue_sum == 0.0
-    assert m.rng.bit_generator.state == rng and m.draws.tolist() == draws and not dict(m.ledger)
+    m._common_day()
+    assert m.rng.bit_generator.state == rng and m.draws.tolist() == draws
+    row = m.daily().iloc[-1]
+    assert row["churned"] == m.n_churned() == 4 and row["private_pool"] == 0 and row["mean_trust"] == 0.0
+    assert set(dict(m.ledger)) <= {"public_open", "budget_left", "cost_content"}
 
 
 def test_the_one_call_day_is_taken_on_common_days_only():

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.jit import rule
+from sim.mechanisms.day import KEY
 from sim.mechanisms.streams import as_generator, handle
 from sim.population import Event, Source, Stage, _join
 from sim.scenario import Hook, Public, Scenario
@@ -316,11 +317,24 @@ _CONTENT_SHARE = 16  # hooks.content_reach_per_day if the content hook is on, el
 _GROUP_SHARE, _ENTRY = 17, 18  # touchpoints.group_share, strategy.entry_threshold
 _TRUST_INITIAL, _TRUST_CONTENT, _ENDORSEMENT = 19, 20, 21  # trust.initial, initial_content, endorsement
 _JOIN_CASH, _REVENUE = 22, 23  # strategy.join_cash, product.order_value (a platform order's revenue)
-_N_VALUES = 24
+_MARGIN, _COMMISSION = 24, 25  # a platform order's margin (order_value × margin_rate), platform_commission
+_HOOK_COST = 26  # per hook of HOOK_ORDER: its cost_per_join
+_N_VALUES = 30
+
+#: the ledger slots acquisition books (``sim.mechanisms.day.KEY``)
+_L_COST_ADS, _L_ACQ, _L_HOOKS, _L_REBATES = KEY["cost_ads"], KEY["acq_cost"], KEY["cost_hooks"], KEY["cost_rebates"]
+_L_FIRST, _L_PURCHASES, _L_GMV, _L_MARGIN = KEY["first_purchases"], KEY["purchases"], KEY["gmv"], KEY["margin"]
+_L_PLATFORM, _L_PLATFORM_GMV = KEY["platform_purchases"], KEY["platform_gmv"]
+_L_COMMISSION, _L_NEW_JOINS = KEY["cost_commission"], KEY["new_joins"]
+#: each join channel's ledger slot counting its joiners, by ``Source`` value (-1: none)
+JOIN_SLOT = np.full(len(Source), -1, dtype=np.int64)
+for _source in Source:
+    if f"joins_{_source.name.lower()}" in KEY:
+        JOIN_SLOT[_source] = KEY[f"joins_{_source.name.lower()}"]
 
 # the places of a day's statistics in the array ``_acquire_day`` fills (int64)
-_N_PAID, _N_BUYERS, _N_FIRST, _JOINS, _SEATS, _N_NEW, _INDEXED = 0, 1, 2, 3, 7, 8, 9
-_N_STATS = 10
+_SEATS, _N_NEW = 0, 1
+_N_STATS = 2
 
 
 @rule
@@ -370,41 +384,91 @@ def _hooks(h, buyers, paid, rebates, v, room, seats, group_size, t, join_cash, d
 
 
 @rule
-def _acquire_day(h, v, t, demand, rebates, room, seats, group_size, index, n_index, stats, need, deal, cycle,
-                 last_purchase, spend, private_purchases, purchases, rung, stage, src, join_day, trust, referrer,
-                 fatigue, group, events, last_reward):
-    """A day's acquisition without a budget cap in one call: exposure, platform orders, hooks, joins.
+def _acquire_day(h, v, t, demand, rebates, room, seats, group_size, cost_per_exposure, index, n_index, lv, stats,
+                 need, deal, cycle, last_purchase, spend, private_purchases, purchases, rung, stage, src, join_day,
+                 trust, referrer, fatigue, group, events, last_reward):
+    """A day's acquisition without a budget cap in one call: exposure, platform orders, hooks, joins, books.
 
     :func:`_expose_day` (paid and organic exposure, the platform buyers), the platform orders'
     per-buyer writes (``purchase._count_orders``: they happen before the hooks, so a card
     joiner's rung counts its order), then :func:`_hooks`; today's join cash is
     ``v[_JOIN_CASH]`` while ``rebates`` run. The joiners are appended to the private-pool index
-    ``index`` after its ``n_index`` entries when it has room (``stats[_INDEXED]`` = 1; else the
-    caller adds them). ``stats`` receives the paid exposures, the platform buyers and how many
-    of them bought for the first time, the joiners through each hook, the seats filled
-    afterwards and the joiners' count (see ``_N_PAID`` …); returns the joiners. The columns
-    come last, as ``Population.acquire_columns`` holds them.
+    ``index`` after its ``n_index`` entries (the caller gave it room: ``Population.index_buffer``).
+    Then the day is booked into the ledger's values ``lv`` as the budget-capped path books it
+    (:func:`book_day`). ``stats`` receives the seats filled afterwards and the joiners' count
+    (``_SEATS``, ``_N_NEW``). The columns come last, as ``Population.acquire_columns`` holds them.
     """
     rng = as_generator(h)
     paid, buyers = _expose_day(rng, stage, events, last_purchase, cycle, need, purchases, v[_AD], v[_ORGANIC], t,
                                v[_PER_TOUCH], v[_BOOST], demand)
-    stats[_N_PAID] = len(paid)
-    stats[_N_BUYERS] = len(buyers)
-    stats[_N_FIRST] = _purchase._count_orders(buyers, t, v[_REVENUE], False, purchases, last_purchase, spend,
-                                              private_purchases, events)
+    n_first = _purchase._count_orders(buyers, t, v[_REVENUE], False, purchases, last_purchase, spend,
+                                      private_purchases, events)
     new, counts, seats = _hooks(rng, buyers, paid, rebates, v, room, seats, group_size, t,
                                 v[_JOIN_CASH] if rebates else 0.0, deal, need, purchases, rung, stage, src, join_day,
                                 trust, referrer, fatigue, group, events, last_reward)
-    for k in range(4):
-        stats[_JOINS + k] = counts[k]
-    stats[_SEATS] = seats
     k = len(new)
+    index[n_index : n_index + k] = new
+    book_day(lv, v, len(paid), cost_per_exposure, len(buyers), n_first, counts, rebates)
+    stats[_SEATS] = seats
     stats[_N_NEW] = k
-    stats[_INDEXED] = 0
-    if k > 0 and n_index + k <= len(index):
-        index[n_index : n_index + k] = new
-        stats[_INDEXED] = 1
-    return new
+
+
+@rule
+def book_day(lv, v, n_paid, cost_per_exposure, n_buyers, n_first, joins, rebates):
+    """Book a day's acquisition into the ledger's values ``lv``: the ads, the platform orders, each hook's joiners.
+
+    ``n_paid`` exposures at ``cost_per_exposure`` (``cost_ads``, ``acq_cost``), the ``n_buyers``
+    platform orders (:func:`_book_platform_orders`) and the joiners through each hook of
+    :data:`HOOK_ORDER` (``joins``, :func:`book_joins` with the hook's cost and today's join cash
+    while ``rebates`` run), in the order the budget-capped path books them.
+    """
+    cost = n_paid * cost_per_exposure
+    lv[_L_COST_ADS] += cost
+    lv[_L_ACQ] += cost
+    if n_buyers:
+        _book_platform_orders(lv, v, n_buyers, n_first)
+    cash = v[_JOIN_CASH] if rebates else 0.0
+    for j in range(4):
+        if joins[j]:
+            book_joins(lv, joins[j], JOIN_SLOT[_HOOK_SOURCE[j]], True, v[_HOOK_COST + j], cash)
+
+
+@rule
+def _book_platform_orders(lv, v, n, n_first):
+    """Book ``n`` platform orders (``n_first`` first orders) at list price: counts, money, commission.
+
+    The same entries, in the same order, as ``purchase.book`` of platform orders (no discount),
+    into the ledger's values ``lv``; the order's revenue, margin and commission from the
+    scenario's values ``v``.
+    """
+    gmv = v[_REVENUE] * n
+    lv[_L_FIRST] += n_first
+    lv[_L_PURCHASES] += n
+    lv[_L_GMV] += gmv
+    lv[_L_MARGIN] += v[_MARGIN] * n
+    lv[_L_PLATFORM] += n
+    lv[_L_PLATFORM_GMV] += gmv
+    lv[_L_COMMISSION] += v[_COMMISSION] * gmv
+
+
+@rule
+def book_joins(lv, k, slot, has_hook, cost_per_join, cash):
+    """Book ``k`` joiners into the ledger's values ``lv``: the counts, the hook's cost per join, today's join cash.
+
+    ``slot`` is the join channel's count (:data:`JOIN_SLOT`); ``cost_per_join`` is booked only
+    for a hook (``has_hook``), ``cash`` (today's join cash) only when positive.
+    """
+    k = float(k)
+    lv[_L_NEW_JOINS] += k
+    lv[slot] += k
+    if has_hook:
+        cost = cost_per_join * k
+        lv[_L_HOOKS] += cost
+        lv[_L_ACQ] += cost
+    if cash > 0:
+        cost = cash * k
+        lv[_L_REBATES] += cost
+        lv[_L_ACQ] += cost
 
 
 class AcquisitionParams(NamedTuple):
@@ -413,16 +477,17 @@ class AcquisitionParams(NamedTuple):
     values: np.ndarray     # float64, as the compiled calls take them (indices _AD, _ORGANIC, ...)
     hooks: tuple           # the Hook of each of HOOK_ORDER
     sources: tuple         # the Source of each of HOOK_ORDER
-    cost_per_join: tuple   # hook.cost_per_join of each of HOOK_ORDER
-    join_cash: float       # strategy.join_cash
     public: Public         # the public section (cost_per_exposure)
-    order_value: float     # product.order_value: a platform order's revenue (list price)
-    margin: float          # product.order_value × product.margin_rate: a platform order's margin
-    commission: float      # public.platform_commission
-    capacity: int          # most users the private pool can hold (Touchpoints.capacity)
+    capacity: int          # most users the private pool can hold (pool_capacity)
 
 
 _PARAMS: tuple = (None, None)  # (scenario, its AcquisitionParams): the last scenario asked for
+
+
+def pool_capacity(sc: Scenario) -> int:
+    """Most users the private pool can hold: accounts × friends per account (the admission rule's room)."""
+    tp = sc.touchpoints
+    return tp.max_accounts * tp.friends_per_account
 
 
 def params_for(sc: Scenario) -> AcquisitionParams:
@@ -439,15 +504,13 @@ def params_for(sc: Scenario) -> AcquisitionParams:
     for k, hk in enumerate(hs):
         v[_OFFERED + k] = 1.0 if hk.enabled and hk.take_up > 0 else 0.0
         v[_TAKE_UP + k], v[_SELECTION + k] = hk.take_up, hk.selection
+        v[_HOOK_COST + k] = hk.cost_per_join
     v[_CONTENT_SHARE] = hooks.content_reach_per_day if hooks.content.enabled else 0.0
     v[_GROUP_SHARE], v[_ENTRY] = sc.touchpoints.group_share, st.entry_threshold
     v[_TRUST_INITIAL], v[_TRUST_CONTENT], v[_ENDORSEMENT] = tr.initial, tr.initial_content, tr.endorsement
     v[_JOIN_CASH], v[_REVENUE] = st.join_cash, prod.order_value * (1.0 - 0.0)
-    out = AcquisitionParams(v, hs, tuple(source for _, source in HOOK_ORDER),
-                            tuple(float(hk.cost_per_join) for hk in hs), float(st.join_cash), pub,
-                            float(prod.order_value), float(prod.order_value * (prod.margin_rate - 0.0)),
-                            float(pub.platform_commission),
-                            sc.touchpoints.max_accounts * sc.touchpoints.friends_per_account)
+    v[_MARGIN], v[_COMMISSION] = prod.order_value * (prod.margin_rate - 0.0), pub.platform_commission
+    out = AcquisitionParams(v, hs, tuple(source for _, source in HOOK_ORDER), pub, pool_capacity(sc))
     _PARAMS = (sc, out)
     return out
 
@@ -455,9 +518,9 @@ def params_for(sc: Scenario) -> AcquisitionParams:
 def acquire(model) -> None:
     """Run today's public exposure, platform orders and hook take-up (the PublicChannel's step).
 
-    Without a budget cap the day is one compiled call (:func:`_acquire_day`) and its bookkeeping
-    (:func:`_book_day`); with one, :func:`_acquire_capped` asks the budget before the ads and
-    before each hook's joiners. Both take the same draws in the same order.
+    Without a budget cap the day is one compiled call (:func:`_acquire_day`, which also books
+    it); with one, :func:`_acquire_capped` asks the budget before the ads and before each hook's
+    joiners. Both take the same draws in the same order and book the same entries.
     """
     day, led = model.day, model.ledger
     if not day.public_open:
@@ -468,54 +531,18 @@ def acquire(model) -> None:
         _acquire_capped(model)
         return
     ap = params_for(model.scenario)
-    pop, groups, tp = model.pop, model.groups, model.touchpoints
+    pop, groups = model.pop, model.groups
     t = day.t
+    room = max(0, ap.capacity - model.touchpoints.pool_size())
+    index, n_index, _ = pop.index_buffer(min(room, pop.n - pop.n_joined))  # room for every joiner it could admit
     stats = np.empty(_N_STATS, dtype=np.int64)
-    index, n_index = pop.append_buffer
-    new = _acquire_day(handle(model.rng), ap.values, t, float(day.demand), day.rebates_active,
-                       max(0, ap.capacity - tp.pool_size()), groups.seats_filled, groups.size, index, n_index, stats,
-                       *pop.acquire_columns)
-    _book_day(model, ap, t, stats.tolist(), new)
-
-
-def _book_day(model, ap: AcquisitionParams, t: int, stats: list, new: np.ndarray) -> None:
-    """The bookkeeping of :func:`_acquire_day`'s day: ad cost, platform orders' money, joiners, seats."""
-    led = model.ledger
-    get = led.get
-    cost = stats[_N_PAID] * cost_per_exposure(ap.public, t)
-    led["cost_ads"] = get("cost_ads", 0.0) + cost
-    led["acq_cost"] = get("acq_cost", 0.0) + cost
-    n = stats[_N_BUYERS]
-    if n:
-        _book_platform_orders(led, ap, n, stats[_N_FIRST])
-    k = stats[_N_NEW]
+    _acquire_day(handle(model.rng), ap.values, t, float(day.demand), day.rebates_active, room, groups.seats_filled,
+                 groups.size, cost_per_exposure(ap.public, t), index, n_index, led.values, stats,
+                 *pop.acquire_columns)
+    k = int(stats[_N_NEW])
     if k:
-        pop = model.pop
-        if stats[_INDEXED]:
-            pop.count_indexed(k)
-        else:
-            pop.add_joined(new)
-        model.groups.fill(stats[_SEATS])
-        book = model.touchpoints.book_joins
-        for j in range(4):
-            if stats[_JOINS + j]:
-                book(stats[_JOINS + j], ap.sources[j], ap.hooks[j])
-
-
-def _book_platform_orders(led, ap: AcquisitionParams, n: int, n_first: int) -> None:
-    """Book ``n`` platform orders (``n_first`` first orders) at list price: counts, money, commission.
-
-    The same entries, in the same order, as ``purchase.book`` of platform orders (no discount).
-    """
-    get = led.get
-    gmv = ap.order_value * n
-    led["first_purchases"] = get("first_purchases", 0.0) + n_first
-    led["purchases"] = get("purchases", 0.0) + n
-    led["gmv"] = get("gmv", 0.0) + gmv
-    led["margin"] = get("margin", 0.0) + ap.margin * n
-    led["platform_purchases"] = get("platform_purchases", 0.0) + n
-    led["platform_gmv"] = get("platform_gmv", 0.0) + gmv
-    led["cost_commission"] = get("cost_commission", 0.0) + ap.commission * gmv
+        pop.indexed(k)
+        groups.fill(int(stats[_SEATS]))
 
 
 def _acquire_capped(model) -> None:
@@ -542,7 +569,7 @@ def _acquire_capped(model) -> None:
     if len(buyers):
         n_first = _purchase._count_orders(buyers, int(t), v[_REVENUE], False, pop.purchases, pop.last_purchase,
                                           pop.spend, pop.private_purchases, pop.events)
-        _book_platform_orders(led, ap, len(buyers), n_first)
+        _book_platform_orders(led.values, v, len(buyers), n_first)
     # hooks, first taken wins: card (buyers), cash and gift (paid exposures), content (readers)
     admit, deal, hooks = model.touchpoints.admit, pop.deal, ap.hooks
 

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.jit import rule
+
 if TYPE_CHECKING:
     from sim.scenario import Budget as BudgetParams
     from sim.scenario import Scenario
@@ -81,34 +83,49 @@ def caps(params: BudgetParams) -> list[tuple[int, float]]:
 
 def running_costs(sc: Scenario, pool: int) -> dict[str, float]:
     """Today's running costs with ``pool`` users in the private pool (``Touchpoints.bill``)."""
-    key, c = _RUNNING
-    if key is not sc:
-        c = _running_constants(sc)
-    content_on, account, fpa, staff, ups, content, mini = c
-    if pool <= 0 and not content_on:
+    rc = running_constants(sc)
+    if pool <= 0 and not rc[R_CONTENT_ON]:
         return {}
-    accounts = account * math.ceil(pool / fpa)
-    return {"cost_staff": staff * pool / ups, "cost_accounts": accounts if mini is None else accounts + mini,
-            "cost_content": content}
+    staff, accounts, content = running_parts(pool, rc)
+    return {"cost_staff": staff, "cost_accounts": accounts, "cost_content": content}
 
 
+@rule
+def running_parts(pool, rc):
+    """The staff, accounts (and mini-program) and content costs of a day with ``pool`` users (:func:`running_constants` ``rc``).
+
+    Staff scale with the pool (``staff_cost_per_day × pool / users_per_staff``), accounts are
+    paid per account started (``account_cost_per_day × ⌈pool / friends_per_account⌉``).
+    """
+    accounts = rc[_R_ACCOUNT] * math.ceil(pool / rc[_R_FRIENDS])
+    if rc[_R_HAS_MINI] > 0.0:
+        accounts = accounts + rc[_R_MINI]
+    return rc[_R_STAFF] * pool / rc[_R_USERS_PER_STAFF], accounts, rc[_R_CONTENT]
+
+
+#: slots of :func:`running_constants`
+R_CONTENT_ON, _R_ACCOUNT, _R_FRIENDS, _R_STAFF, _R_USERS_PER_STAFF, _R_CONTENT, _R_HAS_MINI, _R_MINI = range(8)
+N_RUNNING = 8
 _RUNNING: tuple = (None, None)  # (scenario, its running-cost constants): the last scenario asked for
 
 
-def _running_constants(sc: Scenario) -> tuple:
-    """The constants of :func:`running_costs` for ``sc``, read once per scenario.
+def running_constants(sc: Scenario) -> np.ndarray:
+    """The constants of :func:`running_costs` for ``sc`` (float64, slots ``R_CONTENT_ON``, ``_R_…``), read once per scenario.
 
-    The content hook on, ``account_cost_per_day``, ``friends_per_account``,
-    ``staff_cost_per_day``, ``users_per_staff``, the content posts' cost a day, the
-    mini-program's cost a day (``None`` without one).
+    The content hook on (1 or 0), ``account_cost_per_day``, ``friends_per_account``,
+    ``staff_cost_per_day``, ``users_per_staff``, the content posts' cost a day, whether a
+    mini-program runs (1 or 0) and its cost a day.
     """
     global _RUNNING
+    key, rc = _RUNNING
+    if key is sc:
+        return rc
     tp, st = sc.touchpoints, sc.strategy
-    c = (st.hooks.content.enabled, tp.account_cost_per_day, tp.friends_per_account, tp.staff_cost_per_day,
-         tp.users_per_staff, st.content_cost_per_post * st.content_posts_per_day,
-         tp.mini_program_cost_per_day if tp.mini_program else None)
-    _RUNNING = (sc, c)
-    return c
+    rc = np.array([st.hooks.content.enabled, tp.account_cost_per_day, tp.friends_per_account, tp.staff_cost_per_day,
+                   tp.users_per_staff, st.content_cost_per_post * st.content_posts_per_day, tp.mini_program,
+                   tp.mini_program_cost_per_day], dtype=np.float64)
+    _RUNNING = (sc, rc)
+    return rc
 
 
 def fixed_daily_cost(sc: Scenario) -> float:

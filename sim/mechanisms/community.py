@@ -61,14 +61,24 @@ class Groups:
         """Record ``seats`` seats filled in all (no fewer than now): the groups it opens start lively.
 
         For joiners seated by compiled code (``acquisition.admit_users``), which takes the seats
-        in order as :meth:`assign` does.
+        in order as :meth:`assign` does (:func:`open_groups`).
         """
-        size = self.size
-        before = -(-self.seats_filled // size)
-        after = -(-seats // size)
+        open_groups(self.activity, self.size, self.seats_filled, seats, float(self.initial))
         self.seats_filled = seats
-        if after > before:
-            self.activity[before:after] = self.initial
+
+    def today(self, sc, red_packet: bool) -> tuple[bool, float, float]:
+        """Today's activity rule under scenario ``sc``: (switched on, ``1 − activity_decay``, ``min(1, s)``).
+
+        ``s`` is the ordinary day's stimulus plus, on a ``red_packet`` day, the
+        :attr:`red_packets`-th red packet's lift (counted by the caller once the rule ran).
+        """
+        key, rule = self.rule
+        if key is not sc:  # the scenario's constants of the rule, once per scenario (phases change it)
+            rule = self.rule_for(sc)
+        on, keep, s, lift, decay = rule
+        if red_packet:
+            s += lift * decay ** self.red_packets
+        return on, keep, float(min(s, 1.0))
 
     def mean_activity(self) -> float:
         """Mean activity over opened groups (0 if none)."""
@@ -77,22 +87,35 @@ class Groups:
 
 
 def update_activity(model) -> None:
-    """Apply one day of the activity rule to every group; drop red packets on schedule."""
-    groups = model.groups
-    n = -(-groups.seats_filled // groups.size)  # groups.count
-    if n == 0:
-        return
-    sc = model.scenario
-    key, rule = groups.rule
-    if key is not sc:  # the scenario's constants of the rule, once per scenario (phases change it)
-        rule = groups.rule_for(sc)
-    on, keep, s, lift, decay = rule
-    if not on:
-        return
-    if model.day.red_packet:
-        s += lift * decay ** groups.red_packets
+    """Apply one day of the activity rule to every opened group; drop red packets on schedule."""
+    groups, red_packet = model.groups, model.day.red_packet
+    on, keep, lift = groups.today(model.scenario, red_packet)
+    if activity_update(groups.activity, groups.seats_filled, groups.size, on, keep, lift) and red_packet:
         groups.red_packets += 1
-    _activity_day(groups.activity[:n], keep, float(min(s, 1.0)))
+
+
+@rule
+def activity_update(activity, seats, size, on, keep, lift):
+    """One day of the activity rule on the groups opened by ``seats`` seats of ``size``; returns whether it ran.
+
+    Nothing when no group is open or the rule is off (``on``); else :func:`_activity_day` with
+    ``keep`` and today's ``lift`` (:meth:`Groups.today`) — a red packet dropped today then counts.
+    """
+    n = -(-seats // size)  # Groups.count
+    if n == 0 or not on:
+        return False
+    _activity_day(activity[:n], keep, lift)
+    return True
+
+
+@rule
+def open_groups(activity, size, filled, seats, initial):
+    """The groups that ``seats`` seats in all open (``filled`` before, ``size`` a group) start at ``initial``.
+
+    Rounded to float32 as numpy's ``activity[before:after] = initial`` rounds it.
+    """
+    for g in range(-(-filled // size), -(-seats // size)):
+        activity[g] = initial
 
 
 @rule

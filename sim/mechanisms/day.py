@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.jit import rule
-from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.mechanisms.budget import R_CONTENT_ON, RED_PACKET_KEY, running_parts
 from sim.mechanisms.community import mean_float32
 from sim.results import COST_COLUMNS, DAILY_COLUMNS
 
@@ -39,6 +39,7 @@ KEY = {k: i for i, k in enumerate(LEDGER_KEYS)}
 _COST_FIRST, _COST_END = KEY[COST_COLUMNS[0]], KEY[COST_COLUMNS[-1]] + 1  # the cost keys, in COST_COLUMNS order
 assert LEDGER_KEYS[_COST_FIRST:_COST_END] == tuple(COST_COLUMNS)
 _MARGIN, _COST_ADS, _PLATFORM = KEY["margin"], KEY["cost_ads"], KEY["platform_purchases"]
+_STAFF, _ACCOUNTS, _CONTENT = KEY["cost_staff"], KEY["cost_accounts"], KEY["cost_content"]
 _N_KEYS = len(LEDGER_KEYS)
 _PUBLIC, _FOLLOWER, _DORMANT = 0, 1, 6  # Stage.PUBLIC, Stage.FOLLOWER, Stage.DORMANT
 
@@ -148,3 +149,18 @@ def day_row(ints, floats, counts, lv, t, phase, n_public, trust_sum, fatigue_sum
     return cum_profit
 
 
+
+
+@rule
+def book_running_costs(lv, pool, rc):
+    """Book today's running costs (``budget.running_costs``) into the ledger's values ``lv``, in their order.
+
+    ``rc`` is the scenario's ``budget.running_constants``. Nothing with no one in the pool unless
+    the content hook is on (its content is produced anyway).
+    """
+    if pool <= 0 and rc[R_CONTENT_ON] == 0.0:
+        return
+    staff, accounts, content = running_parts(pool, rc)
+    lv[_STAFF] += staff
+    lv[_ACCOUNTS] += accounts
+    lv[_CONTENT] += content

@@ -21,11 +21,13 @@ operations, so that a day costs about one read of each column it needs:
    the day's stage counts and pool sums are taken for the results row, and the users who left
    today are dropped from the pool's index (no later pass visits them).
 
-On a common day (no budget cap, no campaign, a network: :func:`fused`) the three are one
-compiled call, :func:`day`: the same passes and booking, the referral joins admitted by
-``referral.admit_referred`` (the admission rule ``acquisition.admit_users``, credit, group-buy
-orders), every count and money booked into the day's ledger values (``sim.mechanisms.day``)
-in the order of the separate calls, and the pool's index merged and compacted in place — so
+On a common day (no budget cap, no campaign, a network: :func:`fused`) the whole day after the
+plan is one compiled call, :func:`day`: the day's acquisition (``acquisition._acquire_day``)
+and group activity (``community.activity_update``), then the same three passes and booking,
+the referral joins admitted by ``referral.admit_referred`` (the admission rule
+``acquisition.admit_users``, credit, group-buy orders), then the running costs and the day's
+row (``sim.mechanisms.day``); every count and money booked into the day's ledger values in the
+order of the separate calls, and the pool's index grown, merged and compacted in place — so
 the same draws in the same order and the same books to the bit, without Python between the
 steps. The other days keep the separate calls above.
 
@@ -44,9 +46,19 @@ from pydantic import BaseModel
 
 from sim.arrays import union_sorted
 from sim.jit import chance, compiled_pass, occurs, occurs_at, rule
-from sim.mechanisms import fatigue, lifecycle, messaging, purchase, referral, trust
-from sim.mechanisms.budget import RED_PACKET_KEY
-from sim.mechanisms.day import KEY
+from sim.mechanisms import (
+    acquisition,
+    community,
+    fatigue,
+    lifecycle,
+    messaging,
+    purchase,
+    referral,
+    trust,
+)
+from sim.mechanisms.acquisition import cost_per_exposure, params_for, pool_capacity
+from sim.mechanisms.budget import N_RUNNING, RED_PACKET_KEY, running_constants
+from sim.mechanisms.day import KEY, book_running_costs, day_row
 from sim.mechanisms.streams import handle
 from sim.population import LEAVE_COLUMNS, NEVER, Cause, Event, Stage, _merge_tail
 from sim.scenario import Mechanisms, Scenario
@@ -436,43 +448,73 @@ _share_cascade_rule = _share_cascade.dispatcher
 
 _evening_rule = _evening.dispatcher
 
-#: slots of the day's array of :func:`_day` (``d``): today's plan and the model's counts, then
-#: what the call returns (the capacity left, the churned count and the seats are updated in place)
+#: slots of the day's array of :func:`_day` (``d``): today's plan, the model's counts and the day's
+#: other numbers, then what the call returns (the capacity left, the seats, the cumulative profit
+#: and the index's joiners are updated in place)
 (_D_T, _D_EVENT, _D_DISCOUNT, _D_DEMAND, _D_REBATES, _D_RED_PACKET, _D_TRACE, _D_CAPACITY, _D_JOINED, _D_CHURNED,
- _D_SEATS, _D_INDEX, _D_SORTED, _D_LEFT, _D_ADDED, _D_KEPT, _D_TRUST, _D_FATIGUE, _D_REACH) = range(19)
-#: slots of the scenario's constants of :func:`_day` (``k``, :func:`day_constants`)
+ _D_SEATS, _D_INDEX, _D_SORTED, _D_LEFT, _D_ADDED, _D_KEPT, _D_TRUST, _D_FATIGUE, _D_REACH, _D_PUBLIC_OPEN,
+ _D_ACQUIRE, _D_COST_PER_EXPOSURE, _D_GROUP_SIZE, _D_INITIAL_ACTIVITY, _D_ACTIVITY_ON, _D_KEEP, _D_LIFT,
+ _D_RED_PACKET_DROPPED, _D_PHASE, _D_USERS, _D_CUM_PROFIT) = range(31)
+_N_D = 31
+#: slots of the scenario's constants of :func:`_day` (``k``, :func:`day_constants`); the
+#: running costs' constants (``budget.running_constants``) from ``_K_RUNNING`` on
 (_K_ORDER_VALUE, _K_MARGIN_RATE, _K_POOL_CAPACITY, _K_GROUP_SIZE, _K_GROUP_SHARE, _K_FAILURE_RATE, _K_CAPPED,
- _K_USERS_PER_STAFF, _K_CHATS_PER_STAFF, _K_CASH_APPEAL, _K_GROUP_BUY_LIFT) = range(11)
+ _K_USERS_PER_STAFF, _K_CHATS_PER_STAFF, _K_CASH_APPEAL, _K_GROUP_BUY_LIFT, _K_RUNNING) = range(12)
+_L_PUBLIC_OPEN, _L_BUDGET_BOUND, _L_BUDGET_LEFT = KEY["public_open"], KEY["budget_bound"], KEY["budget_left"]
 
 
 def day_constants(sc) -> np.ndarray:
     """The numbers of scenario ``sc`` the pool's day reads besides its :class:`Rules` (the ``k`` of :func:`_day`)."""
     st, tp, ful = sc.strategy, sc.touchpoints, sc.fulfilment
-    k = np.zeros(11, dtype=np.float64)
+    k = np.zeros(_K_RUNNING + N_RUNNING, dtype=np.float64)
     k[_K_ORDER_VALUE], k[_K_MARGIN_RATE] = sc.product.order_value, sc.product.margin_rate
-    k[_K_POOL_CAPACITY] = tp.max_accounts * tp.friends_per_account  # Touchpoints.capacity
+    k[_K_POOL_CAPACITY] = pool_capacity(sc)
     k[_K_GROUP_SIZE], k[_K_GROUP_SHARE] = tp.group_size, tp.group_share
     k[_K_FAILURE_RATE], k[_K_CAPPED] = ful.failure_rate, ful.capacity_per_day > 0
     k[_K_USERS_PER_STAFF] = tp.users_per_staff
     k[_K_CHATS_PER_STAFF] = tp.interactions_per_staff_per_day if st.one_to_one else 0.0
     k[_K_CASH_APPEAL] = referral.cash_appeal(sc, True)  # while rebates run
     k[_K_GROUP_BUY_LIFT] = sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
+    k[_K_RUNNING:] = running_constants(sc)
     return k
 
 
 @compiled_pass
-def _day(r, c, k, d, index, activity, draws, msg_today, reach, h, spend, private_purchases, referrer, source,
-         join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts):
-    # the pool's whole day in one call (see :func:`day`): the morning pass and its orders
-    # (``_morning_orders``), the sharers and their cascade (``_share_cascade``), the referral joins
-    # (``referral.admit_referred``), the evening (``_evening``); every count and money booked into
-    # the ledger's values ``lv`` in the order of the separate calls; the pool's index ``index``
-    # merged, grown by today's joiners and compacted in place
+def _day(r, c, k, d, v, index, activity, draws, msg_today, h, spend, private_purchases, referrer, source,
+         join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts, ints, floats):
+    # the whole common day in one call (see :func:`day`): acquisition (``acquisition._acquire_day``,
+    # with the scenario's acquisition values ``v``, when ``d[_D_ACQUIRE]``) and the groups it opens,
+    # group activity (``community.activity_update``), then the pool's day: the morning pass and its
+    # orders (``_morning_orders``), the sharers and their cascade (``_share_cascade``), the referral
+    # joins (``referral.admit_referred``), the evening (``_evening``); then the running costs
+    # (``day.book_running_costs``), the budget's close of a day without a cap and the day's row
+    # (``day.day_row`` into ``ints`` and ``floats``). Every count and money booked into the
+    # ledger's values ``lv`` in the order of the separate calls; the pool's index ``index`` grown
+    # by today's joiners, merged and compacted in place; returns this morning's reachable users
     t, rebates, discount = int(d[_D_T]), d[_D_REBATES] > 0.0, d[_D_DISCOUNT]
     n_index, n_joined, n_churned = int(d[_D_INDEX]), int(d[_D_JOINED]), int(d[_D_CHURNED])
-    capacity = int(d[_D_CAPACITY])
+    capacity, seats, group_size = int(d[_D_CAPACITY]), int(d[_D_SEATS]), int(d[_D_GROUP_SIZE])
+    red_packet = d[_D_RED_PACKET] > 0.0
+    lv[_L_PUBLIC_OPEN] = d[_D_PUBLIC_OPEN]
+    acquired = 0
+    if d[_D_ACQUIRE] > 0.0:  # acquisition on, public channels open
+        stats = np.empty(acquisition._N_STATS, dtype=np.int64)
+        acquisition._acquire_day(
+            h, v, t, d[_D_DEMAND], rebates, max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned)), seats,
+            group_size, d[_D_COST_PER_EXPOSURE], index, n_index, lv, stats, c.need, c.deal, c.cycle,
+            c.last_purchase, spend, private_purchases, c.purchases, c.rung, c.stage, source, join_day, c.trust,
+            referrer, c.fatigue, c.group, c.events, c.last_reward)
+        acquired = stats[acquisition._N_NEW]
+        if acquired > 0:
+            community.open_groups(activity, group_size, seats, stats[acquisition._SEATS], d[_D_INITIAL_ACTIVITY])
+            seats = stats[acquisition._SEATS]
+            n_index += acquired
+            n_joined += acquired
+    ran = community.activity_update(activity, seats, group_size, d[_D_ACTIVITY_ON] > 0.0, d[_D_KEEP], d[_D_LIFT])
+    d[_D_RED_PACKET_DROPPED] = 1.0 if ran and red_packet else 0.0
     if int(d[_D_SORTED]) < n_index:  # today's acquisition joiners into the sorted index
         _merge_tail(index, int(d[_D_SORTED]), n_index)
+    reach = np.empty(n_index, dtype=np.int64)
     n_reach = 0
     if n_index > 0:
         chats = (n_joined - n_churned) / k[_K_USERS_PER_STAFF] * k[_K_CHATS_PER_STAFF] if r.one_to_one else 0.0
@@ -482,7 +524,7 @@ def _day(r, c, k, d, index, activity, draws, msg_today, reach, h, spend, private
         by_cause = np.zeros(_N_CAUSES, dtype=np.int64)
         out = np.zeros(purchase.BOOK_STATS, dtype=np.int64)
         cashback = r.cashback_rate if rebates else 0.0
-        red_packet, trace, capped = d[_D_RED_PACKET] > 0.0, d[_D_TRACE] > 0.0, k[_K_CAPPED] > 0.0
+        trace, capped = d[_D_TRACE] > 0.0, k[_K_CAPPED] > 0.0
         n_reach, n_buyers, sent, mutes, leaves, packets, capacity = _morning_orders_rule(
             r, c, index[:n_index], activity, t, d[_D_EVENT], discount, d[_D_DEMAND], cashback, red_packet, chats,
             draws, trace, msg_today, reach, buyers, by_cause, paid, spend, private_purchases, referrer, h, t, revenue,
@@ -497,7 +539,6 @@ def _day(r, c, k, d, index, activity, draws, msg_today, reach, h, spend, private
             if r.partner_program:
                 lv[_L_COST_REFERRALS] += r.partner_commission * revenue * out[1]
     added = 0
-    seats = int(d[_D_SEATS])
     if r.referral_on and n_reach > 0:
         cash = k[_K_CASH_APPEAL] if rebates else 0.0
         sharers = np.empty(n_reach, dtype=np.int64)
@@ -507,57 +548,70 @@ def _day(r, c, k, d, index, activity, draws, msg_today, reach, h, spend, private
             fresh, h, cash, r.join_prob, k[_K_GROUP_BUY_LIFT])
         if n > 0:
             room = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned))
-            group_size, capped = int(k[_K_GROUP_SIZE]), k[_K_CAPPED] > 0.0
+            capped = k[_K_CAPPED] > 0.0
+            filled = seats
             added, seats, capacity, lost = referral.admit_referred(
-                r, c, h, lv, targets, owner, n, room, seats, group_size, k[_K_GROUP_SHARE], t, rebates, source,
-                join_day, referrer, spend, private_purchases, index, n_index, k[_K_ORDER_VALUE], k[_K_MARGIN_RATE],
-                k[_K_FAILURE_RATE], capped, capacity)
+                r, c, h, lv, targets, owner, n, room, seats, int(k[_K_GROUP_SIZE]), k[_K_GROUP_SHARE], t, rebates,
+                source, join_day, referrer, spend, private_purchases, index, n_index, k[_K_ORDER_VALUE],
+                k[_K_MARGIN_RATE], k[_K_FAILURE_RATE], capped, capacity)
             n_churned += lost
+            if added > 0:
+                community.open_groups(activity, group_size, filled, seats, d[_D_INITIAL_ACTIVITY])
     if added > 0:  # today's referral joiners into the sorted index
         _merge_tail(index, n_index, n_index + added)
     trust_sum, fatigue_sum, kept = _evening_rule(r, c, index[: n_index + added], reach[:n_reach], counts)
     counts[_CHURNED] += int(d[_D_LEFT])
-    d[_D_CAPACITY], d[_D_SEATS], d[_D_ADDED], d[_D_KEPT] = capacity, seats, added, kept
-    d[_D_TRUST], d[_D_FATIGUE], d[_D_REACH] = trust_sum, fatigue_sum, n_reach
+    n_joined += added
+    book_running_costs(lv, n_joined - counts[_CHURNED], k[_K_RUNNING:])
+    lv[_L_BUDGET_BOUND] = 0.0  # the budget's close of a day without a cap (BudgetTracker.end_day)
+    lv[_L_BUDGET_LEFT] = np.nan
+    d[_D_CUM_PROFIT] = day_row(ints, floats, counts, lv, t, int(d[_D_PHASE]), int(d[_D_USERS]) - n_joined,
+                               trust_sum, fatigue_sum, activity, -(-seats // group_size),
+                               d[_D_COST_PER_EXPOSURE], d[_D_CUM_PROFIT])
+    d[_D_CAPACITY], d[_D_SEATS], d[_D_ADDED], d[_D_KEPT] = capacity, seats, acquired + added, kept
+    return reach[:n_reach]
 
 
 def fused(model) -> bool:
-    """Whether today is a common day, on which the pool's day is one compiled call (:func:`day`)."""
+    """Whether today is a common day, which is one compiled call (:func:`day`): no budget cap, no campaign, a network."""
     return not model.budget.active and not model.day.campaign and model.graph is not None
 
 
-def day(model) -> tuple[np.ndarray, float, float]:
-    """The pool's day on a common day (no budget cap, no campaign, a network) in one compiled call.
+def day(model, ints: np.ndarray, floats: np.ndarray) -> tuple[np.ndarray, float]:
+    """The whole day after the plan on a common day (no budget cap, no campaign, a network) in one compiled call.
 
-    The same steps, draws and books as :func:`morning`, :func:`share` and :func:`evening` in
-    turn (with ``referral.admit_joiners`` admitting the joiners): today's counts and money are
-    booked into the ledger's values inside the call; returns what :func:`evening` returns.
+    The same steps, draws and books as ``acquisition.acquire``, ``community.update_activity``,
+    :func:`morning`, :func:`share` and :func:`evening` (with ``referral.admit_joiners``
+    admitting the joiners), ``Touchpoints.bill``, ``BudgetTracker.end_day`` and the day's row
+    (``day.day_row``, written into ``ints`` and ``floats``) in turn: today's counts and money
+    are booked into the ledger's values inside the call. Returns the stage counts and the
+    cumulative profit after today.
     """
-    pop, day_, g, groups, k = model.pop, model.day, model.graph, model.groups, model.day_constants
+    sc, pop, day_, groups, k = model.scenario, model.pop, model.day, model.groups, model.day_constants
     counts = np.zeros(_N_STAGES, dtype=np.int64)
-    if pop.n_index == 0:  # nobody in the pool (yet): no draws, nothing booked, no one to share
-        counts[_CHURNED] = pop.n_left_before
-        return counts, 0.0, 0.0
-    n_joined, n_churned = pop.n_joined, model.n_churned()
-    # room for every joiner the day could admit: no more than the public, nor than the accounts'
-    # room once everyone in the pool has left
-    room = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned)) + pop.n_index
-    index, n_index, n_sorted = pop.index_buffer(min(pop.n - n_joined, room))
-    d = np.array([day_.t, 1.0 if day_.event else 0.0, day_.discount, day_.demand, day_.rebates_active,
-                  day_.red_packet, model.trace_on, model.capacity_left, n_joined, n_churned, groups.seats_filled,
-                  n_index, n_sorted, pop.n_left_before, 0, 0, 0, 0, 0], dtype=np.float64)
-    reach = np.empty(n_index, dtype=np.int64)
-    _day(model.rules, pop.cols, k, d, index, groups.activity, model.draws,
-         model.msg_today if model.trace_on else _NO_TRACE, reach, handle(model.rng), pop.spend,
-         pop.private_purchases, pop.referrer, pop.source, pop.join_day, pop.group_buys, g.indptr, g.indices,
-         model.edge_used, model._fresh, model.ledger.values, counts)
-    added = int(d[_D_ADDED])
-    model.capacity_left = int(d[_D_CAPACITY])
-    day_.reach = reach[: int(d[_D_REACH])]
-    if added:
-        groups.fill(int(d[_D_SEATS]))
-    pop.indexed(added, int(d[_D_KEPT]))
-    return counts, float(d[_D_TRUST]), float(d[_D_FATIGUE])
+    n_joined, n_churned, n_index = pop.n_joined, model.n_churned(), pop.n_index
+    # room for every joiner the day could admit: no more than the public; acquisition no more than
+    # the accounts' room, referrals no more than that room once everyone in the pool has left
+    free = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned))
+    index, n_index, n_sorted = pop.index_buffer(min(pop.n - n_joined, 2 * free + n_index))
+    on, keep, lift = groups.today(sc, day_.red_packet)
+    t = day_.t
+    d = np.array([t, 1.0 if day_.event else 0.0, day_.discount, day_.demand, day_.rebates_active, day_.red_packet,
+                  model.trace_on, model.capacity_left, n_joined, n_churned, groups.seats_filled, n_index, n_sorted,
+                  pop.n_left_before, 0, 0, 0, 0, 0, day_.public_open, sc.mechanisms.acquisition and day_.public_open,
+                  cost_per_exposure(sc.public, t), groups.size, groups.initial, on, keep, lift, 0, model.phase, pop.n,
+                  model._cum_profit], dtype=np.float64)
+    g = model.graph
+    day_.reach = _day(model.rules, pop.cols, k, d, params_for(sc).values, index, groups.activity, model.draws,
+                      model.msg_today if model.trace_on else _NO_TRACE, handle(model.rng), pop.spend,
+                      pop.private_purchases, pop.referrer, pop.source, pop.join_day, pop.group_buys, g.indptr,
+                      g.indices, model.edge_used, model._fresh, model.ledger.values, counts, ints, floats)
+    out = d.tolist()
+    model.capacity_left = int(out[_D_CAPACITY])
+    groups.seats_filled = int(out[_D_SEATS])  # the groups it opened already started lively
+    groups.red_packets += int(out[_D_RED_PACKET_DROPPED])
+    pop.indexed(int(out[_D_ADDED]), int(out[_D_KEPT]))
+    return counts, out[_D_CUM_PROFIT]
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:
