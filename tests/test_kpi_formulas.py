@@ -184,6 +184,23 @@ def test_pool_churn_and_trust_kpis():
     assert k["mutes_total"] == 5.0 and k["referral_joins_total"] == 5.0
 
 
+def test_kpis_read_the_stage_as_names_categories_or_codes_alike():
+    # a users table's stage column as plain names, as a categorical of the stage names, or as the
+    # Stage codes the engine's KPI columns hold (UsersTable.kpi_columns): the same KPIs
+    rows = [{"stage": s, "join_day": 0, "trust": 0.1 * (i + 1), "purchases": i % 3}
+            for i, s in enumerate(["follower", "churned", "partner", "dormant", "churned", "repeat"])]
+    rows.append({"stage": "public", "trust": 0.0})
+    cat = users(rows)
+    names = cat.assign(stage=cat["stage"].astype(str))
+    codes = {c: cat[c].to_numpy() for c in cat.columns}
+    codes["stage"] = cat["stage"].cat.codes.to_numpy().astype(np.int8)
+    want = kpis(daily([0, 1]), cat, 2)
+    assert want["churn_rate"] == pytest.approx(2 / 6) and want["final_private_pool"] == 4.0
+    for other in (names, codes):
+        got = kpis(daily([0, 1]), other, 2)
+        assert got == pytest.approx(want, nan_ok=True, rel=0, abs=0)
+
+
 def test_kpis_of_a_run_without_a_private_pool():
     k = kpis(daily([1, 1]), NOBODY, 2)
     assert k["final_private_pool"] == 0.0

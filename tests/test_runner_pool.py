@@ -252,3 +252,82 @@ def test_tasks_keep_each_set_ups_runs_together_unless_the_workers_would_idle():
                                                                              [8], [10], [9], [11]]
     assert runner._tasks([(a, 0), (c, 0), (b, 1), (a, 1), (b, 0)], 1) == [[0, 4], [1], [2, 3]]  # here: one per set-up
     assert runner._tasks([(a, 0), (b, 0), (a, 1)], 4) == [[0], [1], [2]]  # 12 wanted: each run its own
+
+
+# --- the set-ups a process keeps for later batches (runner.SetUpCache) ------------------------------
+def _stub_setups(monkeypatch, n=10, nnz=7):
+    """SetUp.for_seed drawing nothing: traits of ``n`` users and a graph of ``nnz`` edges; the seeds drawn."""
+    import scipy.sparse as sp
+
+    from sim.population import Traits
+    from sim.shared_setup import SetUp
+
+    drawn = []
+
+    def make(cls, sc, seed):
+        drawn.append(seed)
+        graph = sp.csr_matrix((np.ones(nnz), (np.arange(nnz) % n, np.arange(nnz) // n)), shape=(n, n))
+        return SetUp(int(seed), Traits(*(np.zeros(n, dtype=np.float32) for _ in range(6))), graph, {})
+
+    monkeypatch.setattr(SetUp, "for_seed", classmethod(make))
+    return drawn
+
+
+def test_a_set_ups_size_is_its_traits_and_graph_arrays():
+    import scipy.sparse as sp
+
+    from sim.population import Traits
+    from sim.shared_setup import SetUp
+
+    g = sp.csr_matrix((np.ones(5), (np.arange(5), np.arange(5))), shape=(8, 8))
+    traits = Traits(*(np.zeros(8, dtype=np.float32) for _ in range(6)))
+    assert runner._nbytes(SetUp(0, traits, g, {})) == 6 * 8 * 4 + g.data.nbytes + g.indices.nbytes + g.indptr.nbytes
+    assert g.data.nbytes != g.indices.nbytes != g.indptr.nbytes
+    assert runner._nbytes(SetUp(0, traits, None, {})) == 6 * 8 * 4
+
+
+def test_the_cache_keeps_recurring_set_ups_least_recently_used_out_within_its_bytes(monkeypatch):
+    drawn = _stub_setups(monkeypatch)
+    sc = tiny()
+    size = runner._nbytes(runner.SetUp.for_seed(sc, 0))
+    drawn.clear()
+    cache = runner.SetUpCache(limit=2 * size, seen=10)
+    assert cache.limit == 2 * size and cache._bytes == 0
+    assert cache.get(sc, 1, ("k", 1), again=False) is None and drawn == []  # met once: the run draws its own
+    assert cache.get(sc, 1, ("k", 1), again=False).seed == 1 and drawn == [1]  # met again: drawn and kept
+    assert cache.get(sc, 1, ("k", 1), again=False).seed == 1 and drawn == [1]  # kept
+    cache.get(sc, 2, ("k", 2), again=True)  # recurs in its batch: drawn and kept at once
+    assert drawn == [1, 2] and list(cache._setups) == [("k", 1), ("k", 2)] and cache._bytes == 2 * size  # exactly full
+    assert cache.get(sc, 1, ("k", 1), again=False).seed == 1  # the most recently used now
+    assert list(cache._setups) == [("k", 2), ("k", 1)]
+    cache.get(sc, 3, ("k", 3), again=True)  # past the limit: the least recently used (2) out
+    assert list(cache._setups) == [("k", 1), ("k", 3)] and cache._bytes == 2 * size
+    assert all(cache._setups[k][0].seed == k[1] for k in cache._setups)
+    cache.clear()
+    assert not cache._setups and not cache._seen and cache._bytes == 0
+    small = runner.SetUpCache(limit=size - 1)
+    assert small.get(sc, 4, ("k", 4), again=True).seed == 4 and not small._setups and small._bytes == 0  # too big
+    exact = runner.SetUpCache(limit=size)
+    exact.get(sc, 5, ("k", 5), again=True)
+    assert list(exact._setups) == [("k", 5)]
+
+
+def test_the_cache_remembers_the_latest_keys_met(monkeypatch):
+    drawn = _stub_setups(monkeypatch)
+    sc = tiny()
+    cache = runner.SetUpCache(seen=2)
+    for key in ("a", "b", "a"):  # a again: drawn and kept; a is the latest key met
+        cache.get(sc, 0, (key,), again=False)
+    assert drawn == [0] and list(cache._seen) == [("b",), ("a",)]
+    cache.get(sc, 0, ("c",), again=False)  # three keys: the oldest, b, forgotten
+    assert list(cache._seen) == [("a",), ("c",)]
+    assert cache.get(sc, 0, ("b",), again=False) is None and drawn == [0]  # b is new again
+
+
+def test_a_batch_gives_the_first_run_of_a_recurring_set_up_its_set_up(monkeypatch):
+    _stub_setups(monkeypatch)
+    given = []
+    monkeypatch.setattr(runner, "simulate", lambda sc, seed, setup=None: given.append((seed, setup is not None)))
+    a, b = tiny(), tiny(strategy__ad_posts_per_day=3)
+    list(runner.simulate_shared([(a, 2), (b, 2), (a, 3)]))
+    assert given == [(2, True), (2, True), (3, False)]

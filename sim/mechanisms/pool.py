@@ -474,7 +474,7 @@ def day_constants(sc) -> np.ndarray:
     k[_K_USERS_PER_STAFF] = tp.users_per_staff
     k[_K_CHATS_PER_STAFF] = tp.interactions_per_staff_per_day if st.one_to_one else 0.0
     k[_K_CASH_APPEAL] = referral.cash_appeal(sc, True)  # while rebates run
-    k[_K_GROUP_BUY_LIFT] = sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
+    k[_K_GROUP_BUY_LIFT] = referral.group_buy_lift(sc)
     k[_K_RUNNING:] = running_constants(sc)
     return k
 

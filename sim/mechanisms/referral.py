@@ -169,18 +169,22 @@ def exposures(sharers, owner, targets, c, group_buys, group_buy, has_graph, indp
 exposures_rule = exposures.dispatcher  # :func:`exposures`, callable from another compiled pass
 
 
+def group_buy_lift(sc) -> float:
+    """The group-buy's pull on a contact's joining: ``event_lift × group_buy_discount`` (0 without group-buys)."""
+    st = sc.strategy
+    return sc.purchase.event_lift * st.group_buy_discount if st.group_buy_size > 1 else 0.0
+
+
 def exposure_args(model) -> tuple:
     """The arguments of :func:`exposures` after ``sharers``, ``owner`` and ``targets``, for today."""
     sc, pop, g = model.scenario, model.pop, model.graph
-    st = sc.strategy
-    group_buy = st.group_buy_size > 1
-    gb_lift = sc.purchase.event_lift * st.group_buy_discount if group_buy else 0.0
+    group_buy = sc.strategy.group_buy_size > 1
     if g is not None:
         graph = (True, g.indptr, g.indices, model.edge_used, model._fresh)
     else:
         graph = (False, _NO_EDGES, _NO_EDGES, _NO_USED, _NO_FRESH)
     return (pop.cols, pop.group_buys, group_buy, *graph, handle(model.rng),
-            float(cash_appeal(sc, model.day.rebates_active)), float(sc.referral.join_prob), float(gb_lift))
+            float(cash_appeal(sc, model.day.rebates_active)), float(sc.referral.join_prob), float(group_buy_lift(sc)))
 
 
 def well_mixed_exposures(model, sharers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
