@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.jit import rule
+from sim.mechanisms.streams import as_generator, handle
 from sim.scenario import Network, NetworkKind
 
 POWER_LAW_EXPONENT = 2.5
@@ -31,11 +32,17 @@ def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
     block_bits = min(_ROW_BLOCK_BITS, 32 - col_bits)  # a row's place in its block and its column in 32 bits
     indptr = np.zeros(n + 1, dtype=np.int32)
     entries = np.empty(2 * len(u), dtype=np.int32)  # numpy's own memory: shrunk in place below
-    w = _csr_rows(n, u, v, block_bits, col_bits, indptr, entries)
+    if n <= _TRANSPOSE_USERS:
+        w = _csr_transposed(n, u, v, indptr, entries, np.empty(2 * len(u), dtype=np.int32))
+    else:
+        w = _csr_rows(n, u, v, block_bits, col_bits, indptr, entries)
     entries.resize(w, refcheck=False)  # realloc: the tail past the last entry is given back, not copied
     return sp.csr_matrix((np.ones(w, dtype=np.int8), entries, indptr), shape=(n, n))
 
 
+#: up to this many users the CSR rows are sorted by two counting sorts over the whole graph
+#: (:func:`_csr_transposed`: its ≤ 2.6 MB at mean degree 10 stay in cache), above by row block
+_TRANSPOSE_USERS = 1 << 15
 #: at most 2^10 rows per block of the CSR build (their counters and ≈ 10,000 entries stay in cache)
 _ROW_BLOCK_BITS = 10
 #: at most 2^11 counters per digit of a block's radix sort (the column takes two digits up to 4M users)
@@ -137,6 +144,53 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
     return w
 
 
+@rule
+def _csr_transposed(n, u, v, indptr, entries, scratch):
+    """:func:`_csr_rows` for small graphs: the same ``indptr`` and ``entries[:w]``, by two counting sorts.
+
+    Both ends of every edge (no self-loops) are first counted by row, then distributed by row
+    into ``scratch`` (each row's columns in edge order). The graph is symmetric, so visiting
+    those rows in increasing order and writing each row ``r`` into the row of each of its
+    columns ``c`` fills every row with all its columns, now in increasing order (row ``r`` of
+    the transpose is row ``r``). Then the repeats are dropped, compacted towards the front. Two
+    scatters over the whole graph: faster than the blocked radix sort while the graph stays in cache.
+    """
+    for k in range(len(u)):
+        if u[k] != v[k]:
+            indptr[u[k] + 1] += 1
+            indptr[v[k] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    pos = indptr[:-1].copy()
+    for k in range(len(u)):
+        a, b = u[k], v[k]
+        if a != b:
+            scratch[pos[a]] = b
+            pos[a] += 1
+            scratch[pos[b]] = a
+            pos[b] += 1
+    pos[:] = indptr[:-1]
+    for r in range(n):
+        for x in range(indptr[r], indptr[r + 1]):
+            c = scratch[x]
+            entries[pos[c]] = r
+            pos[c] += 1
+    w = 0
+    start = 0
+    for r in range(n):
+        end = indptr[r + 1]
+        last = -1
+        for x in range(start, end):
+            c = entries[x]
+            if c != last:
+                entries[w] = c
+                w += 1
+                last = c
+        indptr[r + 1] = w
+        start = end
+    return w
+
+
 #: at least this many edge ends drawn and resolved at once (8 MB of draws, 12 MB of sort), and at
 #: least the number of users: each chunk reads the whole grid and CDF once, so the chunks must
 #: grow with them for that read to stay a fixed cost per edge end
@@ -148,20 +202,56 @@ _MAX_BLOCK_COUNT_BITS = 10
 #: up to this many users the grid bounds and the CDF (≤ 16 MB) stay in cache: each draw is looked up
 #: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 1M users, slower above)
 _DIRECT_USERS = 1 << 20
+#: draws per batch of the direct lookup (32 KB: drawn, then looked up)
+_DIRECT_BATCH = 1 << 12
 
 
 @rule
 def _grid_bounds(cdf, grid):
-    """``searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid, by one merge (``cdf`` sorted)."""
+    """``searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid, in one pass over ``cdf`` (sorted).
+
+    ``cdf[i] ≥ k / grid`` exactly when ``k ≤ ⌊cdf[i] × grid⌋`` (``grid`` is a power of two: the
+    product is exact), so the cells up to that one not bounded by an earlier entry have bound ``i``;
+    no division per cell and one branch per entry.
+    """
     n = len(cdf)
     lo = np.empty(grid + 1, dtype=np.int32)
-    i = 0
-    for k in range(grid + 1):
-        x = k / grid
-        while i < n and cdf[i] < x:
-            i += 1
-        lo[k] = i
+    k = 0
+    for i in range(n):
+        top = min(np.int64(cdf[i] * grid), grid)
+        while k <= top:
+            lo[k] = i
+            k += 1
+    while k <= grid:  # cells above every entry (none when cdf[-1] = 1)
+        lo[k] = n
+        k += 1
     return lo
+
+
+@rule
+def _direct_draws(h, cdf, lo, grid, out, batch):
+    """``out[j] = min(searchsorted(cdf, x_j), n − 1)`` for ``len(out)`` uniform draws ``x_j`` of generator ``h``.
+
+    ``h`` is the run's generator (``streams.handle``); ``Generator.random`` is numpy's stream, so
+    the draws are those of ``rng.random(len(out))``. They are drawn a ``batch`` at a time and then
+    looked up where they are (small tables, :data:`_DIRECT_USERS`): ``x × grid`` names the grid
+    cell whose bound ``lo`` is an exact lower bound of the answer and, on a grid of ≥ 2n cells,
+    usually the answer or one before it, so that first step is taken without a branch. (Drawing
+    and looking up in one loop is slower: the generator's calls keep the lookups from overlapping.)
+    """
+    g = as_generator(h)
+    n = len(cdf)
+    for s in range(0, len(out), len(batch)):
+        k = min(len(batch), len(out) - s)
+        for j in range(k):
+            batch[j] = g.random()
+        for j in range(k):
+            x = batch[j]
+            idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
+            idx += (idx < n - 1) & (cdf[idx] < x)
+            while idx < n - 1 and cdf[idx] < x:
+                idx += 1
+            out[s + j] = idx
 
 
 @rule
@@ -172,18 +262,9 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
     exact lower bound of the answer; a few steps forward finish the search. The chunk is first
     counting-sorted by the cell's top bits (``cell >> block_shift``), so that the lookups of one
     block touch one small slice of ``lo`` and ``cdf`` instead of gathering at random over both
-    tables; each answer is written back at its own position. With a single block (``grid >>
-    block_shift`` = 1: small tables, :data:`_DIRECT_USERS`) each draw is looked up where it is.
+    tables; each answer is written back at its own position.
     """
     n = len(cdf)
-    if grid >> block_shift <= 1:
-        for j in range(len(u)):
-            x = u[j]
-            idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
-            while idx < n - 1 and cdf[idx] < x:
-                idx += 1
-            out[j] = idx
-        return
     counts[:] = 0
     for j in range(len(u)):
         counts[(np.int64(u[j] * grid) >> block_shift) + 1] += 1
@@ -206,13 +287,14 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
 def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.ndarray:
     """``min(searchsorted(cdf, rng.random(m)), n - 1)`` as int32, cache-friendly and in O(m + n).
 
-    The draws are taken in chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``:
-    each float64 consumes one 64-bit output of the generator), into one reused buffer, and
-    resolved chunk by chunk (:func:`_resolve`), so no m-long float64 array is held and the
-    tables are read about ``2m / n`` times whatever the size (up to :data:`_DIRECT_USERS` users,
-    where they stay in cache, each draw is looked up directly). A power-of-two grid over [0, 1)
-    with ≥ n cells (≥ 2n when direct) gives each draw an exact lower bound for its answer (``u × 2^b`` and
-    ``k / 2^b`` are exact in floating point). Same values as ``np.searchsorted`` (side
+    A power-of-two grid over [0, 1) with ≥ n cells (≥ 2n when direct) gives each draw an exact
+    lower bound for its answer (``u × 2^b`` and ``k / 2^b`` are exact in floating point). Up to
+    :data:`_DIRECT_USERS` users, where the tables stay in cache, each draw is looked up where it
+    is (:func:`_direct_draws`, drawn by numba on the same stream). Above, the draws are taken in
+    chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``: each float64 consumes
+    one 64-bit output of the generator), into one reused buffer, and resolved chunk by chunk
+    block by block (:func:`_resolve`), so no m-long float64 array is held and the tables are
+    read about ``2m / n`` times whatever the size. Same values as ``np.searchsorted`` (side
     ``left``) clipped to ``n − 1``.
     """
     n = len(cdf)
@@ -221,13 +303,16 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     bits += int(direct)  # looked up directly: ≥ 2n cells, so that most draws' cell bound is their answer
     grid = 1 << bits
     lo = _grid_bounds(cdf, grid)
-    block_shift = bits if direct else min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
-    counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     out = np.empty(m, dtype=np.int32)
+    if direct:
+        _direct_draws(handle(rng), cdf, lo, grid, out, np.empty(min(m, _DIRECT_BATCH), dtype=np.float64))
+        return out
+    block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
+    counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     chunk = min(m, max(_CHUNK, n))
     draws = np.empty(chunk, dtype=np.float64)
-    order = np.empty(0 if direct else chunk, dtype=np.int32)
-    keys = np.empty(0 if direct else chunk, dtype=np.float64)
+    order = np.empty(chunk, dtype=np.int32)
+    keys = np.empty(chunk, dtype=np.float64)
     for s in range(0, m, chunk):
         u = rng.random(out=draws[: min(chunk, m - s)])
         _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)

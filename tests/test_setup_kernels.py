@@ -40,7 +40,23 @@ def test_csr_rows_equal_the_sorted_keys(n, block_bits, widest):
     np.testing.assert_array_equal(indices, ref_idx)
 
 
-def test_symmetric_csr_is_the_canonical_graph():
+@pytest.mark.parametrize("n", [2, 5, 1023, 5000])
+def test_transposed_csr_rows_equal_the_sorted_keys(n):
+    rng = np.random.default_rng(n)
+    m = 4 * n
+    u = rng.integers(0, n, m).astype(np.int32)
+    v = np.minimum(rng.zipf(1.4, m) - 1, n - 1).astype(np.int32)  # hubs, repeats and self-loops
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    indices = np.full(2 * m, -7, dtype=np.int32)
+    w = network._csr_transposed(n, u, v, indptr, indices, np.full(2 * m, -5, dtype=np.int32))
+    ref_ptr, ref_idx = _reference_csr(n, u, v)
+    np.testing.assert_array_equal(indptr, ref_ptr)
+    np.testing.assert_array_equal(indices[:w], ref_idx)
+
+
+@pytest.mark.parametrize("transposed", [True, False])
+def test_symmetric_csr_is_the_canonical_graph(transposed, monkeypatch):
+    monkeypatch.setattr(network, "_TRANSPOSE_USERS", 10**6 if transposed else 0)  # either way of sorting the rows
     n = 3000
     rng = np.random.default_rng(3)
     u = rng.integers(0, n, 5 * n)
@@ -57,6 +73,7 @@ def test_symmetric_csr_is_the_canonical_graph():
 @pytest.mark.parametrize("direct", [True, False])
 def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, direct, monkeypatch):
     monkeypatch.setattr(network, "_CHUNK", 1000)  # several chunks, the last one short
+    monkeypatch.setattr(network, "_DIRECT_BATCH", 1000)  # several batches of the direct lookup, the last one short
     monkeypatch.setattr(network, "_BLOCK_BITS", 3)
     monkeypatch.setattr(network, "_DIRECT_USERS", 10**6 if direct else 0)  # looked up where they are, or blocked
     w = np.random.default_rng(1).pareto(1.5, n) + 1e-3
@@ -65,7 +82,22 @@ def test_inverse_cdf_draws_equal_searchsorted_of_one_draw(n, direct, monkeypatch
     cdf = np.cumsum(w)
     cdf /= cdf[-1]
     m = 4321
-    got = network._inverse_cdf_draws(cdf, np.random.default_rng(9), m)
-    want = np.minimum(np.searchsorted(cdf, np.random.default_rng(9).random(m)), n - 1)
+    rng, g = np.random.default_rng(9), np.random.default_rng(9)
+    got = network._inverse_cdf_draws(cdf, rng, m)
+    want = np.minimum(np.searchsorted(cdf, g.random(m)), n - 1)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.int32
+    assert rng.bit_generator.state == g.bit_generator.state
+
+
+def test_grid_bounds_are_searchsorted_of_the_cells():
+    w = np.random.default_rng(2).pareto(1.5, 700) + 1e-3
+    w[::3] = 0.0  # repeated CDF values, and a first one of 0
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    for grid in (1, 2, 1 << 9, 1 << 12):
+        want = np.searchsorted(cdf, np.arange(grid + 1) / grid, side="left")
+        np.testing.assert_array_equal(network._grid_bounds(cdf, grid), want)
+    short = cdf[:-5]  # a last entry below 1: the cells above it are bounded by n
+    np.testing.assert_array_equal(network._grid_bounds(short, 64),
+                                  np.searchsorted(short, np.arange(65) / 64, side="left"))
