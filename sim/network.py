@@ -24,14 +24,19 @@ from sim.scenario import Network, NetworkKind
 POWER_LAW_EXPONENT = 2.5
 
 
-def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
-    """The canonical CSR graph (sorted, duplicate-free rows, no self-loops) of undirected edges (u, v)."""
+def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, entries: np.ndarray | None = None) -> sp.csr_matrix:
+    """The canonical CSR graph (sorted, duplicate-free rows, no self-loops) of undirected edges (u, v).
+
+    ``entries``, if given, is the indices' memory (``2 × len(u)`` int32 that own their data, free
+    to overwrite: :func:`build_network` lends it to the edge ends' temporaries first).
+    """
     # one compiled version for every kind of network (user ids < 2^31: the schema caps n_users)
     u, v = np.asarray(u, dtype=np.int32), np.asarray(v, dtype=np.int32)
     col_bits = max(1, (n - 1).bit_length())
     block_bits = min(_ROW_BLOCK_BITS, 32 - col_bits)  # a row's place in its block and its column in 32 bits
     indptr = np.zeros(n + 1, dtype=np.int32)
-    entries = np.empty(2 * len(u), dtype=np.int32)  # numpy's own memory: shrunk in place below
+    if entries is None:
+        entries = np.empty(2 * len(u), dtype=np.int32)  # numpy's own memory: shrunk in place below
     if n <= _TRANSPOSE_USERS:
         w = _csr_transposed(n, u, v, indptr, entries, np.empty(2 * len(u), dtype=np.int32))
     else:
@@ -204,18 +209,20 @@ _MAX_BLOCK_COUNT_BITS = 10
 _DIRECT_USERS = 1 << 20
 #: draws per batch of the direct lookup (32 KB: drawn, then looked up)
 _DIRECT_BATCH = 1 << 12
+#: up to this many users (≤ 4 MB of tables) the direct lookup takes its first step without a branch
+_STEP_FIRST_USERS = 1 << 18
 
 
 @rule
-def _grid_bounds(cdf, grid):
-    """``searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid, in one pass over ``cdf`` (sorted).
+def _grid_bounds(cdf, lo):
+    """``lo[k] = searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid = len(lo) − 1, in one pass over ``cdf`` (sorted).
 
     ``cdf[i] ≥ k / grid`` exactly when ``k ≤ ⌊cdf[i] × grid⌋`` (``grid`` is a power of two: the
     product is exact), so the cells up to that one not bounded by an earlier entry have bound ``i``;
-    no division per cell and one branch per entry.
+    no division per cell and one branch per entry. Returns ``lo``.
     """
     n = len(cdf)
-    lo = np.empty(grid + 1, dtype=np.int32)
+    grid = len(lo) - 1
     k = 0
     for i in range(n):
         top = min(np.int64(cdf[i] * grid), grid)
@@ -229,14 +236,16 @@ def _grid_bounds(cdf, grid):
 
 
 @rule
-def _direct_draws(h, cdf, lo, grid, out, batch):
+def _direct_draws(h, cdf, lo, grid, out, batch, step_first):
     """``out[j] = min(searchsorted(cdf, x_j), n − 1)`` for ``len(out)`` uniform draws ``x_j`` of generator ``h``.
 
     ``h`` is the run's generator (``streams.handle``); ``Generator.random`` is numpy's stream, so
     the draws are those of ``rng.random(len(out))``. They are drawn a ``batch`` at a time and then
     looked up where they are (small tables, :data:`_DIRECT_USERS`): ``x × grid`` names the grid
     cell whose bound ``lo`` is an exact lower bound of the answer and, on a grid of ≥ 2n cells,
-    usually the answer or one before it, so that first step is taken without a branch. (Drawing
+    usually the answer or one before it. With ``step_first`` (tables in the core's own cache,
+    :data:`_STEP_FIRST_USERS`) that first step is taken without a branch: 20 % faster there, but
+    30 % slower when the tables miss the cache, as its load then waits for the bound's. (Drawing
     and looking up in one loop is slower: the generator's calls keep the lookups from overlapping.)
     """
     g = as_generator(h)
@@ -248,7 +257,8 @@ def _direct_draws(h, cdf, lo, grid, out, batch):
         for j in range(k):
             x = batch[j]
             idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
-            idx += (idx < n - 1) & (cdf[idx] < x)
+            if step_first:
+                idx += (idx < n - 1) & (cdf[idx] < x)
             while idx < n - 1 and cdf[idx] < x:
                 idx += 1
             out[s + j] = idx
@@ -284,7 +294,30 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
         out[order[q]] = idx
 
 
-def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.ndarray:
+class _Lent:
+    """Temporary arrays laid one after another in the memory of an array not in use yet (64-byte aligned).
+
+    Every MB a process writes for the first time costs the kernel 0.2–3 ms here (a fresh page
+    from the VM: docs/PERFORMANCE.md, "Third round: large"); the network build's tables and
+    buffers are dead before the CSR build writes its indices, so they can live in the indices'
+    memory, paid for once. An array that does not fit (or with no memory lent) is a fresh one.
+    """
+
+    def __init__(self, memory: np.ndarray | None) -> None:
+        self._raw = None if memory is None else memory.reshape(-1).view(np.uint8)
+        self._at = 0
+
+    def empty(self, k: int, dtype) -> np.ndarray:
+        """An uninitialised ``k``-long array of ``dtype``, in the lent memory if it still fits there."""
+        nbytes = k * np.dtype(dtype).itemsize
+        if self._raw is None or self._at + nbytes > len(self._raw):
+            return np.empty(k, dtype=dtype)
+        out = self._raw[self._at : self._at + nbytes].view(dtype)
+        self._at += -(-nbytes // 64) * 64
+        return out
+
+
+def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int, lent: _Lent | None = None) -> np.ndarray:
     """``min(searchsorted(cdf, rng.random(m)), n - 1)`` as int32, cache-friendly and in O(m + n).
 
     A power-of-two grid over [0, 1) with ≥ n cells (≥ 2n when direct) gives each draw an exact
@@ -295,36 +328,40 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.
     one 64-bit output of the generator), into one reused buffer, and resolved chunk by chunk
     block by block (:func:`_resolve`), so no m-long float64 array is held and the tables are
     read about ``2m / n`` times whatever the size. Same values as ``np.searchsorted`` (side
-    ``left``) clipped to ``n − 1``.
+    ``left``) clipped to ``n − 1``. The grid bounds and the buffers are taken from ``lent``.
     """
+    lent = lent or _Lent(None)
     n = len(cdf)
     bits = max(1, (n - 1).bit_length())
     direct = n <= _DIRECT_USERS
     bits += int(direct)  # looked up directly: ≥ 2n cells, so that most draws' cell bound is their answer
     grid = 1 << bits
-    lo = _grid_bounds(cdf, grid)
+    lo = _grid_bounds(cdf, lent.empty(grid + 1, np.int32))
     out = np.empty(m, dtype=np.int32)
     if direct:
-        _direct_draws(handle(rng), cdf, lo, grid, out, np.empty(min(m, _DIRECT_BATCH), dtype=np.float64))
+        batch = lent.empty(min(m, _DIRECT_BATCH), np.float64)
+        _direct_draws(handle(rng), cdf, lo, grid, out, batch, n <= _STEP_FIRST_USERS)
         return out
     block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
     counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     chunk = min(m, max(_CHUNK, n))
-    draws = np.empty(chunk, dtype=np.float64)
-    order = np.empty(chunk, dtype=np.int32)
-    keys = np.empty(chunk, dtype=np.float64)
+    draws = lent.empty(chunk, np.float64)
+    order = lent.empty(chunk, np.int32)
+    keys = lent.empty(chunk, np.float64)
     for s in range(0, m, chunk):
         u = rng.random(out=draws[: min(chunk, m - s)])
         _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)
     return out
 
 
-def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
+def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator, lent: _Lent | None = None) -> np.ndarray:
     """CDF over the users of the Chung-Lu endpoint weights (in a function of its own: its temporaries die here)."""
     # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
-    # one n-long array, every step in place (as many fresh pages as one array: at 5M users,
-    # 40 MB instead of five temporaries of 40 MB; the same values and draws)
-    w = np.arange(1, n + 1, dtype=np.float64)
+    # one n-long array (from ``lent``), every step in place (as many fresh pages as one array at
+    # most: at 5M users, 40 MB instead of five temporaries of 40 MB; the same values and draws)
+    w = (lent or _Lent(None)).empty(n, np.float64)
+    w[:] = 1.0
+    np.cumsum(w, out=w)  # 1, 2, …, n exactly: np.arange(1, n + 1) without a temporary
     np.power(w, -1.0 / (POWER_LAW_EXPONENT - 1.0), out=w)
     # structural cut-off: no expected degree above sqrt(n × mean degree)
     np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree, out=w)
@@ -344,10 +381,13 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         v = rng.integers(0, n, m)
         return _symmetric_csr(n, u, v)
     if params.kind == NetworkKind.scale_free:
-        cdf = _chung_lu_cdf(n, params.mean_degree, rng)
-        ends = _inverse_cdf_draws(cdf, rng, 2 * m)  # all of u, then all of v: one stream, one set of buffers
-        del cdf  # not held through the CSR build, the set-up's memory peak
-        return _symmetric_csr(n, ends[:m], ends[m:])
+        # the CSR's indices, until then the memory of the CDF, the grid bounds and the buffers
+        entries = np.empty(2 * m, dtype=np.int32)
+        lent = _Lent(entries)
+        cdf = _chung_lu_cdf(n, params.mean_degree, rng, lent)
+        ends = _inverse_cdf_draws(cdf, rng, 2 * m, lent)  # all of u, then all of v: one stream, one set of buffers
+        del cdf, lent  # not held through the CSR build, the set-up's memory peak
+        return _symmetric_csr(n, ends[:m], ends[m:], entries)
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))
     u = np.repeat(np.arange(n), half)

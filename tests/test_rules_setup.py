@@ -64,12 +64,13 @@ def test_small_csr_rows_equal_the_sorted_keys(n, block_bits):
     np.testing.assert_array_equal(indices[:w], ref_idx)
 
 
-@pytest.mark.parametrize("direct", [True, False])
-def test_small_edge_end_draws_equal_searchsorted_of_one_draw(direct, monkeypatch):
+@pytest.mark.parametrize("direct, step_first", [(True, True), (True, False), (False, False)])
+def test_small_edge_end_draws_equal_searchsorted_of_one_draw(direct, step_first, monkeypatch):
     monkeypatch.setattr(network, "_DIRECT_BATCH", 64)  # several batches, the last one short
     monkeypatch.setattr(network, "_CHUNK", 64)
     monkeypatch.setattr(network, "_BLOCK_BITS", 2)
     monkeypatch.setattr(network, "_DIRECT_USERS", 10**6 if direct else 0)
+    monkeypatch.setattr(network, "_STEP_FIRST_USERS", 10**6 if step_first else 0)
     n, m = 40, 300
     w = np.random.default_rng(5).pareto(1.2, n) + 1e-3
     w[::4] = 0.0  # repeated CDF values
@@ -80,4 +81,5 @@ def test_small_edge_end_draws_equal_searchsorted_of_one_draw(direct, monkeypatch
     np.testing.assert_array_equal(got, np.minimum(np.searchsorted(cdf, g.random(m)), n - 1))
     assert rng.bit_generator.state == g.bit_generator.state
     grid = 1 << 7
-    np.testing.assert_array_equal(network._grid_bounds(cdf, grid), np.searchsorted(cdf, np.arange(grid + 1) / grid))
+    np.testing.assert_array_equal(network._grid_bounds(cdf, np.empty(grid + 1, np.int32)),
+                                  np.searchsorted(cdf, np.arange(grid + 1) / grid))
