@@ -18,7 +18,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.jit import rule
-from sim.mechanisms.streams import as_generator, handle
 from sim.scenario import Network, NetworkKind
 
 POWER_LAW_EXPONENT = 2.5
@@ -207,8 +206,9 @@ _MAX_BLOCK_COUNT_BITS = 10
 #: up to this many users the grid bounds and the CDF (≤ 16 MB) stay in cache: each draw is looked up
 #: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 1M users, slower above)
 _DIRECT_USERS = 1 << 20
-#: draws per batch of the direct lookup (32 KB: drawn, then looked up)
-_DIRECT_BATCH = 1 << 12
+#: draws per batch of the direct lookup (512 KB: drawn by numpy, then looked up; drawn by numba
+#: in the lookup's own loop or batches they were slower at 1M users)
+_DIRECT_BATCH = 1 << 16
 #: up to this many users (≤ 4 MB of tables) the direct lookup takes its first step without a branch
 _STEP_FIRST_USERS = 1 << 18
 
@@ -236,32 +236,24 @@ def _grid_bounds(cdf, lo):
 
 
 @rule
-def _direct_draws(h, cdf, lo, grid, out, batch, step_first):
-    """``out[j] = min(searchsorted(cdf, x_j), n − 1)`` for ``len(out)`` uniform draws ``x_j`` of generator ``h``.
+def _lookup(cdf, lo, grid, u, out, step_first):
+    """``out[j] = min(searchsorted(cdf, u[j]), n − 1)`` for a batch of draws ``u``, each looked up where it is.
 
-    ``h`` is the run's generator (``streams.handle``); ``Generator.random`` is numpy's stream, so
-    the draws are those of ``rng.random(len(out))``. They are drawn a ``batch`` at a time and then
-    looked up where they are (small tables, :data:`_DIRECT_USERS`): ``x × grid`` names the grid
-    cell whose bound ``lo`` is an exact lower bound of the answer and, on a grid of ≥ 2n cells,
-    usually the answer or one before it. With ``step_first`` (tables in the core's own cache,
-    :data:`_STEP_FIRST_USERS`) that first step is taken without a branch: 20 % faster there, but
-    30 % slower when the tables miss the cache, as its load then waits for the bound's. (Drawing
-    and looking up in one loop is slower: the generator's calls keep the lookups from overlapping.)
+    For small tables (:data:`_DIRECT_USERS`): ``u × grid`` names the grid cell whose bound ``lo``
+    is an exact lower bound of the answer and, on a grid of ≥ 2n cells, usually the answer or one
+    before it. With ``step_first`` (tables in the core's own cache, :data:`_STEP_FIRST_USERS`)
+    that first step is taken without a branch: 20 % faster there, but 30 % slower when the tables
+    miss the cache, as its load then waits for the bound's.
     """
-    g = as_generator(h)
     n = len(cdf)
-    for s in range(0, len(out), len(batch)):
-        k = min(len(batch), len(out) - s)
-        for j in range(k):
-            batch[j] = g.random()
-        for j in range(k):
-            x = batch[j]
-            idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
-            if step_first:
-                idx += (idx < n - 1) & (cdf[idx] < x)
-            while idx < n - 1 and cdf[idx] < x:
-                idx += 1
-            out[s + j] = idx
+    for j in range(len(u)):
+        x = u[j]
+        idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
+        if step_first:
+            idx += (idx < n - 1) & (cdf[idx] < x)
+        while idx < n - 1 and cdf[idx] < x:
+            idx += 1
+        out[j] = idx
 
 
 @rule
@@ -323,11 +315,11 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int, lent: 
     A power-of-two grid over [0, 1) with ≥ n cells (≥ 2n when direct) gives each draw an exact
     lower bound for its answer (``u × 2^b`` and ``k / 2^b`` are exact in floating point). Up to
     :data:`_DIRECT_USERS` users, where the tables stay in cache, each draw is looked up where it
-    is (:func:`_direct_draws`, drawn by numba on the same stream). Above, the draws are taken in
-    chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``: each float64 consumes
-    one 64-bit output of the generator), into one reused buffer, and resolved chunk by chunk
-    block by block (:func:`_resolve`), so no m-long float64 array is held and the tables are
-    read about ``2m / n`` times whatever the size. Same values as ``np.searchsorted`` (side
+    is (:func:`_lookup`), in batches of :data:`_DIRECT_BATCH` draws. Above, the draws are taken
+    in chunks of ``max(_CHUNK, n)`` and resolved chunk by chunk block by block (:func:`_resolve`),
+    so that the tables are read about ``2m / n`` times whatever the size. Either way the draws go
+    into one reused buffer (the same stream as one ``rng.random(m)``: each float64 consumes one
+    64-bit output of the generator) and no m-long float64 array is held. Same values as ``np.searchsorted`` (side
     ``left``) clipped to ``n − 1``. The grid bounds and the buffers are taken from ``lent``.
     """
     lent = lent or _Lent(None)
@@ -340,7 +332,9 @@ def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int, lent: 
     out = np.empty(m, dtype=np.int32)
     if direct:
         batch = lent.empty(min(m, _DIRECT_BATCH), np.float64)
-        _direct_draws(handle(rng), cdf, lo, grid, out, batch, n <= _STEP_FIRST_USERS)
+        for s in range(0, m, len(batch)):
+            u = rng.random(out=batch[: min(len(batch), m - s)])
+            _lookup(cdf, lo, grid, u, out[s : s + len(u)], n <= _STEP_FIRST_USERS)
         return out
     block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
     counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
