@@ -23,19 +23,30 @@ from sim.scenario import Network, NetworkKind
 POWER_LAW_EXPONENT = 2.5
 
 
-def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
-    """The canonical CSR graph (sorted, duplicate-free rows, no self-loops) of undirected edges (u, v)."""
+def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, entries: np.ndarray | None = None) -> sp.csr_matrix:
+    """The canonical CSR graph (sorted, duplicate-free rows, no self-loops) of undirected edges (u, v).
+
+    ``entries``, if given, is the indices' memory (``2 × len(u)`` int32 that own their data, free
+    to overwrite: :func:`build_network` lends it to the edge ends' temporaries first).
+    """
     # one compiled version for every kind of network (user ids < 2^31: the schema caps n_users)
     u, v = np.asarray(u, dtype=np.int32), np.asarray(v, dtype=np.int32)
     col_bits = max(1, (n - 1).bit_length())
     block_bits = min(_ROW_BLOCK_BITS, 32 - col_bits)  # a row's place in its block and its column in 32 bits
     indptr = np.zeros(n + 1, dtype=np.int32)
-    entries = np.empty(2 * len(u), dtype=np.int32)  # numpy's own memory: shrunk in place below
-    w = _csr_rows(n, u, v, block_bits, col_bits, indptr, entries)
+    if entries is None:
+        entries = np.empty(2 * len(u), dtype=np.int32)  # numpy's own memory: shrunk in place below
+    if n <= _TRANSPOSE_USERS:
+        w = _csr_transposed(n, u, v, indptr, entries, np.empty(2 * len(u), dtype=np.int32))
+    else:
+        w = _csr_rows(n, u, v, block_bits, col_bits, indptr, entries)
     entries.resize(w, refcheck=False)  # realloc: the tail past the last entry is given back, not copied
     return sp.csr_matrix((np.ones(w, dtype=np.int8), entries, indptr), shape=(n, n))
 
 
+#: up to this many users the CSR rows are sorted by two counting sorts over the whole graph
+#: (:func:`_csr_transposed`: its ≤ 2.6 MB at mean degree 10 stay in cache), above by row block
+_TRANSPOSE_USERS = 1 << 15
 #: at most 2^10 rows per block of the CSR build (their counters and ≈ 10,000 entries stay in cache)
 _ROW_BLOCK_BITS = 10
 #: at most 2^11 counters per digit of a block's radix sort (the column takes two digits up to 4M users)
@@ -137,6 +148,53 @@ def _csr_rows(n, u, v, block_bits, col_bits, indptr, entries):
     return w
 
 
+@rule
+def _csr_transposed(n, u, v, indptr, entries, scratch):
+    """:func:`_csr_rows` for small graphs: the same ``indptr`` and ``entries[:w]``, by two counting sorts.
+
+    Both ends of every edge (no self-loops) are first counted by row, then distributed by row
+    into ``scratch`` (each row's columns in edge order). The graph is symmetric, so visiting
+    those rows in increasing order and writing each row ``r`` into the row of each of its
+    columns ``c`` fills every row with all its columns, now in increasing order (row ``r`` of
+    the transpose is row ``r``). Then the repeats are dropped, compacted towards the front. Two
+    scatters over the whole graph: faster than the blocked radix sort while the graph stays in cache.
+    """
+    for k in range(len(u)):
+        if u[k] != v[k]:
+            indptr[u[k] + 1] += 1
+            indptr[v[k] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    pos = indptr[:-1].copy()
+    for k in range(len(u)):
+        a, b = u[k], v[k]
+        if a != b:
+            scratch[pos[a]] = b
+            pos[a] += 1
+            scratch[pos[b]] = a
+            pos[b] += 1
+    pos[:] = indptr[:-1]
+    for r in range(n):
+        for x in range(indptr[r], indptr[r + 1]):
+            c = scratch[x]
+            entries[pos[c]] = r
+            pos[c] += 1
+    w = 0
+    start = 0
+    for r in range(n):
+        end = indptr[r + 1]
+        last = -1
+        for x in range(start, end):
+            c = entries[x]
+            if c != last:
+                entries[w] = c
+                w += 1
+                last = c
+        indptr[r + 1] = w
+        start = end
+    return w
+
+
 #: at least this many edge ends drawn and resolved at once (8 MB of draws, 12 MB of sort), and at
 #: least the number of users: each chunk reads the whole grid and CDF once, so the chunks must
 #: grow with them for that read to stay a fixed cost per edge end
@@ -148,20 +206,54 @@ _MAX_BLOCK_COUNT_BITS = 10
 #: up to this many users the grid bounds and the CDF (≤ 16 MB) stay in cache: each draw is looked up
 #: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 1M users, slower above)
 _DIRECT_USERS = 1 << 20
+#: draws per batch of the direct lookup (512 KB: drawn by numpy, then looked up; drawn by numba
+#: in the lookup's own loop or batches they were slower at 1M users)
+_DIRECT_BATCH = 1 << 16
+#: up to this many users (≤ 4 MB of tables) the direct lookup takes its first step without a branch
+_STEP_FIRST_USERS = 1 << 18
 
 
 @rule
-def _grid_bounds(cdf, grid):
-    """``searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid, by one merge (``cdf`` sorted)."""
+def _grid_bounds(cdf, lo):
+    """``lo[k] = searchsorted(cdf, k / grid)`` (side ``left``) for k = 0 … grid = len(lo) − 1, in one pass over ``cdf`` (sorted).
+
+    ``cdf[i] ≥ k / grid`` exactly when ``k ≤ ⌊cdf[i] × grid⌋`` (``grid`` is a power of two: the
+    product is exact), so the cells up to that one not bounded by an earlier entry have bound ``i``;
+    no division per cell and one branch per entry. Returns ``lo``.
+    """
     n = len(cdf)
-    lo = np.empty(grid + 1, dtype=np.int32)
-    i = 0
-    for k in range(grid + 1):
-        x = k / grid
-        while i < n and cdf[i] < x:
-            i += 1
-        lo[k] = i
+    grid = len(lo) - 1
+    k = 0
+    for i in range(n):
+        top = min(np.int64(cdf[i] * grid), grid)
+        while k <= top:
+            lo[k] = i
+            k += 1
+    while k <= grid:  # cells above every entry (none when cdf[-1] = 1)
+        lo[k] = n
+        k += 1
     return lo
+
+
+@rule
+def _lookup(cdf, lo, grid, u, out, step_first):
+    """``out[j] = min(searchsorted(cdf, u[j]), n − 1)`` for a batch of draws ``u``, each looked up where it is.
+
+    For small tables (:data:`_DIRECT_USERS`): ``u × grid`` names the grid cell whose bound ``lo``
+    is an exact lower bound of the answer and, on a grid of ≥ 2n cells, usually the answer or one
+    before it. With ``step_first`` (tables in the core's own cache, :data:`_STEP_FIRST_USERS`)
+    that first step is taken without a branch: 20 % faster there, but 30 % slower when the tables
+    miss the cache, as its load then waits for the bound's.
+    """
+    n = len(cdf)
+    for j in range(len(u)):
+        x = u[j]
+        idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
+        if step_first:
+            idx += (idx < n - 1) & (cdf[idx] < x)
+        while idx < n - 1 and cdf[idx] < x:
+            idx += 1
+        out[j] = idx
 
 
 @rule
@@ -172,18 +264,9 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
     exact lower bound of the answer; a few steps forward finish the search. The chunk is first
     counting-sorted by the cell's top bits (``cell >> block_shift``), so that the lookups of one
     block touch one small slice of ``lo`` and ``cdf`` instead of gathering at random over both
-    tables; each answer is written back at its own position. With a single block (``grid >>
-    block_shift`` = 1: small tables, :data:`_DIRECT_USERS`) each draw is looked up where it is.
+    tables; each answer is written back at its own position.
     """
     n = len(cdf)
-    if grid >> block_shift <= 1:
-        for j in range(len(u)):
-            x = u[j]
-            idx = min(np.int64(lo[np.int64(x * grid)]), n - 1)
-            while idx < n - 1 and cdf[idx] < x:
-                idx += 1
-            out[j] = idx
-        return
     counts[:] = 0
     for j in range(len(u)):
         counts[(np.int64(u[j] * grid) >> block_shift) + 1] += 1
@@ -203,43 +286,76 @@ def _resolve(cdf, lo, grid, block_shift, u, out, order, keys, counts):
         out[order[q]] = idx
 
 
-def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int) -> np.ndarray:
+class _Lent:
+    """Temporary arrays laid one after another in the memory of an array not in use yet (64-byte aligned).
+
+    Every MB a process writes for the first time costs the kernel 0.2–3 ms here (a fresh page
+    from the VM: docs/PERFORMANCE.md, "Third round: large"); the network build's tables and
+    buffers are dead before the CSR build writes its indices, so they can live in the indices'
+    memory, paid for once. An array that does not fit (or with no memory lent) is a fresh one.
+    """
+
+    def __init__(self, memory: np.ndarray | None) -> None:
+        self._raw = None if memory is None else memory.reshape(-1).view(np.uint8)
+        self._at = 0
+
+    def empty(self, k: int, dtype) -> np.ndarray:
+        """An uninitialised ``k``-long array of ``dtype``, in the lent memory if it still fits there."""
+        nbytes = k * np.dtype(dtype).itemsize
+        if self._raw is None or self._at + nbytes > len(self._raw):
+            return np.empty(k, dtype=dtype)
+        out = self._raw[self._at : self._at + nbytes].view(dtype)
+        self._at += -(-nbytes // 64) * 64
+        return out
+
+
+def _inverse_cdf_draws(cdf: np.ndarray, rng: np.random.Generator, m: int, lent: _Lent | None = None) -> np.ndarray:
     """``min(searchsorted(cdf, rng.random(m)), n - 1)`` as int32, cache-friendly and in O(m + n).
 
-    The draws are taken in chunks of ``max(_CHUNK, n)`` (the same stream as one ``rng.random(m)``:
-    each float64 consumes one 64-bit output of the generator), into one reused buffer, and
-    resolved chunk by chunk (:func:`_resolve`), so no m-long float64 array is held and the
-    tables are read about ``2m / n`` times whatever the size (up to :data:`_DIRECT_USERS` users,
-    where they stay in cache, each draw is looked up directly). A power-of-two grid over [0, 1)
-    with ≥ n cells (≥ 2n when direct) gives each draw an exact lower bound for its answer (``u × 2^b`` and
-    ``k / 2^b`` are exact in floating point). Same values as ``np.searchsorted`` (side
-    ``left``) clipped to ``n − 1``.
+    A power-of-two grid over [0, 1) with ≥ n cells (≥ 2n when direct) gives each draw an exact
+    lower bound for its answer (``u × 2^b`` and ``k / 2^b`` are exact in floating point). Up to
+    :data:`_DIRECT_USERS` users, where the tables stay in cache, each draw is looked up where it
+    is (:func:`_lookup`), in batches of :data:`_DIRECT_BATCH` draws. Above, the draws are taken
+    in chunks of ``max(_CHUNK, n)`` and resolved chunk by chunk block by block (:func:`_resolve`),
+    so that the tables are read about ``2m / n`` times whatever the size. Either way the draws go
+    into one reused buffer (the same stream as one ``rng.random(m)``: each float64 consumes one
+    64-bit output of the generator) and no m-long float64 array is held. Same values as ``np.searchsorted`` (side
+    ``left``) clipped to ``n − 1``. The grid bounds and the buffers are taken from ``lent``.
     """
+    lent = lent or _Lent(None)
     n = len(cdf)
     bits = max(1, (n - 1).bit_length())
     direct = n <= _DIRECT_USERS
     bits += int(direct)  # looked up directly: ≥ 2n cells, so that most draws' cell bound is their answer
     grid = 1 << bits
-    lo = _grid_bounds(cdf, grid)
-    block_shift = bits if direct else min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
-    counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
+    lo = _grid_bounds(cdf, lent.empty(grid + 1, np.int32))
     out = np.empty(m, dtype=np.int32)
+    if direct:
+        batch = lent.empty(min(m, _DIRECT_BATCH), np.float64)
+        for s in range(0, m, len(batch)):
+            u = rng.random(out=batch[: min(len(batch), m - s)])
+            _lookup(cdf, lo, grid, u, out[s : s + len(u)], n <= _STEP_FIRST_USERS)
+        return out
+    block_shift = min(max(_BLOCK_BITS, bits - _MAX_BLOCK_COUNT_BITS), bits)
+    counts = np.zeros((grid >> block_shift) + 2, dtype=np.int64)
     chunk = min(m, max(_CHUNK, n))
-    draws = np.empty(chunk, dtype=np.float64)
-    order = np.empty(0 if direct else chunk, dtype=np.int32)
-    keys = np.empty(0 if direct else chunk, dtype=np.float64)
+    draws = lent.empty(chunk, np.float64)
+    order = lent.empty(chunk, np.int32)
+    keys = lent.empty(chunk, np.float64)
     for s in range(0, m, chunk):
         u = rng.random(out=draws[: min(chunk, m - s)])
         _resolve(cdf, lo, grid, block_shift, u, out[s : s + len(u)], order, keys, counts)
     return out
 
 
-def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
+def _chung_lu_cdf(n: int, mean_degree: float, rng: np.random.Generator, lent: _Lent | None = None) -> np.ndarray:
     """CDF over the users of the Chung-Lu endpoint weights (in a function of its own: its temporaries die here)."""
     # expected degrees w_i ∝ i^(-1/(γ-1)) (Chung & Lu 2002); endpoints drawn ∝ w
-    # one n-long array, every step in place (as many fresh pages as one array: at 5M users,
-    # 40 MB instead of five temporaries of 40 MB; the same values and draws)
-    w = np.arange(1, n + 1, dtype=np.float64)
+    # one n-long array (from ``lent``), every step in place (as many fresh pages as one array at
+    # most: at 5M users, 40 MB instead of five temporaries of 40 MB; the same values and draws)
+    w = (lent or _Lent(None)).empty(n, np.float64)
+    w[:] = 1.0
+    np.cumsum(w, out=w)  # 1, 2, …, n exactly: np.arange(1, n + 1) without a temporary
     np.power(w, -1.0 / (POWER_LAW_EXPONENT - 1.0), out=w)
     # structural cut-off: no expected degree above sqrt(n × mean degree)
     np.minimum(w, w.mean() * np.sqrt(n * mean_degree) / mean_degree, out=w)
@@ -259,10 +375,13 @@ def build_network(params: Network, n: int, rng: np.random.Generator) -> sp.csr_m
         v = rng.integers(0, n, m)
         return _symmetric_csr(n, u, v)
     if params.kind == NetworkKind.scale_free:
-        cdf = _chung_lu_cdf(n, params.mean_degree, rng)
-        ends = _inverse_cdf_draws(cdf, rng, 2 * m)  # all of u, then all of v: one stream, one set of buffers
-        del cdf  # not held through the CSR build, the set-up's memory peak
-        return _symmetric_csr(n, ends[:m], ends[m:])
+        # the CSR's indices, until then the memory of the CDF, the grid bounds and the buffers
+        entries = np.empty(2 * m, dtype=np.int32)
+        lent = _Lent(entries)
+        cdf = _chung_lu_cdf(n, params.mean_degree, rng, lent)
+        ends = _inverse_cdf_draws(cdf, rng, 2 * m, lent)  # all of u, then all of v: one stream, one set of buffers
+        del cdf, lent  # not held through the CSR build, the set-up's memory peak
+        return _symmetric_csr(n, ends[:m], ends[m:], entries)
     # small world: each node links to its k/2 clockwise neighbours, each link rewired with p
     half = max(1, int(round(params.mean_degree / 2)))
     u = np.repeat(np.arange(n), half)

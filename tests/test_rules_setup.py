@@ -33,7 +33,7 @@ def test_trait_draws_equal_one_numpy_draw_per_trait_and_leave_the_generator_wher
     assert rng.bit_generator.state == g.bit_generator.state
 
 
-@pytest.mark.parametrize("a, b", [(2.0, 2.0), (1.4, 2.6), (0.3, 0.6), (40.0, 9.0)])
+@pytest.mark.parametrize("a, b", [(2.0, 2.0), (1.4, 2.6), (0.3, 0.6), (40.0, 9.0), (0.8, 3.0), (1.0, 2.0), (3.0, 0.5), (1.0, 1.0)])
 def test_compiled_betas_and_normals_are_numpys_draws(a, b):
     rng, g = np.random.default_rng(11), np.random.default_rng(11)
     out = np.full(50, -1.0, dtype=np.float32)
@@ -58,3 +58,28 @@ def test_small_csr_rows_equal_the_sorted_keys(n, block_bits):
     ref_ptr, ref_idx = _reference_csr(n, u, v)
     np.testing.assert_array_equal(indptr, ref_ptr)
     np.testing.assert_array_equal(indices[:w], ref_idx)
+    indptr[:] = 0
+    w = network._csr_transposed(n, u, v, indptr, indices, np.empty(2 * m, dtype=np.int32))
+    np.testing.assert_array_equal(indptr, ref_ptr)
+    np.testing.assert_array_equal(indices[:w], ref_idx)
+
+
+@pytest.mark.parametrize("direct, step_first", [(True, True), (True, False), (False, False)])
+def test_small_edge_end_draws_equal_searchsorted_of_one_draw(direct, step_first, monkeypatch):
+    monkeypatch.setattr(network, "_DIRECT_BATCH", 64)  # several batches, the last one short
+    monkeypatch.setattr(network, "_CHUNK", 64)
+    monkeypatch.setattr(network, "_BLOCK_BITS", 2)
+    monkeypatch.setattr(network, "_DIRECT_USERS", 10**6 if direct else 0)
+    monkeypatch.setattr(network, "_STEP_FIRST_USERS", 10**6 if step_first else 0)
+    n, m = 40, 300
+    w = np.random.default_rng(5).pareto(1.2, n) + 1e-3
+    w[::4] = 0.0  # repeated CDF values
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    rng, g = np.random.default_rng(8), np.random.default_rng(8)
+    got = network._inverse_cdf_draws(cdf, rng, m)
+    np.testing.assert_array_equal(got, np.minimum(np.searchsorted(cdf, g.random(m)), n - 1))
+    assert rng.bit_generator.state == g.bit_generator.state
+    grid = 1 << 7
+    np.testing.assert_array_equal(network._grid_bounds(cdf, np.empty(grid + 1, np.int32)),
+                                  np.searchsorted(cdf, np.arange(grid + 1) / grid))
