@@ -53,7 +53,7 @@ MAX_SEEDS = 1_000
 #: Largest ``--workers``.
 MAX_WORKERS = 256
 #: Most work one command may ask for: users × days × seeds, summed over its scenarios, in
-#: user-days (1e11 ≈ 45 min at the ≈ 37 M user-days/s measured for 1M users on 2 cores).
+#: user-days (1e11 ≈ 25 min at the ≈ 70 M user-days/s one 1M-user run measured on 2 cores).
 MAX_USER_DAYS = 100_000_000_000
 
 
