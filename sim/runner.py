@@ -220,12 +220,6 @@ def warm_up() -> None:
 SETUP_CACHE_BYTES = 256 * 2**20
 
 
-def _nbytes(setup: SetUp) -> int:
-    """Bytes of a set-up's arrays (traits and graph)."""
-    g = setup.graph
-    return sum(a.nbytes for a in setup.traits) + (0 if g is None else g.data.nbytes + g.indices.nbytes + g.indptr.nbytes)
-
-
 class SetUpCache:
     """The set-ups one process keeps for recurring runs, least recently used out first, within ``limit`` bytes.
 
@@ -258,7 +252,7 @@ class SetUpCache:
         if not recurs:
             return None  # the run draws its own
         setup = SetUp.for_seed(scenario, seed)
-        size = _nbytes(setup)
+        size = setup.nbytes
         with self._lock:
             if size <= self.limit and key not in self._setups:
                 self._setups[key] = (setup, size)

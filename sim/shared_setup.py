@@ -54,6 +54,12 @@ class SetUp:
         """The set-up of ``(scenario, seed)``, drawn from a ``Generator`` made as a model makes its own."""
         return cls.draw(scenario, seed, np.random.default_rng(int(seed)))  # as mesa.Model(seed=seed)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the set-up's arrays: the traits and the graph's data, indices and row pointers."""
+        g = self.graph
+        return sum(a.nbytes for a in self.traits) + (0 if g is None else g.data.nbytes + g.indices.nbytes + g.indptr.nbytes)
+
     def restore(self, rng: np.random.Generator, seed: int) -> None:
         """Put a model's ``rng`` (seeded with ``seed``) in the state right after drawing this set-up."""
         if int(seed) != self.seed:

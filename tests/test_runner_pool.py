@@ -281,15 +281,15 @@ def test_a_set_ups_size_is_its_traits_and_graph_arrays():
 
     g = sp.csr_matrix((np.ones(5), (np.arange(5), np.arange(5))), shape=(8, 8))
     traits = Traits(*(np.zeros(8, dtype=np.float32) for _ in range(6)))
-    assert runner._nbytes(SetUp(0, traits, g, {})) == 6 * 8 * 4 + g.data.nbytes + g.indices.nbytes + g.indptr.nbytes
+    assert SetUp(0, traits, g, {}).nbytes == 6 * 8 * 4 + g.data.nbytes + g.indices.nbytes + g.indptr.nbytes
     assert g.data.nbytes != g.indices.nbytes != g.indptr.nbytes
-    assert runner._nbytes(SetUp(0, traits, None, {})) == 6 * 8 * 4
+    assert SetUp(0, traits, None, {}).nbytes == 6 * 8 * 4
 
 
 def test_the_cache_keeps_recurring_set_ups_least_recently_used_out_within_its_bytes(monkeypatch):
     drawn = _stub_setups(monkeypatch)
     sc = tiny()
-    size = runner._nbytes(runner.SetUp.for_seed(sc, 0))
+    size = runner.SetUp.for_seed(sc, 0).nbytes
     drawn.clear()
     cache = runner.SetUpCache(limit=2 * size, seen=10)
     assert cache.limit == 2 * size and cache._bytes == 0

@@ -182,7 +182,7 @@ def test_a_process_keeps_recurring_set_ups_for_later_batches_within_its_byte_lim
     for run, (sc, seed) in zip([*first, *second, *third], [(a, 0), (b, 0), (a, 0), (b, 1)], strict=True):
         pd.testing.assert_frame_equal(run.daily, sim.simulate(sc, seed).daily, check_exact=True)
 
-    one = runner._nbytes(SetUp.for_seed(a, 5))
+    one = SetUp.for_seed(a, 5).nbytes
     cache = runner.SetUpCache(limit=2 * one + one // 2, seen=2)
     for seed in (5, 6, 7):  # each recurs within its batch: drawn and kept, the oldest out past the limit
         assert cache.get(a, seed, setup_key(a, seed), again=True) is not None
