@@ -625,8 +625,7 @@ def run_engine(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, 
     warm_up()
     t0, c0 = time.perf_counter(), time.process_time()
     model = SiyuModel(scenario, seed=seed)
-    for _ in range(scenario.horizon_days):
-        model.step()
+    model.advance(scenario.horizon_days)  # the days as sim.runner.simulate runs them
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rows = model.daily().to_dict("records")
     for r in rows:

@@ -16,7 +16,8 @@ over seeds of each KPI the twin models, and the z-score of the difference of the
 *Pool-user-days* are Σ over days of the private pool (reachable + dormant) at the end of the
 day, counted from each model's own daily rows by the same function
 (``plain_mesa.pool_user_days``). *Time* is building the model (population, network) plus its
-365 ``step()`` calls, wall clock and process CPU of that same section, for both (not the
+365 days (the twin's 365 ``step()`` calls; the engine's ``advance(365)``, as ``sim.runner.simulate``
+runs them), wall clock and process CPU of that same section, for both (not the
 results tables or KPIs after it); the engine's compiled passes are
 loaded once before (``sim.runner.warm_up``) and not counted. The speed-up is the twin's µs per
 pool-user-day over the engine's. No assertions: this script measures.

@@ -20,8 +20,9 @@ agents (``sim.agents``): the operator, the public channel and the private touchp
    ledger's values and what is computed from them and the pool, into preallocated tables).
 
 On a common day — no budget cap, no campaign, a network (``pool.fused``) — steps 2–9 are one
-compiled call (``pool.day``) with the same draws and books in the same order; the other days
-run them as separate calls with Python between them.
+compiled call (``pool.days``) with the same draws and books in the same order; the other days
+run them as separate calls with Python between them. :meth:`SiyuModel.advance` runs many days
+as that many steps would, with each run of common days planned ahead and made one call.
 
 All randomness comes from ``self.rng`` (seeded once) and the compiled pass's stream drawn from
 it (``self.draws``), so a seed replays a run exactly.
@@ -54,7 +55,7 @@ _DAILY_ORDER = [(col in INT_COLUMNS, INT_COLUMNS.index(col) if col in INT_COLUMN
 
 
 class SiyuModel(Model):
-    """One replicate of a scenario; call :meth:`step` once per day."""
+    """One replicate of a scenario; call :meth:`step` once per day, or :meth:`advance` for many."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, trace_users: list[int] | None = None,
                  setup: SetUp | None = None) -> None:
@@ -80,7 +81,7 @@ class SiyuModel(Model):
         # contacts each user has not yet exposed to a share (decremented as edges are used)
         self._fresh = np.diff(self.graph.indptr).astype(np.float32) if self.graph is not None else None
         self.rules = pool.rules_for(scenario)
-        self.day_constants = pool.day_constants(scenario)  # the pool's day's other numbers (pool.day)
+        self.day_constants = pool.day_constants(scenario)  # the pool's day's other numbers (pool.days)
         self.draws = jit.stream(self.rng)  # random stream of the compiled daily pass
         self.groups = community.Groups(self.pop.n, scenario.touchpoints.group_size,
                                        scenario.community.initial_activity)
@@ -132,16 +133,14 @@ class SiyuModel(Model):
     # --- the day ---------------------------------------------------------------------------------
     def step(self) -> None:
         """Advance one day (the order is the model's schedule; see the module docstring)."""
-        sc, pop = self.scenario, self.pop
         self.day = Day(t=self.t)
         self.ledger = Ledger()
         if self.phase < len(self._switches) and self._switches[self.phase][0] <= self.t:
             self._switch_phase()
         if self.trace_on:
-            pop.events[:] = 0
+            self.pop.events[:] = 0
             self.msg_today[:] = 0.0
-        cap = sc.fulfilment.capacity_per_day
-        self.capacity_left = int(cap * pop.n / 10_000) if cap > 0 else 0
+        self.capacity_left = self._capacity()
         self.operator.plan()
         self.budget.start_day()
         if pool.fused(self):
@@ -152,9 +151,55 @@ class SiyuModel(Model):
             self._trace_row()
         self.t += 1
 
+    def advance(self, days: int) -> None:
+        """Run ``days`` days: the same run, bit for bit, as ``days`` calls of :meth:`step`.
+
+        Runs of common days (``pool.fused``) with no user traced are planned ahead
+        (:meth:`_plans_ahead`) and each run of them is one compiled call (``pool.days``), so
+        they pay no Python a day; the other days are steps.
+        """
+        end = self.t + days
+        while self.t < end:
+            plans = self._plans_ahead(end)
+            if len(plans) < 2:
+                self.step()
+                continue
+            self.ledger = Ledger()
+            self.capacity_left = self._capacity()
+            self.budget.start_day()  # without a cap: nothing to open, the same every day
+            counts, self._cum_profit = pool.days(self, plans)
+            self._n_churned = int(counts[_CHURNED])
+            self.day = plans[-1]
+            self.t += len(plans)
+            self.steps += len(plans)  # as Mesa counts its steps
+
+    def _plans_ahead(self, end: int) -> list[Day]:
+        """The plans of the common days from today on, before day ``end``, up to the next campaign or phase.
+
+        None if a user is traced (the trace's rows are taken day by day), there is no network or
+        a budget cap is set (``pool.fused``); the plan reads only the scenario and the day.
+        """
+        if self.trace_on or self.graph is None or self.budget.active:
+            return []
+        if self.phase < len(self._switches):
+            end = min(end, self._switches[self.phase][0])  # a phase's first day is a step: it switches
+        plans = []
+        for t in range(self.t, end):
+            self.day = Day(t=t)
+            self.operator.plan()
+            if self.day.campaign:
+                break
+            plans.append(self.day)
+        return plans
+
+    def _capacity(self) -> int:
+        """Orders the fulfilment capacity ships today (every day's the same; 0: unlimited)."""
+        cap = self.scenario.fulfilment.capacity_per_day
+        return int(cap * self.pop.n / 10_000) if cap > 0 else 0
+
     def _common_day(self) -> None:
-        """Steps 2–9 of a common day (no budget cap, no campaign, a network) in one compiled call (``pool.day``)."""
-        counts, self._cum_profit = pool.day(self, *self._next_row())
+        """Steps 2–9 of a common day (no budget cap, no campaign, a network) in one compiled call (``pool.days``)."""
+        counts, self._cum_profit = pool.days(self, [self.day])
         self._n_churned = int(counts[_CHURNED])
 
     def _separate_day(self) -> None:
@@ -181,14 +226,14 @@ class SiyuModel(Model):
         self.rules = pool.rules_for(self.scenario)
         self.day_constants = pool.day_constants(self.scenario)
 
-    def _next_row(self) -> tuple[np.ndarray, np.ndarray]:
-        """The day's row of results to write: its int64 and float64 parts (the tables grown if full)."""
+    def next_rows(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next ``n`` days' rows of results to write: their int64 and float64 parts (the tables grown if full)."""
         k = self._days
-        if k == len(self._ints):
+        while k + n > len(self._ints):
             self._ints = np.concatenate([self._ints, np.zeros_like(self._ints)])
             self._floats = np.concatenate([self._floats, np.zeros_like(self._floats)])
-        self._days = k + 1
-        return self._ints[k], self._floats[k]
+        self._days = k + n
+        return self._ints[k : k + n], self._floats[k : k + n]
 
     def _record(self, counts: np.ndarray, trust_sum: float, fatigue_sum: float) -> None:
         """Keep the day's row of results (the daily table's columns, built by :meth:`daily`).
@@ -198,7 +243,8 @@ class SiyuModel(Model):
         computed here (``day.day_row``; the common day writes it in its compiled call).
         """
         pop, groups = self.pop, self.groups
-        self._cum_profit = day_row(*self._next_row(), counts, self.ledger.values, self.t, self.phase,
+        ints, floats = self.next_rows(1)
+        self._cum_profit = day_row(ints[0], floats[0], counts, self.ledger.values, self.t, self.phase,
                                    pop.n - pop.n_joined, float(trust_sum), float(fatigue_sum), groups.activity,
                                    groups.count, cost_per_exposure(self.scenario.public, self.t), self._cum_profit)
 

@@ -389,7 +389,7 @@ class Population:
         """The index's buffer with room for ``room`` more entries, its number of entries and of sorted ones.
 
         For code that appends joiners after the index's entries (``acquisition._acquire_day``,
-        :meth:`add_joined`) and, in the pool's day (``sim.mechanisms.pool.day``), also merges the
+        :meth:`add_joined`) and, in the pool's days (``sim.mechanisms.pool.days``), also merges the
         index and drops those who left itself; :meth:`indexed` then books what it did.
         """
         self._grow(room)

@@ -155,11 +155,13 @@ def simulate(scenario: Scenario, seed: int = 0, trace_users: Iterable[int] | Non
     model = SiyuModel(scenario, seed=seed, trace_users=list(trace_users) if trace_users is not None else None,
                       setup=setup)
     horizon = scenario.horizon_days
-    every = max(1, horizon // 50)
-    for d in range(horizon):
-        model.step()
-        if progress is not None and ((d + 1) % every == 0 or d + 1 == horizon):
-            progress(d + 1, horizon)
+    if progress is None:
+        model.advance(horizon)
+    else:  # about fifty reports
+        every = max(1, horizon // 50)
+        for d in range(0, horizon, every):
+            model.advance(min(every, horizon - d))
+            progress(min(d + every, horizon), horizon)
     daily = model.daily()
     users = UsersTable(model.pop)  # the users table is built when first read
     _release(model)

@@ -17,6 +17,7 @@ import pytest
 from siyu_harness import joined, new_day, tiny
 
 import sim
+from sim.model import SiyuModel
 from sim.mechanisms import pool, referral
 from sim.mechanisms.budget import RED_PACKET_KEY
 from sim.population import Event, Source, Stage
@@ -216,6 +217,78 @@ def test_a_run_of_one_call_days_equals_the_run_of_separate_calls(monkeypatch):
     d = one.daily
     assert d["referral_joins"].sum() > 100 and d["failures"].sum() > 10 and d["leaves"].sum() > 10
 
+
+
+# --- runs of common days in one call (SiyuModel.advance, pool.days) -------------------------------------
+def _run_state(m) -> dict:
+    """Everything a day leaves to the next, and the rows of results so far."""
+    g, pop = m.groups, m.pop
+    return {**{name: getattr(pop, name).copy() for name in DAY_COLUMNS}, "ints": m._ints[: m._days].copy(),
+            "floats": m._floats[: m._days].copy(), "ledger": {k: "nan" if v != v else v for k, v in dict(m.ledger).items()},
+            "capacity": m.capacity_left, "rng": m.rng.bit_generator.state, "draws": m.draws.tolist(),
+            "reach": m.day.reach.tolist(), "churned": m.n_churned(), "cum_profit": m._cum_profit,
+            "joined": pop.joined.tolist(), "n_joined": pop.n_joined, "left_before": pop.n_left_before,
+            "seats": g.seats_filled, "red_packets": g.red_packets, "activity": g.activity.copy(),
+            "t": m.t, "steps": m.steps, "phase": m.phase}
+
+
+_ADVANCED = {  # common days between campaigns, red packets, a shock, a phase switch, failing orders
+    "hybrid": ("hybrid_referral", {"strategy.red_packet_every_days": 3, "strategy.campaign_every_days": 9,
+                                   "fulfilment.failure_rate": 0.1, "fulfilment.capacity_per_day": 20.0,
+                                   "referral.share_rate": 0.3, "strategy.group_buy_size": 2}),
+    "phased": ("black_swan", {"shocks": [{"start_day": 12, "days": 8, "public_closed": True, "demand_multiplier": 0.5}],
+                              "network.kind": "small_world",
+                              "phases": [{"from_day": 25, "strategy": {"ad_posts_per_day": 2.0, "red_packet_every_days": 4}}]}),
+    "capped": ("rebate_led", {"budget.monthly_cap": 3000.0}),  # every day a step: the cap is asked between steps
+    "mixed": ("hybrid_referral", {"network.kind": "well_mixed"}),  # every day a step: no network
+}
+
+
+@pytest.mark.parametrize("case", sorted(_ADVANCED))
+def test_advance_is_the_same_run_as_as_many_steps(case, monkeypatch):
+    name, over = _ADVANCED[case]
+    sc = sim.load_scenario(name).with_overrides({"population.n_users": 4000, "horizon_days": 40, **over})
+    stepped, advanced, pieces = (SiyuModel(sc, seed=3) for _ in range(3))
+    for _ in range(40):
+        stepped.step()
+    runs, days_of = [], pool.days
+    monkeypatch.setattr(pool, "days", lambda model, plans: runs.append(len(plans)) or days_of(model, plans))
+    advanced.advance(40)
+    for days in (1, 12, 2, 25):
+        pieces.advance(days)
+    want = _run_state(stepped)
+    _assert_same(_run_state(advanced), want)
+    _assert_same(_run_state(pieces), want)
+    assert want["t"] == want["steps"] == 40 and want["n_joined"] > 20
+    if case in ("capped", "mixed"):
+        assert runs == []
+    else:  # runs of common days as one call, a common day alone as one too
+        assert max(runs) >= 5 and sum(runs) > 25 and 1 in runs
+
+
+def test_the_plans_ahead_stop_at_a_campaign_and_a_phase_switch_and_are_none_when_tracing_or_capped():
+    sc = sim.load_scenario("hybrid_referral").with_overrides({
+        "population.n_users": 500, "strategy.campaign_every_days": 10,
+        "phases": [{"from_day": 25, "strategy": {"ad_posts_per_day": 2.0}}]})
+    m = SiyuModel(sc, seed=0)
+    assert [p.t for p in m._plans_ahead(40)] == list(range(10))  # day 10 is a campaign's
+    m.t = 11
+    assert [p.t for p in m._plans_ahead(40)] == list(range(11, 20))
+    m.t = 21
+    assert [p.t for p in m._plans_ahead(40)] == [21, 22, 23, 24]  # day 25 switches to the next phase
+    assert [p.t for p in m._plans_ahead(23)] == [21, 22]
+    m.t = 25
+    assert m._plans_ahead(40) == []  # the switch is a step's
+    assert SiyuModel(sc, seed=0, trace_users=[1])._plans_ahead(40) == []
+    assert SiyuModel(sc.with_overrides({"budget.monthly_cap": 1e6}), seed=0)._plans_ahead(40) == []
+    assert SiyuModel(sc.with_overrides({"network.kind": "well_mixed"}), seed=0)._plans_ahead(40) == []
+
+
+def test_a_traced_run_steps_every_day_and_equals_the_untraced_run():
+    sc = sim.load_scenario("hybrid_referral").with_overrides({"population.n_users": 1500, "horizon_days": 30})
+    plain, traced = sim.simulate(sc, 2), sim.simulate(sc, 2, trace_users=[0, 7, 900])
+    pd.testing.assert_frame_equal(plain.daily, traced.daily)
+    assert len(traced.trace) == 3 * 30
 
 # --- the compiled helpers of the day's books ---------------------------------------------------------
 @pytest.mark.parametrize("size", [2, 3])

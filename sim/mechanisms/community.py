@@ -66,18 +66,19 @@ class Groups:
         open_groups(self.activity, self.size, self.seats_filled, seats, float(self.initial))
         self.seats_filled = seats
 
-    def today(self, sc, red_packet: bool) -> tuple[bool, float, float]:
+    def today(self, sc, red_packet: bool, ahead: int = 0) -> tuple[bool, float, float]:
         """Today's activity rule under scenario ``sc``: (switched on, ``1 − activity_decay``, ``min(1, s)``).
 
         ``s`` is the ordinary day's stimulus plus, on a ``red_packet`` day, the
-        :attr:`red_packets`-th red packet's lift (counted by the caller once the rule ran).
+        :attr:`red_packets`-th red packet's lift (counted by the caller once the rule ran), or
+        with ``ahead`` the lift of the red packet ``ahead`` drops later (for days planned ahead).
         """
         key, rule = self.rule
         if key is not sc:  # the scenario's constants of the rule, once per scenario (phases change it)
             rule = self.rule_for(sc)
         on, keep, s, lift, decay = rule
         if red_packet:
-            s += lift * decay ** self.red_packets
+            s += lift * decay ** (self.red_packets + ahead)
         return on, keep, float(min(s, 1.0))
 
     def mean_activity(self) -> float:

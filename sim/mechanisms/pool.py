@@ -22,8 +22,8 @@ operations, so that a day costs about one read of each column it needs:
    today are dropped from the pool's index (no later pass visits them).
 
 On a common day (no budget cap, no campaign, a network: :func:`fused`) the whole day after the
-plan is one compiled call, :func:`day`: the day's acquisition (``acquisition._acquire_day``)
-and group activity (``community.activity_update``), then the same three passes and booking,
+plan is one compiled call (:func:`days`, which makes a run of such days one call too): the
+day's acquisition (``acquisition._acquire_day``) and group activity (``community.activity_update``), then the same three passes and booking,
 the referral joins admitted by ``referral.admit_referred`` (the admission rule
 ``acquisition.admit_users``, credit, group-buy orders), then the running costs and the day's
 row (``sim.mechanisms.day``); every count and money booked into the day's ledger values in the
@@ -482,7 +482,7 @@ def day_constants(sc) -> np.ndarray:
 @compiled_pass
 def _day(r, c, k, d, v, index, activity, draws, msg_today, h, spend, private_purchases, referrer, source,
          join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts, ints, floats):
-    # the whole common day in one call (see :func:`day`): acquisition (``acquisition._acquire_day``,
+    # the whole common day in one call (see :func:`days`): acquisition (``acquisition._acquire_day``,
     # with the scenario's acquisition values ``v``, when ``d[_D_ACQUIRE]``) and the groups it opens,
     # group activity (``community.activity_update``), then the pool's day: the morning pass and its
     # orders (``_morning_orders``), the sharers and their cascade (``_share_cascade``), the referral
@@ -572,41 +572,99 @@ def _day(r, c, k, d, v, index, activity, draws, msg_today, h, spend, private_pur
     return reach[:n_reach]
 
 
+_day_rule = _day.dispatcher  # the whole common day, callable from another compiled pass
+
+
+@compiled_pass
+def _days(r, c, k, days, v, index, activity, draws, msg_today, h, spend, private_purchases, referrer, source,
+          join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts, ints, floats, lifts):
+    # consecutive common days in one call (see :func:`days`): ``days`` holds one row of :func:`_day`'s
+    # slots per day (the plan's and the scenario's, written by the caller) and one more; the model's
+    # state that one day leaves to the next (the pool's counts, the index's entries, the seats, the
+    # cumulative profit, the red packets dropped) is carried here from row to row as the model's
+    # Python carries it between two calls, and written into the last row. Each day after the first
+    # starts a fresh ledger ``lv`` (the first books into the model's, as it is); the stage counts
+    # ``counts`` start at zero each day; ``ints`` and ``floats`` receive each day's row of
+    # results; ``lifts[j]`` is the activity lift of a red-packet day after ``j`` red packets dropped
+    # in this call (``Groups.today``). Returns the last day's reachable users
+    n_days = len(days) // _N_D - 1
+    n_ints, n_floats = len(ints) // n_days, len(floats) // n_days
+    first = days[:_N_D]
+    n_joined, n_churned, seats = first[_D_JOINED], first[_D_CHURNED], first[_D_SEATS]
+    n_index, n_sorted, left, cum_profit = first[_D_INDEX], first[_D_SORTED], first[_D_LEFT], first[_D_CUM_PROFIT]
+    dropped = added = 0
+    reach = np.empty(0, dtype=np.int64)
+    for j in range(n_days):
+        d = days[j * _N_D : (j + 1) * _N_D]
+        d[_D_JOINED], d[_D_CHURNED], d[_D_SEATS], d[_D_INDEX] = n_joined, n_churned, seats, n_index
+        d[_D_SORTED], d[_D_LEFT], d[_D_CUM_PROFIT] = n_sorted, left, cum_profit
+        if d[_D_RED_PACKET] > 0.0:
+            d[_D_LIFT] = lifts[dropped]
+        if j > 0:
+            lv[:] = 0.0
+        counts[:] = 0
+        reach = _day_rule(r, c, k, d, v, index, activity, draws, msg_today, h, spend, private_purchases, referrer,
+                          source, join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts,
+                          ints[j * n_ints : (j + 1) * n_ints], floats[j * n_floats : (j + 1) * n_floats])
+        # what the model books between two days (``Population.indexed``, ``SiyuModel.n_churned``, ...)
+        kept = d[_D_KEPT]
+        n_joined += d[_D_ADDED]
+        left += n_index + d[_D_ADDED] - kept
+        n_index = n_sorted = kept
+        n_churned = counts[_CHURNED]
+        seats, cum_profit = d[_D_SEATS], d[_D_CUM_PROFIT]
+        dropped += int(d[_D_RED_PACKET_DROPPED])
+        added += int(d[_D_ADDED])
+    last = days[n_days * _N_D :]
+    last[_D_ADDED], last[_D_KEPT], last[_D_RED_PACKET_DROPPED] = added, n_index, dropped
+    last[_D_SEATS], last[_D_CUM_PROFIT], last[_D_CAPACITY] = seats, cum_profit, days[(n_days - 1) * _N_D + _D_CAPACITY]
+    return reach
+
+
+
 def fused(model) -> bool:
-    """Whether today is a common day, which is one compiled call (:func:`day`): no budget cap, no campaign, a network."""
+    """Whether today is a common day, which is one compiled call (:func:`days`): no budget cap, no campaign, a network."""
     return not model.budget.active and not model.day.campaign and model.graph is not None
 
 
-def day(model, ints: np.ndarray, floats: np.ndarray) -> tuple[np.ndarray, float]:
-    """The whole day after the plan on a common day (no budget cap, no campaign, a network) in one compiled call.
+def days(model, plans: list) -> tuple[np.ndarray, float]:
+    """The common days ``plans`` (consecutive, each planned: ``Operator.plan``), after their plans, in one compiled call.
 
-    The same steps, draws and books as ``acquisition.acquire``, ``community.update_activity``,
-    :func:`morning`, :func:`share` and :func:`evening` (with ``referral.admit_joiners``
-    admitting the joiners), ``Touchpoints.bill``, ``BudgetTracker.end_day`` and the day's row
-    (``day.day_row``, written into ``ints`` and ``floats``) in turn: today's counts and money
-    are booked into the ledger's values inside the call. Returns the stage counts and the
-    cumulative profit after today.
+    A common day has no budget cap, no campaign and a network. Each day takes the same steps,
+    draws and books as ``acquisition.acquire``, ``community.update_activity``, :func:`morning`,
+    :func:`share` and :func:`evening` (with ``referral.admit_joiners`` admitting the joiners),
+    ``Touchpoints.bill``, ``BudgetTracker.end_day`` and the day's row (``day.day_row``) in turn,
+    and between two days the model's state moves on as between two ``step()`` calls; so a run
+    of common days costs no Python a day. The first day books into ``model.ledger`` as it is,
+    each later day into a fresh one (left there after the last); each day's row is written into
+    the model's tables, and the last day's reachable users are ``plans[-1].reach``.
+    Returns the last day's stage counts and the cumulative profit after it.
     """
-    sc, pop, day_, groups, k = model.scenario, model.pop, model.day, model.groups, model.day_constants
+    sc, pop, groups, k = model.scenario, model.pop, model.groups, model.day_constants
+    n = len(plans)
+    # room for every joiner the days could admit: no more than the public
+    index, n_index, n_sorted = pop.index_buffer(pop.n - pop.n_joined)
+    on, keep, plain = groups.today(sc, False)
+    lifts = np.array([groups.today(sc, True, j)[2] for j in range(sum(p.red_packet for p in plans))] or [0.0])
+    acquire, trace, capacity, size, initial, phase = (sc.mechanisms.acquisition, model.trace_on, model.capacity_left,
+                                                      groups.size, groups.initial, model.phase)
+    rows = np.array([[p.t, 1.0 if p.event else 0.0, p.discount, p.demand, p.rebates_active, p.red_packet, trace,
+                      capacity, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, p.public_open, acquire and p.public_open,
+                      cost_per_exposure(sc.public, p.t), size, initial, on, keep, plain, 0, phase, pop.n, 0]
+                     for p in plans] + [[0.0] * _N_D], dtype=np.float64)
+    first = rows[0]
+    first[_D_JOINED], first[_D_CHURNED], first[_D_SEATS] = pop.n_joined, model.n_churned(), groups.seats_filled
+    first[_D_INDEX], first[_D_SORTED], first[_D_LEFT] = n_index, n_sorted, pop.n_left_before
+    first[_D_CUM_PROFIT] = model._cum_profit
     counts = np.zeros(_N_STAGES, dtype=np.int64)
-    n_joined, n_churned, n_index = pop.n_joined, model.n_churned(), pop.n_index
-    # room for every joiner the day could admit: no more than the public; acquisition no more than
-    # the accounts' room, referrals no more than that room once everyone in the pool has left
-    free = max(0, int(k[_K_POOL_CAPACITY]) - (n_joined - n_churned))
-    index, n_index, n_sorted = pop.index_buffer(min(pop.n - n_joined, 2 * free + n_index))
-    on, keep, lift = groups.today(sc, day_.red_packet)
-    t = day_.t
-    d = np.array([t, 1.0 if day_.event else 0.0, day_.discount, day_.demand, day_.rebates_active, day_.red_packet,
-                  model.trace_on, model.capacity_left, n_joined, n_churned, groups.seats_filled, n_index, n_sorted,
-                  pop.n_left_before, 0, 0, 0, 0, 0, day_.public_open, sc.mechanisms.acquisition and day_.public_open,
-                  cost_per_exposure(sc.public, t), groups.size, groups.initial, on, keep, lift, 0, model.phase, pop.n,
-                  model._cum_profit], dtype=np.float64)
+    ints, floats = model.next_rows(n)
     g = model.graph
-    day_.reach = _day(model.rules, pop.cols, k, d, params_for(sc).values, index, groups.activity, model.draws,
-                      model.msg_today if model.trace_on else _NO_TRACE, handle(model.rng), pop.spend,
-                      pop.private_purchases, pop.referrer, pop.source, pop.join_day, pop.group_buys, g.indptr,
-                      g.indices, model.edge_used, model._fresh, model.ledger.values, counts, ints, floats)
-    out = d.tolist()
+    plans[-1].reach = _days(model.rules, pop.cols, k, rows.reshape(-1), params_for(sc).values, index, groups.activity,
+                            model.draws, model.msg_today if model.trace_on else _NO_TRACE, handle(model.rng),
+                            pop.spend, pop.private_purchases, pop.referrer, pop.source, pop.join_day,
+                            pop.group_buys, g.indptr, g.indices, model.edge_used, model._fresh, model.ledger.values,
+                            counts, ints.reshape(-1), floats.reshape(-1), lifts)
+    out = rows[n].tolist()
     model.capacity_left = int(out[_D_CAPACITY])
     groups.seats_filled = int(out[_D_SEATS])  # the groups it opened already started lively
     groups.red_packets += int(out[_D_RED_PACKET_DROPPED])
@@ -628,4 +686,4 @@ def evening(model) -> tuple[np.ndarray, float, float]:
     return counts, trust_sum, fatigue_sum
 
 
-__all__ = ["Rules", "day", "day_constants", "evening", "fused", "morning", "rules_for", "share"]
+__all__ = ["Rules", "day_constants", "days", "evening", "fused", "morning", "rules_for", "share"]
