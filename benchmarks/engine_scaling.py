@@ -8,8 +8,8 @@ Usage (from the repository root)::
 Every configuration runs in a fresh subprocess, so its peak memory
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own. Reported per configuration:
 *population* (drawing the users' traits) and *network* (building the social graph), both
-inside *set-up* (all of :class:`sim.model.SiyuModel`), *run* (the days), *results* (daily
-table, users table, KPIs), *total* (set-up + run + results, the compiled passes being loaded
+inside *set-up* (all of :class:`sim.model.SiyuModel`), *run* (the days, ``SiyuModel.advance``),
+*results* (daily table and KPIs from the users' columns, as ``sim.runner.simulate`` takes them), *total* (set-up + run + results, the compiled passes being loaded
 before the clock starts), *µs per user* (total ÷ users: flat when the time is linear in users),
 *peak RSS*, *RSS after imports*, the same parts in process CPU time, and *bytes per user* (peak − after imports, ÷ users) and, from
 the second size on, the *marginal bytes per user* (growth of peak RSS ÷ growth of users).
@@ -102,7 +102,12 @@ def measure(scenario_name: str, n_users: int, days: int, seed: int, setup_only: 
             model.step()
     t2, c2 = time.perf_counter(), time.process_time()
     daily = model.daily()
-    summary = kpis(daily, model.pop.table(), days)
+    try:  # as sim.runner.simulate computes the KPIs: from the users' columns they read
+        from sim.results import UsersTable
+        users = UsersTable(model.pop).kpi_columns()
+    except (ImportError, AttributeError):  # an older tree: from the whole users table
+        users = model.pop.table()
+    summary = kpis(daily, users, days)
     t3 = time.perf_counter()
     return {"scenario": scenario_name, "n_users": n_users, "days": days, **parts,
             "setup_s": t1 - t0, "run_s": t2 - t1, "results_s": t3 - t2, "total_s": t3 - t0,

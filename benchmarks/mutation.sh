@@ -52,6 +52,9 @@ MODULES=(sim.mechanisms.acquisition sim.mechanisms.budget sim.mechanisms.communi
 # that fails in the first stage is in the selection too.
 declare -A FAST_TESTS=(
   [sim.scenario]="tests/test_schema_bounds.py tests/test_schema_phases.py tests/test_loader.py"
+  # the day's calls against their separate steps, runs of days against steps, the pinned KPIs
+  [sim.mechanisms.pool]="tests/test_rules_day.py tests/test_engine_pinned.py"
+  [sim.model]="tests/test_rules_day.py tests/test_engine_pinned.py"
 )
 
 # Modules scored on part of their code only: the functions named here (their pure logic; the

@@ -42,6 +42,7 @@ the two are compared in distribution, never draw for draw.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from dataclasses import dataclass, field
@@ -605,6 +606,7 @@ def run_twin(scenario: Scenario, seed: int,
     ``stats``, if given, accumulates ``morning_s`` and ``morning_steps``: the time in the morning
     rule (``shuffle_do("step")``) and the agent-steps it made.
     """
+    gc.collect()  # the garbage of earlier runs is not this run's to collect
     t0, c0 = time.perf_counter(), time.process_time()
     model = PlainMesaModel(scenario, seed=seed)
     for _ in range(scenario.horizon_days):
@@ -623,6 +625,7 @@ def run_engine(scenario: Scenario, seed: int) -> tuple[dict[str, float], float, 
     from sim.runner import warm_up
 
     warm_up()
+    gc.collect()  # the twin's garbage (its agents' reference cycles) is not the engine's to collect
     t0, c0 = time.perf_counter(), time.process_time()
     model = SiyuModel(scenario, seed=seed)
     model.advance(scenario.horizon_days)  # the days as sim.runner.simulate runs them

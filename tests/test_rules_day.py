@@ -17,9 +17,9 @@ import pytest
 from siyu_harness import joined, new_day, tiny
 
 import sim
-from sim.model import SiyuModel
 from sim.mechanisms import pool, referral
 from sim.mechanisms.budget import RED_PACKET_KEY
+from sim.model import SiyuModel
 from sim.population import Event, Source, Stage
 
 COLUMNS = ("stage", "rung", "trust", "fatigue", "purchases", "private_purchases", "spend", "last_purchase",
