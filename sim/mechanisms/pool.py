@@ -23,8 +23,9 @@ operations, so that a day costs about one read of each column it needs:
 
 On a common day (no budget cap, no campaign, a network: :func:`fused`) the whole day after the
 plan is one compiled call (:func:`days`, which makes a run of such days one call too): the
-day's acquisition (``acquisition._acquire_day``) and group activity (``community.activity_update``), then the same three passes and booking,
-the referral joins admitted by ``referral.admit_referred`` (the admission rule
+day's acquisition (``acquisition._acquire_day``) and group activity
+(``community.activity_update``), then the same three passes and booking, the referral joins
+admitted by ``referral.admit_referred`` (the admission rule
 ``acquisition.admit_users``, credit, group-buy orders), then the running costs and the day's
 row (``sim.mechanisms.day``); every count and money booked into the day's ledger values in the
 order of the separate calls, and the pool's index grown, merged and compacted in place — so
@@ -619,7 +620,6 @@ def _days(r, c, k, days, v, index, activity, draws, msg_today, h, spend, private
     last[_D_ADDED], last[_D_KEPT], last[_D_RED_PACKET_DROPPED] = added, n_index, dropped
     last[_D_SEATS], last[_D_CUM_PROFIT], last[_D_CAPACITY] = seats, cum_profit, days[(n_days - 1) * _N_D + _D_CAPACITY]
     return reach
-
 
 
 def fused(model) -> bool:
