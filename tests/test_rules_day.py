@@ -266,6 +266,21 @@ def test_advance_is_the_same_run_as_as_many_steps(case, monkeypatch):
         assert max(runs) >= 5 and sum(runs) > 25 and 1 in runs
 
 
+
+def test_two_common_days_are_one_call_and_a_run_past_the_horizon_grows_its_tables(monkeypatch):
+    sc = sim.load_scenario("hybrid_referral").with_overrides({"population.n_users": 600, "horizon_days": 5})
+    runs, days_of = [], pool.days
+    monkeypatch.setattr(pool, "days", lambda model, plans: runs.append(len(plans)) or days_of(model, plans))
+    m = SiyuModel(sc, seed=1)
+    m.advance(2)
+    assert runs == [2]
+    stepped = SiyuModel(sc, seed=1)
+    for _ in range(23):
+        stepped.step()
+    m.advance(21)  # past the 5 days the tables were made for
+    assert len(m.daily()) == 23 and m.daily()["day"].tolist() == list(range(23))
+    pd.testing.assert_frame_equal(m.daily(), stepped.daily())
+
 def test_the_plans_ahead_stop_at_a_campaign_and_a_phase_switch_and_are_none_when_tracing_or_capped():
     sc = sim.load_scenario("hybrid_referral").with_overrides({
         "population.n_users": 500, "strategy.campaign_every_days": 10,
