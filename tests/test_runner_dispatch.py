@@ -35,8 +35,12 @@ def test_progress_reports_about_fifty_times_and_the_end():
     runner.simulate(sc, 0, progress=lambda d, n: calls.append(d))
     assert calls == [*range(2, 121, 2)] and len(calls) == 60
     calls.clear()
-    runner.simulate(sc.with_overrides({"horizon_days": 101}), 0, progress=lambda d, n: calls.append(d))
+    odd = sc.with_overrides({"horizon_days": 101})
+    reported = runner.simulate(odd, 0, progress=lambda d, n: calls.append(d))
     assert calls[:2] == [2, 4] and calls[-2:] == [100, 101]
+    # the days run in pieces between the reports are the run's days, no more
+    assert len(reported.daily) == 101
+    pd.testing.assert_frame_equal(reported.daily, runner.simulate(odd, 0).daily)
 
 
 class _Pool:
