@@ -174,12 +174,12 @@ class SiyuModel(Model):
             self.steps += len(plans)  # as Mesa counts its steps
 
     def _plans_ahead(self, end: int) -> list[Day]:
-        """The plans of the common days from today on, before day ``end``, up to the next campaign or phase.
+        """The plans of the common days (``pool.fused``) from today on, before day ``end`` and the next phase.
 
-        None if a user is traced (the trace's rows are taken day by day), there is no network or
-        a budget cap is set (``pool.fused``); the plan reads only the scenario and the day.
+        None if a user is traced (the trace's rows are taken day by day); the plan reads only the
+        scenario and the day, so the days are planned as their steps would plan them.
         """
-        if self.trace_on or self.graph is None or self.budget.active:
+        if self.trace_on:
             return []
         if self.phase < len(self._switches):
             end = min(end, self._switches[self.phase][0])  # a phase's first day is a step: it switches
@@ -187,7 +187,7 @@ class SiyuModel(Model):
         for t in range(self.t, end):
             self.day = Day(t=t)
             self.operator.plan()
-            if self.day.campaign:
+            if not pool.fused(self):  # a campaign day, a budget cap or no network: a step
                 break
             plans.append(self.day)
         return plans
