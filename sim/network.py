@@ -203,9 +203,11 @@ _CHUNK = 1 << 20
 _BLOCK_BITS = 10
 #: … and at most 2^10 blocks (the chunk's counting sort writes one stream per block)
 _MAX_BLOCK_COUNT_BITS = 10
-#: up to this many users the grid bounds and the CDF (≤ 16 MB) stay in cache: each draw is looked up
-#: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 1M users, slower above)
-_DIRECT_USERS = 1 << 20
+#: up to this many users the grid bounds and the CDF (≤ 4 MB) stay in cache: each draw is looked up
+#: where it is, on a grid of ≥ 2n cells, without the blocking (faster up to 2^18 users, slower above:
+#: at 1M users 80 against 46 ns per edge end on the 2026-12-02 machine, whose random reads of 16 MB
+#: of tables miss its cache; docs/PERFORMANCE.md, seventh round)
+_DIRECT_USERS = 1 << 18
 #: draws per batch of the direct lookup (512 KB: drawn by numpy, then looked up; drawn by numba
 #: in the lookup's own loop or batches they were slower at 1M users)
 _DIRECT_BATCH = 1 << 16
