@@ -55,6 +55,10 @@ declare -A FAST_TESTS=(
   # the day's calls against their separate steps, runs of days against steps, the pinned KPIs
   [sim.mechanisms.pool]="tests/test_rules_day.py tests/test_engine_pinned.py"
   [sim.model]="tests/test_rules_day.py tests/test_engine_pinned.py"
+  # each against its own rule tests, the one-call day against the separate steps, the pinned KPIs
+  [sim.mechanisms.acquisition]="tests/test_rules_acquisition.py tests/test_rules_day.py tests/test_engine_pinned.py"
+  [sim.mechanisms.day]="tests/test_ledger.py tests/test_rules_day.py tests/test_engine_pinned.py"
+  [sim.mechanisms.budget]="tests/test_rules_budget.py tests/test_rules_day.py tests/test_engine_pinned.py"
 )
 
 # Modules scored on part of their code only: the functions named here (their pure logic; the
