@@ -134,15 +134,13 @@ class SiyuModel(Model):
     def step(self) -> None:
         """Advance one day (the order is the model's schedule; see the module docstring)."""
         self.day = Day(t=self.t)
-        self.ledger = Ledger()
         if self.phase < len(self._switches) and self._switches[self.phase][0] <= self.t:
             self._switch_phase()
         if self.trace_on:
             self.pop.events[:] = 0
             self.msg_today[:] = 0.0
-        self.capacity_left = self._capacity()
         self.operator.plan()
-        self.budget.start_day()
+        self._open_books()
         if pool.fused(self):
             self._common_day()
         else:
@@ -164,9 +162,7 @@ class SiyuModel(Model):
             if len(plans) < 2:
                 self.step()
                 continue
-            self.ledger = Ledger()
-            self.capacity_left = self._capacity()
-            self.budget.start_day()  # without a cap: nothing to open, the same every day
+            self._open_books()  # without a cap the budget opens nothing: the same every day
             counts, self._cum_profit = pool.days(self, plans)
             self._n_churned = int(counts[_CHURNED])
             self.day = plans[-1]
@@ -191,6 +187,12 @@ class SiyuModel(Model):
                 break
             plans.append(self.day)
         return plans
+
+    def _open_books(self) -> None:
+        """Open today's books, after the plan: a fresh ledger, the day's fulfilment capacity, the budget's day."""
+        self.ledger = Ledger()
+        self.capacity_left = self._capacity()
+        self.budget.start_day()
 
     def _capacity(self) -> int:
         """Orders the fulfilment capacity ships today (every day's the same; 0: unlimited)."""

@@ -580,20 +580,20 @@ _day_rule = _day.dispatcher  # the whole common day, callable from another compi
 def _days(r, c, k, days, v, index, activity, draws, msg_today, h, spend, private_purchases, referrer, source,
           join_day, group_buys, indptr, indices, edge_used, fresh, lv, counts, ints, floats, lifts):
     # consecutive common days in one call (see :func:`days`): ``days`` holds one row of :func:`_day`'s
-    # slots per day (the plan's and the scenario's, written by the caller) and one more; the model's
-    # state that one day leaves to the next (the pool's counts, the index's entries, the seats, the
-    # cumulative profit, the red packets dropped) is carried here from row to row as the model's
-    # Python carries it between two calls, and written into the last row. Each day after the first
+    # slots per day (the plan's and the scenario's, written by the caller); the model's state that
+    # one day leaves to the next (the pool's counts, the index's entries, the seats, the cumulative
+    # profit) is carried here from row to row as the model's Python carries it between two calls,
+    # and each day's row keeps what its day returned. Each day after the first
     # starts a fresh ledger ``lv`` (the first books into the model's, as it is); the stage counts
     # ``counts`` start at zero each day; ``ints`` and ``floats`` receive each day's row of
     # results; ``lifts[j]`` is the activity lift of a red-packet day after ``j`` red packets dropped
     # in this call (``Groups.today``). Returns the last day's reachable users
-    n_days = len(days) // _N_D - 1
+    n_days = len(days) // _N_D
     n_ints, n_floats = len(ints) // n_days, len(floats) // n_days
     first = days[:_N_D]
     n_joined, n_churned, seats = first[_D_JOINED], first[_D_CHURNED], first[_D_SEATS]
     n_index, n_sorted, left, cum_profit = first[_D_INDEX], first[_D_SORTED], first[_D_LEFT], first[_D_CUM_PROFIT]
-    dropped = added = 0
+    dropped = 0
     reach = np.empty(0, dtype=np.int64)
     for j in range(n_days):
         d = days[j * _N_D : (j + 1) * _N_D]
@@ -615,10 +615,6 @@ def _days(r, c, k, days, v, index, activity, draws, msg_today, h, spend, private
         n_churned = counts[_CHURNED]
         seats, cum_profit = d[_D_SEATS], d[_D_CUM_PROFIT]
         dropped += int(d[_D_RED_PACKET_DROPPED])
-        added += int(d[_D_ADDED])
-    last = days[n_days * _N_D :]
-    last[_D_ADDED], last[_D_KEPT], last[_D_RED_PACKET_DROPPED] = added, n_index, dropped
-    last[_D_SEATS], last[_D_CUM_PROFIT], last[_D_CAPACITY] = seats, cum_profit, days[(n_days - 1) * _N_D + _D_CAPACITY]
     return reach
 
 
@@ -651,7 +647,7 @@ def days(model, plans: list) -> tuple[np.ndarray, float]:
     rows = np.array([[p.t, 1.0 if p.event else 0.0, p.discount, p.demand, p.rebates_active, p.red_packet, trace,
                       capacity, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, p.public_open, acquire and p.public_open,
                       cost_per_exposure(sc.public, p.t), size, initial, on, keep, plain, 0, phase, pop.n, 0]
-                     for p in plans] + [[0.0] * _N_D], dtype=np.float64)
+                     for p in plans], dtype=np.float64)
     first = rows[0]
     first[_D_JOINED], first[_D_CHURNED], first[_D_SEATS] = pop.n_joined, model.n_churned(), groups.seats_filled
     first[_D_INDEX], first[_D_SORTED], first[_D_LEFT] = n_index, n_sorted, pop.n_left_before
@@ -664,12 +660,12 @@ def days(model, plans: list) -> tuple[np.ndarray, float]:
                             pop.spend, pop.private_purchases, pop.referrer, pop.source, pop.join_day,
                             pop.group_buys, g.indptr, g.indices, model.edge_used, model._fresh, model.ledger.values,
                             counts, ints.reshape(-1), floats.reshape(-1), lifts)
-    out = rows[n].tolist()
-    model.capacity_left = int(out[_D_CAPACITY])
-    groups.seats_filled = int(out[_D_SEATS])  # the groups it opened already started lively
-    groups.red_packets += int(out[_D_RED_PACKET_DROPPED])
-    pop.indexed(int(out[_D_ADDED]), int(out[_D_KEPT]))
-    return counts, out[_D_CUM_PROFIT]
+    last = rows[-1].tolist()  # what the last day left: the capacity, the seats, the index, the profit
+    model.capacity_left = int(last[_D_CAPACITY])
+    groups.seats_filled = int(last[_D_SEATS])  # the groups it opened already started lively
+    groups.red_packets += int(rows[:, _D_RED_PACKET_DROPPED].sum())
+    pop.indexed(int(rows[:, _D_ADDED].sum()), int(last[_D_KEPT]))
+    return counts, last[_D_CUM_PROFIT]
 
 
 def evening(model) -> tuple[np.ndarray, float, float]:
