@@ -21,6 +21,8 @@ from sim.mechanisms.day import (
     LEDGER_KEYS,
     Day,
     Ledger,
+    book_running_costs,
+    day_row,
 )
 from sim.model import SiyuModel
 from sim.population import NEVER, Event, Source, Stage
@@ -53,6 +55,67 @@ def test_the_ledger_keeps_its_keys_in_one_array_and_any_other_key_aside():
     got = dict(led)
     assert set(got) == {"cost_ads", "budget_left", "mutes", "made_up", "other"} and math.isnan(got["budget_left"])
     assert got["mutes"] == 3.0 and list(led) == list(got)
+
+
+def test_a_key_outside_the_slots_is_set_as_a_float_and_read_back_or_as_zero():
+    led = Ledger()
+    led["made_up"] = 3
+    assert led["made_up"] == 3.0 and isinstance(led["made_up"], float) and isinstance(led.get("made_up"), float)
+    assert led.get("never") == 0.0 and led.get("gmv") == 0.0 and dict(led) == {"made_up": 3.0}
+    led["gmv"] = 2
+    assert led.values[KEY["gmv"]] == 2.0 and list(led) == ["gmv", "made_up"]
+
+
+def _row(counts, lv, activity, n_groups, *, t=3, phase=1, n_public=90, trust_sum=3.0, fatigue_sum=1.5,
+         cost_per_exposure=0.25, cum_profit=10.0):
+    ints = np.zeros(len(INT_COLUMNS), dtype=np.int64)
+    floats = np.zeros(len(LEDGER_KEYS) + len(COMPUTED_COLUMNS), dtype=np.float64)
+    cum = day_row(ints, floats, np.array(counts, dtype=np.int64), lv, t, phase, n_public, trust_sum, fatigue_sum,
+                  np.asarray(activity, dtype=np.float32), n_groups, cost_per_exposure, cum_profit)
+    return dict(zip(INT_COLUMNS, ints.tolist(), strict=True)), dict(zip(COMPUTED_COLUMNS, floats[len(LEDGER_KEYS):].tolist(),
+                                                                       strict=True)), floats, cum
+
+
+def test_day_row_writes_the_counts_the_books_and_what_is_computed_from_them():
+    lv = np.zeros(len(LEDGER_KEYS))
+    for i, k in enumerate(COST_COLUMNS):
+        lv[KEY[k]] = 2.0 ** i
+    lv[KEY["margin"]], lv[KEY["platform_purchases"]], lv[KEY["mutes"]] = 500.0, 4.0, 2.0
+    ints, computed, floats, cum = _row([7, 1, 2, 3, 4, 5, 6, 8], lv, [0.2, 0.4, 0.9, 0.7], 3)
+    assert ints == {"day": 3, "public": 90, "followers": 1, "customers": 2, "repeat": 3, "members": 4, "partners": 5,
+                    "dormant": 6, "churned": 8, "private_pool": 21, "reachable": 15, "phase": 1}
+    assert floats[: len(LEDGER_KEYS)].tolist() == lv.tolist()
+    total = 2.0 ** len(COST_COLUMNS) - 1
+    assert computed["cost_total"] == total and computed["profit"] == 500.0 - total
+    assert cum == computed["cum_profit"] == 10.0 + 500.0 - total
+    assert computed["mean_trust"] == 3.0 / 21 and computed["mean_fatigue"] == 1.5 / 21
+    assert computed["group_activity"] == pytest.approx(0.5)  # the three opened groups; the spare slot unread
+    assert computed["cost_per_exposure"] == 0.25 and computed["cac_platform"] == lv[KEY["cost_ads"]] / 4.0
+
+
+def test_day_row_of_one_group_no_group_an_empty_pool_and_no_platform_order():
+    lv = np.zeros(len(LEDGER_KEYS))
+    _, one, _, _ = _row([0, 2, 0, 0, 0, 0, 0, 0], lv, [0.6, 0.9], 1)
+    assert one["group_activity"] == pytest.approx(0.6) and one["mean_trust"] == 1.5
+    ints, none, _, cum = _row([0] * 8, lv, [0.6], 0, trust_sum=0.0, fatigue_sum=0.0)
+    assert none["group_activity"] == 0.0 and none["mean_trust"] == 0.0 and none["mean_fatigue"] == 0.0
+    assert ints["private_pool"] == 0 and math.isnan(none["cac_platform"]) and cum == 10.0
+
+
+def test_running_costs_are_added_to_what_the_day_booked_before():
+    from sim.mechanisms.budget import running_constants, running_costs
+
+    sc = tiny(touchpoints__friends_per_account=100, touchpoints__account_cost_per_day=7.0,
+              touchpoints__users_per_staff=200.0, touchpoints__staff_cost_per_day=50.0)
+    lv = np.zeros(len(LEDGER_KEYS))
+    lv[KEY["cost_staff"]], lv[KEY["cost_accounts"]], lv[KEY["cost_content"]] = 1.0, 2.0, 3.0
+    book_running_costs(lv, 250, running_constants(sc))
+    want = running_costs(sc, 250)
+    assert lv[KEY["cost_staff"]] == 1.0 + want["cost_staff"] and lv[KEY["cost_accounts"]] == 2.0 + want["cost_accounts"]
+    assert lv[KEY["cost_content"]] == 3.0 + want["cost_content"] and want["cost_staff"] == 62.5
+    before = lv.copy()
+    book_running_costs(lv, 0, running_constants(sc))  # no one in the pool, no content hook: nothing
+    assert lv.tolist() == before.tolist()
 
 
 def test_every_daily_float_column_is_a_ledger_key_or_computed_at_the_end_of_the_day():

@@ -87,6 +87,19 @@ def test_running_costs_of_a_pool_staff_per_user_accounts_per_started_account_and
     assert budget.running_costs(sc, 1) == pytest.approx({"cost_staff": 0.25, "cost_accounts": 7.0, "cost_content": 60.0})
 
 
+def test_running_constants_are_the_scenario_s_numbers_read_once_per_scenario():
+    sc = Scenario().with_overrides({**RUN, "touchpoints.mini_program": True, "touchpoints.mini_program_cost_per_day": 20.0})
+    rc = budget.running_constants(sc)
+    tp, st = sc.touchpoints, sc.strategy
+    assert rc.dtype == np.float64 and len(rc) == budget.N_RUNNING
+    assert rc.tolist() == [0.0, tp.account_cost_per_day, tp.friends_per_account, tp.staff_cost_per_day,
+                           tp.users_per_staff, st.content_cost_per_post * st.content_posts_per_day, 1.0, 20.0]
+    assert budget.running_constants(sc) is rc  # the same scenario again: the array already read
+    other = Scenario().with_overrides({**RUN, "strategy.hooks.content.enabled": True})
+    assert budget.running_constants(other) is not rc and budget.running_constants(other)[budget.R_CONTENT_ON] == 1.0
+    assert budget.running_constants(sc) is not rc and budget.running_constants(sc).tolist() == rc.tolist()
+
+
 def test_running_costs_add_the_mini_program_to_the_accounts():
     sc = Scenario().with_overrides({**RUN, "touchpoints.mini_program": True,
                                     "touchpoints.mini_program_cost_per_day": 20.0})
@@ -209,7 +222,7 @@ def test_a_new_tracker_has_spent_nothing_and_may_stop_the_covered_kinds():
     b = tracker(budget__monthly_cap=1000, budget__yearly_cap=5000)
     assert b.active and b.caps == [(30, 1000.0), (365, 5000.0)] and b.spent == [0.0, 0.0]
     assert b.last_full == dict.fromkeys(CUT_ORDER, 0.0) and b.kinds == list(CUT_ORDER)
-    assert b.cut == () and not b.bound and b.columns == budget.covered_columns(b.model.scenario.budget)
+    assert b.cut == () and b.bound is False and b.columns == budget.covered_columns(b.model.scenario.budget)
     assert tracker(budget__monthly_cap=1000, budget__include_ads=False).kinds == [k for k in CUT_ORDER if k != "ads"]
 
 

@@ -208,7 +208,6 @@ class BudgetTracker:
         self.active = bool(self.caps)
         self.columns = covered_columns(sc.budget)
         self._covered = frozenset(self.columns)
-        self._zeros = (0.0,) * len(self.columns)
         self.spent = [0.0 for _ in self.caps]  # covered spending so far in each cap's current period
         self.last_full = {k: 0.0 for k in CUT_ORDER}  # each kind's cost on the last day it ran uncut
         self.kinds = [k for k in CUT_ORDER if KINDS[k] in self.columns]  # the kinds it may stop
@@ -217,8 +216,8 @@ class BudgetTracker:
 
     # --- helpers ---------------------------------------------------------------------------
     def _today(self) -> float:
-        # the covered columns' sum in their order (an absent column reads 0.0, as in the Ledger)
-        return sum(map(self.model.ledger.get, self.columns, self._zeros))
+        # the covered columns' sum in their order (a column never booked today reads 0.0)
+        return sum(map(self.model.ledger.get, self.columns))
 
     def _running(self, pool: int) -> float:
         covered = self._covered
