@@ -101,6 +101,37 @@ def test_hooks_reach_their_audience_in_order_and_pay_their_own_costs():
     assert led["cost_hooks"] == pytest.approx(2.0 * n["card"] + 7.0 * n["cash"] + 5.0 * n["gift"] + 3.0 * n["content"])
     assert led["new_joins"] == sum(n.values()) == pop.n_joined == len(pop.joined)
     assert led["cost_rebates"] == 0
+    assert (pop.referrer[src != Source.NONE] == -1).all()  # a hook's joiners were brought by no one
+
+
+def test_a_join_cash_under_one_rmb_rewards_every_joiner_and_is_booked_as_a_rebate():
+    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
+              strategy__hooks__content_reach_per_day=0.1, strategy__join_cash=0.5, **_ALL_HOOKS)
+    m = joined(sc, 0)
+    new_day(m, 4, rebates_active=True)
+    acquisition.acquire(m)
+    pop, led = m.pop, m.ledger
+    who = pop.joined
+    assert len(who) > 20 and (pop.last_reward[who] == 4).all() and (pop.events[who] & Event.REWARDED).all()
+    assert led["cost_rebates"] == pytest.approx(0.5 * len(who))
+
+
+def test_a_full_pool_admits_nobody_and_a_day_books_onto_what_was_booked_before():
+    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
+              strategy__hooks__content_reach_per_day=0.1, touchpoints__friends_per_account=100,
+              touchpoints__max_accounts=1, **_ALL_HOOKS)
+    m = joined(sc, 100)  # the one account is full
+    new_day(m, 3, rebates_active=True)
+    for key in ("cost_ads", "acq_cost", "first_purchases", "purchases", "gmv", "margin", "platform_purchases",
+                "platform_gmv"):
+        m.ledger.add(key, 1.0)
+    acquisition.acquire(m)
+    led, v = m.ledger, acquisition.params_for(sc).values
+    assert m.pop.n_joined == 100 and led["new_joins"] == 0 and led["platform_purchases"] > 1
+    n = led["platform_purchases"] - 1.0
+    assert led["purchases"] == 1.0 + n and led["gmv"] == pytest.approx(1.0 + n * v[acquisition._REVENUE])
+    assert led["platform_gmv"] == led["gmv"] and led["margin"] == pytest.approx(1.0 + n * v[acquisition._MARGIN])
+    assert 1.0 < led["first_purchases"] <= 1.0 + n and led["cost_ads"] > 1.0 and led["acq_cost"] == led["cost_ads"]
 
 
 def _admit(m, idx, room, seats, group_share, source=Source.GIFT, refs=None, rewarded=False, t=3):
@@ -261,3 +292,35 @@ def test_the_plan_and_the_activity_rule_follow_the_scenario_in_force():
     community.update_activity(m)
     # no content in force: only the red packet lifts, half the way (with content's 0.5 it would be full)
     assert m.groups.activity[0] == pytest.approx(0.8) and m.groups.red_packets == 1
+
+
+def test_params_for_holds_each_number_of_the_scenario_in_its_slot_read_once_per_scenario():
+    A = acquisition
+    sc = tiny(public__ad_reach_per_day=0.003, public__organic_reach_per_day=0.002, public__platform_conversion=0.06,
+              product__decision_touches=3, public__platform_repeat_boost=0.5, strategy__hooks__cash__enabled=True,
+              strategy__hooks__cash__take_up=0.2, strategy__hooks__cash__selection=0.4,
+              strategy__hooks__cash__cost_per_join=1.5, strategy__hooks__gift__enabled=True,
+              strategy__hooks__gift__take_up=0.0, strategy__hooks__content__enabled=True,
+              strategy__hooks__content_reach_per_day=0.01, touchpoints__group_share=0.3, strategy__entry_threshold=0.2,
+              trust__initial=0.1, trust__initial_content=0.15, trust__endorsement=0.25, strategy__join_cash=2.0,
+              product__order_value=80.0, product__margin_rate=0.4, public__platform_commission=0.05,
+              touchpoints__max_accounts=3, touchpoints__friends_per_account=500)
+    ap = A.params_for(sc)
+    v, hooks = ap.values, sc.strategy.hooks
+    assert v.dtype == np.float64 and len(v) == A._N_VALUES
+    assert v[A._AD] == 0.003 and v[A._ORGANIC] == 0.002 and v[A._PER_TOUCH] == 0.06 / 3 and v[A._BOOST] == 0.5
+    for k, (name, source) in enumerate(A.HOOK_ORDER):
+        hk = getattr(hooks, name)
+        assert ap.hooks[k] is hk and ap.sources[k] == source
+        assert v[A._OFFERED + k] == (1.0 if hk.enabled and hk.take_up > 0 else 0.0)
+        assert v[A._TAKE_UP + k] == hk.take_up and v[A._SELECTION + k] == hk.selection
+        assert v[A._HOOK_COST + k] == hk.cost_per_join
+    assert v[A._OFFERED + 1] == 1.0 and v[A._OFFERED + 2] == 0.0  # cash offered; a gift nobody takes is not
+    assert v[A._TAKE_UP + 1] == 0.2 and v[A._SELECTION + 1] == 0.4 and v[A._HOOK_COST + 1] == 1.5
+    assert v[A._CONTENT_SHARE] == 0.01 and v[A._GROUP_SHARE] == 0.3 and v[A._ENTRY] == 0.2
+    assert (v[A._TRUST_INITIAL], v[A._TRUST_CONTENT], v[A._ENDORSEMENT]) == (0.1, 0.15, 0.25)
+    assert v[A._JOIN_CASH] == 2.0 and v[A._REVENUE] == 80.0 and v[A._MARGIN] == 80.0 * 0.4
+    assert v[A._COMMISSION] == 0.05 and ap.public is sc.public and ap.capacity == 1500
+    assert A.params_for(sc) is ap  # the same scenario again: read once
+    off = sc.with_overrides({"strategy.hooks.content.enabled": False})
+    assert A.params_for(off).values[A._CONTENT_SHARE] == 0.0 and A.params_for(off) is not ap
