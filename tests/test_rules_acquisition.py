@@ -53,12 +53,13 @@ def _capped_twin(sc, k):
 
 @pytest.mark.parametrize("rebates", [True, False])
 @pytest.mark.parametrize("capacity", [5_000, 230])
-def test_the_compiled_day_takes_the_capped_path_s_draws_and_writes_its_state(rebates, capacity):
+@pytest.mark.parametrize("content_take_up", [0.6, 0.0])  # 0: the content hook reaches readers, none take it
+def test_the_compiled_day_takes_the_capped_path_s_draws_and_writes_its_state(rebates, capacity, content_take_up):
     sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.2, public__organic_reach_per_day=0.05,
               public__platform_conversion=0.6, strategy__hooks__content_reach_per_day=0.1,
               strategy__join_cash=2.0, strategy__entry_threshold=0.3, touchpoints__group_share=0.5,
               touchpoints__group_size=10, touchpoints__friends_per_account=capacity, touchpoints__max_accounts=1,
-              **_ALL_HOOKS)
+              **{**_ALL_HOOKS, "strategy__hooks__content__take_up": content_take_up})
     free, capped = _capped_twin(sc, 40)
     for m in (free, capped):
         m.pop.purchases[100:400] = 1  # past platform buyers: the card joiners' rungs differ
@@ -68,7 +69,8 @@ def test_the_compiled_day_takes_the_capped_path_s_draws_and_writes_its_state(reb
     led_f = free.ledger
     assert led_f["new_joins"] > 20 and led_f["joins_card"] > 0
     if capacity == 5_000:  # every hook admits someone
-        assert led_f["joins_gift"] > 0 and led_f["joins_content"] > 0 and (led_f["joins_cash"] > 0) == rebates
+        assert led_f["joins_gift"] > 0 and (led_f["joins_content"] > 0) == (content_take_up > 0)
+        assert (led_f["joins_cash"] > 0) == rebates
     for name in ("stage", "rung", "source", "trust", "group", "join_day", "last_reward", "events", "purchases"):
         assert np.array_equal(getattr(free.pop, name), getattr(capped.pop, name)), name
     assert np.array_equal(free.pop.joined, capped.pop.joined) and free.pop.n_joined == capped.pop.n_joined
@@ -123,7 +125,7 @@ def test_a_full_pool_admits_nobody_and_a_day_books_onto_what_was_booked_before()
     m = joined(sc, 100)  # the one account is full
     new_day(m, 3, rebates_active=True)
     for key in ("cost_ads", "acq_cost", "first_purchases", "purchases", "gmv", "margin", "platform_purchases",
-                "platform_gmv"):
+                "platform_gmv", "cost_commission"):
         m.ledger.add(key, 1.0)
     acquisition.acquire(m)
     led, v = m.ledger, acquisition.params_for(sc).values
@@ -131,7 +133,32 @@ def test_a_full_pool_admits_nobody_and_a_day_books_onto_what_was_booked_before()
     n = led["platform_purchases"] - 1.0
     assert led["purchases"] == 1.0 + n and led["gmv"] == pytest.approx(1.0 + n * v[acquisition._REVENUE])
     assert led["platform_gmv"] == led["gmv"] and led["margin"] == pytest.approx(1.0 + n * v[acquisition._MARGIN])
-    assert 1.0 < led["first_purchases"] <= 1.0 + n and led["cost_ads"] > 1.0 and led["acq_cost"] == led["cost_ads"]
+    assert led["first_purchases"] == 1.0 + n  # nobody had bought before: every platform order is a first one
+    assert led["cost_commission"] == pytest.approx(1.0 + v[acquisition._COMMISSION] * n * v[acquisition._REVENUE])
+    assert led["cost_ads"] > 1.0 and led["acq_cost"] == led["cost_ads"]
+
+
+def test_book_joins_adds_the_joiners_their_hook_s_cost_and_the_join_cash_to_the_day():
+    from sim.mechanisms.day import KEY, LEDGER_KEYS
+
+    lv = np.ones(len(LEDGER_KEYS))
+    slot = acquisition.JOIN_SLOT[Source.GIFT]
+    acquisition.book_joins(lv, 3, slot, True, 2.0, 0.0)  # a hook's joiners, no join cash
+    assert lv[KEY["new_joins"]] == 4.0 and lv[slot] == 4.0 and lv[KEY["cost_hooks"]] == 7.0 and lv[KEY["acq_cost"]] == 7.0
+    assert lv[KEY["cost_rebates"]] == 1.0
+    acquisition.book_joins(lv, 2, slot, False, 2.0, 1.5)  # referred joiners (no hook) paid join cash
+    assert lv[slot] == 6.0 and lv[KEY["cost_hooks"]] == 7.0 and lv[KEY["cost_rebates"]] == 4.0
+    assert lv[KEY["acq_cost"]] == 10.0 and lv[KEY["new_joins"]] == 6.0
+
+
+def test_the_content_hook_is_offered_by_its_own_take_up():
+    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
+              strategy__hooks__content_reach_per_day=0.1,
+              **{**_ALL_HOOKS, "strategy__hooks__package_card__take_up": 0.0})
+    m = joined(sc, 0)
+    new_day(m, 2, rebates_active=True)
+    acquisition.acquire(m)
+    assert m.ledger["joins_content"] > 0 and m.ledger["joins_card"] == 0
 
 
 def _admit(m, idx, room, seats, group_share, source=Source.GIFT, refs=None, rewarded=False, t=3):

@@ -508,8 +508,8 @@ def params_for(sc: Scenario) -> AcquisitionParams:
     v[_CONTENT_SHARE] = hooks.content_reach_per_day if hooks.content.enabled else 0.0
     v[_GROUP_SHARE], v[_ENTRY] = sc.touchpoints.group_share, st.entry_threshold
     v[_TRUST_INITIAL], v[_TRUST_CONTENT], v[_ENDORSEMENT] = tr.initial, tr.initial_content, tr.endorsement
-    v[_JOIN_CASH], v[_REVENUE] = st.join_cash, prod.order_value * (1.0 - 0.0)
-    v[_MARGIN], v[_COMMISSION] = prod.order_value * (prod.margin_rate - 0.0), pub.platform_commission
+    v[_JOIN_CASH], v[_REVENUE] = st.join_cash, prod.order_value  # a platform order is at list price
+    v[_MARGIN], v[_COMMISSION] = prod.order_value * prod.margin_rate, pub.platform_commission
     out = AcquisitionParams(v, hs, tuple(source for _, source in HOOK_ORDER), pub, pool_capacity(sc))
     _PARAMS = (sc, out)
     return out
