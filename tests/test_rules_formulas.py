@@ -275,7 +275,8 @@ def test_hook_take_up_probability_and_selection():
     assert not acquisition.hook_take_up(Hook(enabled=True, take_up=0.0), np.full(10, 0.5), rng).any()
     assert not acquisition.hook_take_up(Hook(enabled=False, take_up=1.0), np.full(10, 0.5), rng).any()
     assert len(acquisition.hook_take_up(Hook(enabled=True, take_up=1.0), np.empty(0), rng)) == 0
-    assert acquisition.hook_take_up(Hook(enabled=True, take_up=1.0), np.full(10, 0.5), rng).all()
+    taken = acquisition.hook_take_up(Hook(enabled=True, take_up=1.0), np.full(10, 0.5), rng)
+    assert taken.all() and taken.dtype == np.bool_  # a mask, usable as an index
 
 
 def test_sample_public_rate_and_public_only():
