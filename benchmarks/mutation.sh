@@ -219,3 +219,11 @@ if [[ -n "$SINCE" || ${#ONLY[@]} -gt 0 ]]; then
   echo "-- the whole modules:"
 fi
 "$PY" "$ROOT/benchmarks/mutation.py" report "$WORK" "${MODULES[@]}"
+if [[ -n "$SINCE" ]]; then
+  # an edit renumbers a function's mutants, and a listed name is counted as equivalent whatever it now names
+  mapfile -t stale < <("$PY" "$ROOT/benchmarks/mutation.py" stale "$ROOT" "$SINCE")
+  if [[ ${#stale[@]} -gt 0 ]]; then
+    echo "-- ${#stale[@]} mutants listed as equivalent are in functions changed since $SINCE: re-check each with"
+    echo "   'mutmut show NAME' in $WORK against its reason in benchmarks/mutation_equivalent.txt"
+  fi
+fi
