@@ -43,6 +43,15 @@ def test_sort_ids_orders_uniform_draws_like_numpy():
         assert np.array_equal(acquisition.sort_ids(x, n), np.sort(x))
 
 
+def _hooked_day(t: int, joined_first: int = 0, **over):
+    """A model of 3,000 users, all four hooks on (``_ALL_HOOKS``, then ``over``), after day ``t``'s acquisition."""
+    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
+              strategy__hooks__content_reach_per_day=0.1, **{**_ALL_HOOKS, **over})
+    m = joined(sc, joined_first)
+    new_day(m, t, rebates_active=True)
+    return m
+
+
 def _capped_twin(sc, k):
     """Two models of ``sc`` with users 0..k-1 joined: without a cap, and with one that never binds."""
     free = joined(sc, k)
@@ -82,10 +91,8 @@ def test_the_compiled_day_takes_the_capped_path_s_draws_and_writes_its_state(reb
 
 
 def test_hooks_reach_their_audience_in_order_and_pay_their_own_costs():
-    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
-              strategy__hooks__content_reach_per_day=0.1, strategy__join_cash=0.0, **_ALL_HOOKS)
-    m = joined(sc, 0)
-    new_day(m, 2, rebates_active=True)
+    m = _hooked_day(2, strategy__join_cash=0.0)
+    sc = m.scenario
     acquisition.acquire(m)
     pop, led = m.pop, m.ledger
     src = pop.source
@@ -107,10 +114,7 @@ def test_hooks_reach_their_audience_in_order_and_pay_their_own_costs():
 
 
 def test_a_join_cash_under_one_rmb_rewards_every_joiner_and_is_booked_as_a_rebate():
-    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
-              strategy__hooks__content_reach_per_day=0.1, strategy__join_cash=0.5, **_ALL_HOOKS)
-    m = joined(sc, 0)
-    new_day(m, 4, rebates_active=True)
+    m = _hooked_day(4, strategy__join_cash=0.5)
     acquisition.acquire(m)
     pop, led = m.pop, m.ledger
     who = pop.joined
@@ -119,11 +123,8 @@ def test_a_join_cash_under_one_rmb_rewards_every_joiner_and_is_booked_as_a_rebat
 
 
 def test_a_full_pool_admits_nobody_and_a_day_books_onto_what_was_booked_before():
-    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
-              strategy__hooks__content_reach_per_day=0.1, touchpoints__friends_per_account=100,
-              touchpoints__max_accounts=1, **_ALL_HOOKS)
-    m = joined(sc, 100)  # the one account is full
-    new_day(m, 3, rebates_active=True)
+    m = _hooked_day(3, 100, touchpoints__friends_per_account=100, touchpoints__max_accounts=1)  # the account is full
+    sc = m.scenario
     for key in ("cost_ads", "acq_cost", "first_purchases", "purchases", "gmv", "margin", "platform_purchases",
                 "platform_gmv", "cost_commission"):
         m.ledger.add(key, 1.0)
@@ -152,11 +153,7 @@ def test_book_joins_adds_the_joiners_their_hook_s_cost_and_the_join_cash_to_the_
 
 
 def test_the_content_hook_is_offered_by_its_own_take_up():
-    sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
-              strategy__hooks__content_reach_per_day=0.1,
-              **{**_ALL_HOOKS, "strategy__hooks__package_card__take_up": 0.0})
-    m = joined(sc, 0)
-    new_day(m, 2, rebates_active=True)
+    m = _hooked_day(2, strategy__hooks__package_card__take_up=0.0)
     acquisition.acquire(m)
     assert m.ledger["joins_content"] > 0 and m.ledger["joins_card"] == 0
 
