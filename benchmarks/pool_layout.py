@@ -90,14 +90,17 @@ def measure(users: int, scenario: str, days: list[int], repeat: int, seed: int) 
                 raise SystemExit(f"error: the dense layout gave other results on day {day}")
         med = {kind: (np.median(np.array(v), axis=0) * 1e3).round(3).tolist() for kind, v in times.items()}
         rows.append({"day": day, "pool": k, "scattered_ms": med["scattered"], "dense_ms": med["dense"]})
-    gain = [sum(r["scattered_ms"]) - sum(r["dense_ms"]) for r in rows]
-    ceiling = sum((gain[i] + gain[i + 1]) / 2 * (rows[i + 1]["day"] - rows[i]["day"]) for i in range(len(rows) - 1))
-    ceiling += gain[0] * rows[0]["day"] / 2  # from day 0 (an empty pool, no gain) to the first measured day
-    total = [sum(r["scattered_ms"]) for r in rows]
-    passes = sum((total[i] + total[i + 1]) / 2 * (rows[i + 1]["day"] - rows[i]["day"]) for i in range(len(rows) - 1))
-    passes += total[0] * rows[0]["day"] / 2
+    day = [0] + [r["day"] for r in rows]
+
+    def over_year(ms: list[float]) -> float:
+        """Seconds a day's ``ms`` at the measured days sum to over the run (trapezoids; 0 on day 0, an empty pool)."""
+        y = [0.0, *ms]
+        return sum((y[i] + y[i + 1]) / 2 * (day[i + 1] - day[i]) for i in range(len(rows))) / 1e3
+
+    passes = [sum(r["scattered_ms"]) for r in rows]
+    gain = [p - sum(r["dense_ms"]) for p, r in zip(passes, rows, strict=True)]
     return {"users": users, "scenario": scenario, "seed": seed, "repeat": repeat, "days": rows,
-            "passes_s": round(passes / 1e3, 3), "ceiling_s": round(ceiling / 1e3, 3)}
+            "passes_s": round(over_year(passes), 3), "ceiling_s": round(over_year(gain), 3)}
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ def test_sort_ids_orders_uniform_draws_like_numpy():
 
 
 def _hooked_day(t: int, joined_first: int = 0, **over):
-    """A model of 3,000 users, all four hooks on (``_ALL_HOOKS``, then ``over``), after day ``t``'s acquisition."""
+    """A model of 3,000 users, all four hooks on (``_ALL_HOOKS``, then ``over``), ready for day ``t``'s acquisition."""
     sc = tiny(population__n_users=3_000, public__ad_reach_per_day=0.3, public__platform_conversion=0.5,
               strategy__hooks__content_reach_per_day=0.1, **{**_ALL_HOOKS, **over})
     m = joined(sc, joined_first)
